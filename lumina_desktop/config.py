@@ -1,0 +1,180 @@
+"""Settings: one place for every configurable value (runs on any thread; no Qt).
+
+Precedence, lowest to highest: built-in defaults < settings file (``settings.json`` in the
+config dir) < environment variables (``LUMINA_*``, plus ``BACKGROUND_WORKERS`` as in the seed)
+< command-line options.  ``Settings`` is frozen; ``load_settings`` builds it.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping
+
+from lumina_desktop.core.errors import ConfigError
+
+APP_DIR_NAME = "lumina-desktop"
+SETTINGS_FILE = "settings.json"
+DEFAULT_WORKERS = 8
+DEFAULT_THUMB_CACHE_MB = 4096
+
+
+def _platform_dir(kind: str) -> Path:
+    import platformdirs
+
+    if kind == "data":
+        return Path(platformdirs.user_data_dir(APP_DIR_NAME, appauthor=False))
+    return Path(platformdirs.user_config_dir(APP_DIR_NAME, appauthor=False))
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Effective configuration.  ``database_url`` empty means: the embedded cluster."""
+
+    data_dir: Path
+    config_dir: Path
+    database_url: str = ""
+    background_workers: int = DEFAULT_WORKERS
+    interactive_workers: int = 2
+    thumbnail_cache_dir: Path | None = None
+    thumbnail_cache_mb: int = DEFAULT_THUMB_CACHE_MB
+    batch_size: int = 50
+    sources: Mapping[str, str] = dataclasses.field(default_factory=dict, compare=False)
+
+    @property
+    def thumbnails_dir(self) -> Path:
+        return self.thumbnail_cache_dir or (self.data_dir / "thumbnails")
+
+    @property
+    def uses_embedded_server(self) -> bool:
+        return not self.database_url
+
+    @property
+    def settings_path(self) -> Path:
+        return self.config_dir / SETTINGS_FILE
+
+    def describe(self) -> list[tuple[str, str, str]]:
+        """(name, value, source) rows for ``config show``; passwords are masked."""
+        rows = [
+            ("data_dir", str(self.data_dir)),
+            ("config_dir", str(self.config_dir)),
+            ("database_url", mask_url(self.database_url) if self.database_url else "(embedded server)"),
+            ("background_workers", str(self.background_workers)),
+            ("interactive_workers", str(self.interactive_workers)),
+            ("thumbnail_cache_dir", str(self.thumbnails_dir)),
+            ("thumbnail_cache_mb", str(self.thumbnail_cache_mb)),
+            ("batch_size", str(self.batch_size)),
+        ]
+        return [(k, v, self.sources.get(k, "default")) for k, v in rows]
+
+
+# setting name -> (environment variables, converter)
+_INT_KEYS = {"background_workers", "interactive_workers", "thumbnail_cache_mb", "batch_size"}
+_PATH_KEYS = {"data_dir", "thumbnail_cache_dir"}
+_ENV = {
+    "data_dir": ("LUMINA_DATA_DIR",),
+    "database_url": ("LUMINA_DATABASE_URL",),
+    "background_workers": ("LUMINA_BACKGROUND_WORKERS", "BACKGROUND_WORKERS"),
+    "interactive_workers": ("LUMINA_INTERACTIVE_WORKERS",),
+    "thumbnail_cache_dir": ("LUMINA_THUMBNAIL_CACHE_DIR",),
+    "thumbnail_cache_mb": ("LUMINA_THUMBNAIL_CACHE_MB",),
+    "batch_size": ("LUMINA_BATCH_SIZE",),
+}
+SETTING_NAMES = tuple(_ENV)
+
+
+def mask_url(url: str) -> str:
+    """Hide the password of a libpq URL or key=value conninfo string."""
+    url = re.sub(r"(://[^:/@]*:)([^@]*)(@)", r"\1****\3", url)
+    return re.sub(r"(password\s*=\s*)(\S+)", r"\1****", url, flags=re.IGNORECASE)
+
+
+def _convert(key: str, value: Any, source: str) -> Any:
+    if key in _INT_KEYS:
+        try:
+            n = int(value)
+        except (TypeError, ValueError):
+            raise ConfigError(f"{key} from {source} must be a whole number, got {value!r}") from None
+        if n < 1:
+            raise ConfigError(f"{key} from {source} must be at least 1, got {n}")
+        return n
+    if key in _PATH_KEYS:
+        if value in (None, ""):
+            return None
+        return Path(os.path.expanduser(str(value))).absolute()
+    if not isinstance(value, str):
+        raise ConfigError(f"{key} from {source} must be a string")
+    return value
+
+
+def read_settings_file(path: Path) -> dict[str, Any]:
+    """The settings file's values; a missing file is empty, a corrupt one is a clear error."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return {}
+    except OSError as exc:
+        raise ConfigError(f"cannot read settings file {path}: {exc.strerror}") from None
+    try:
+        data = json.loads(text) if text.strip() else {}
+    except json.JSONDecodeError as exc:
+        raise ConfigError(
+            f"settings file {path} is not valid JSON (line {exc.lineno}: {exc.msg}); "
+            "fix or delete it"
+        ) from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"settings file {path} must hold a JSON object")
+    unknown = sorted(set(data) - set(SETTING_NAMES))
+    if unknown:
+        raise ConfigError(f"settings file {path} has unknown settings: {', '.join(unknown)}")
+    return data
+
+
+def write_settings_file(path: Path, values: Mapping[str, Any]) -> None:
+    """Merge ``values`` into the settings file atomically (None removes a key)."""
+    current = read_settings_file(path)
+    for key, value in values.items():
+        if key not in SETTING_NAMES:
+            raise ConfigError(f"unknown setting {key!r}")
+        if value is None:
+            current.pop(key, None)
+        else:
+            current[key] = str(value) if isinstance(value, Path) else value
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(current, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def load_settings(
+    overrides: Mapping[str, Any] | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
+    config_dir: Path | None = None,
+) -> Settings:
+    """Defaults < settings file < environment < ``overrides`` (command-line options)."""
+    env = os.environ if environ is None else environ
+    cfg_dir = config_dir or (
+        Path(env["LUMINA_CONFIG_DIR"]) if env.get("LUMINA_CONFIG_DIR") else _platform_dir("config")
+    )
+    values: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    file_path = cfg_dir / SETTINGS_FILE
+    for key, value in read_settings_file(file_path).items():
+        values[key] = _convert(key, value, f"settings file {file_path}")
+        sources[key] = "settings file"
+    for key, names in _ENV.items():
+        for name in names:
+            if env.get(name):
+                values[key] = _convert(key, env[name], f"environment variable {name}")
+                sources[key] = f"env {name}"
+                break
+    for key, value in (overrides or {}).items():
+        if value is not None:
+            values[key] = _convert(key, value, "the command line")
+            sources[key] = "command line"
+    data_dir = values.pop("data_dir", None) or _platform_dir("data")
+    return Settings(data_dir=data_dir, config_dir=cfg_dir, sources=sources, **values)

@@ -1,0 +1,30 @@
+"""Error hierarchy (pure Python, any thread).
+
+``LuminaError`` and its subclasses are *user-facing*: their message is one clear line that the
+CLI prints and the GUI shows, never a traceback.
+"""
+from __future__ import annotations
+
+
+class LuminaError(Exception):
+    """An error with a message meant for the user."""
+
+
+class ConfigError(LuminaError):
+    """Settings file or option values are invalid."""
+
+
+class DatabaseError(LuminaError):
+    """The database cannot be reached, started or migrated."""
+
+
+class ClusterError(DatabaseError):
+    """The embedded PostgreSQL cluster cannot be created, started or stopped."""
+
+
+class NotFoundError(LuminaError):
+    """A catalog, folder, job or photo named by the user does not exist."""
+
+
+class JobCancelled(Exception):
+    """Raised inside a job when cancellation was requested (not an error)."""

@@ -1,0 +1,117 @@
+"""Composition root (GUI thread): QApplication, settings, database start-up off the GUI thread, window.
+
+The window appears at once; the database (embedded server start, migrations) opens on a worker
+thread and its result arrives as a signal.  Nothing here is created at import time.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Sequence
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QGuiApplication, QIcon
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from lumina_desktop import APP_ID, APP_NAME, __version__
+from lumina_desktop.config import Settings, load_settings
+from lumina_desktop.core.errors import LuminaError
+from lumina_desktop.db.pool import Database, open_database
+
+log = logging.getLogger(__name__)
+
+
+class StartupBridge(QObject):
+    """Carries the result of opening the database from the worker to the GUI thread."""
+
+    database_opened = Signal(object)
+    database_failed = Signal(str)
+
+
+class AppContext:
+    """The object graph of one running app; passed down, never global."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.db: Database | None = None
+        self.io = ThreadPoolExecutor(max_workers=settings.interactive_workers, thread_name_prefix="lumina-ui-io")
+
+    def shutdown(self) -> None:
+        self.io.shutdown(wait=True, cancel_futures=True)
+        if self.db is not None:
+            self.db.close()
+            self.db = None
+
+
+def _parse(argv: Sequence[str]) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="lumina-desktop")
+    p.add_argument("--data-dir")
+    p.add_argument("--database-url")
+    p.add_argument("-v", "--verbose", action="count", default=0)
+    args, _unknown = p.parse_known_args(list(argv))
+    return args
+
+
+def create_application(argv: Sequence[str] = ()) -> QApplication:
+    app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "lumina-desktop", *argv])
+    assert isinstance(app, QApplication)
+    app.setApplicationName(APP_NAME)
+    app.setApplicationVersion(__version__)
+    app.setOrganizationName("Lumina")
+    app.setOrganizationDomain("lumina-desktop.github.io")
+    QGuiApplication.setDesktopFileName(APP_ID)
+    from lumina_desktop.ui.icons import app_icon
+
+    icon = app_icon()
+    if not icon.isNull():
+        app.setWindowIcon(icon)
+    return app
+
+
+def start_database(ctx: AppContext, bridge: StartupBridge) -> Future[Database]:
+    """Open the database on a worker thread; the outcome arrives through ``bridge``."""
+
+    def work() -> Database:
+        return open_database(ctx.settings)
+
+    def done(fut: Future[Database]) -> None:
+        exc = fut.exception()
+        if exc is None:
+            bridge.database_opened.emit(fut.result())
+        elif isinstance(exc, LuminaError):
+            bridge.database_failed.emit(str(exc))
+        else:
+            log.error("database start-up failed", exc_info=exc)
+            bridge.database_failed.emit(f"unexpected error: {exc}")
+
+    fut = ctx.io.submit(work)
+    fut.add_done_callback(done)
+    return fut
+
+
+def run(argv: Sequence[str]) -> int:
+    """Open the main window; returns the exit code."""
+    from lumina_desktop.log import setup_logging
+    from lumina_desktop.ui.windows.main_window import MainWindow
+
+    args = _parse(argv)
+    app = create_application()
+    try:
+        settings = load_settings({"data_dir": args.data_dir, "database_url": args.database_url})
+    except LuminaError as exc:
+        print(f"lumina-desktop: error: {exc}", file=sys.stderr)
+        QMessageBox.critical(None, APP_NAME, str(exc))
+        return 1
+    setup_logging(verbose=args.verbose, log_dir=settings.data_dir / "logs")
+    ctx = AppContext(settings)
+    bridge = StartupBridge()
+    window = MainWindow(ctx)
+    bridge.database_opened.connect(window.on_database_opened)
+    bridge.database_failed.connect(window.on_database_failed)
+    window.show()
+    start_database(ctx, bridge)
+    code = app.exec()
+    ctx.shutdown()
+    return code if window.exit_code is None else window.exit_code
