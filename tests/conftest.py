@@ -80,7 +80,7 @@ def db(test_db: TestDatabase):  # type: ignore[no-untyped-def]
     """A ``Database`` (pool) on a fresh migrated database."""
     from lumina_desktop.db.pool import Database, make_pool
 
-    database = Database(test_db.conninfo, make_pool(test_db.conninfo, max_size=12, name="test"))
+    database = Database(test_db.conninfo, make_pool(test_db.conninfo, max_size=20, name="test"))
     try:
         yield database
     finally:

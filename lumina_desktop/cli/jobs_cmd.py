@@ -1,0 +1,265 @@
+"""``lumina-desktop jobs list|show|watch|cancel|resume|stats|run|prune`` and ``worker`` (main thread)."""
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+from typing import Any
+
+from lumina_desktop.cli.common import database, print_table
+from lumina_desktop.cli.progress_bar import format_eta, watch
+from lumina_desktop.core.errors import LuminaError, NotFoundError
+from lumina_desktop.core.jobs import JobSnapshot, JobState
+from lumina_desktop.db import jobs as jobs_db
+from lumina_desktop.db.pool import Database
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("jobs", help="list, watch, cancel and resume background jobs")
+    s = p.add_subparsers(dest="jobs_command", metavar="ACTION", required=True)
+    ls = s.add_parser("list", help="recent and running jobs")
+    ls.add_argument("--active", action="store_true", help="only pending/running jobs")
+    ls.add_argument("--limit", type=int, default=20)
+    ls.set_defaults(handler=_list)
+    sh = s.add_parser("show", help="one job in detail")
+    sh.add_argument("job_id", type=int)
+    sh.add_argument("--errors", type=int, default=20, help="how many item errors to show")
+    sh.set_defaults(handler=_show)
+    w = s.add_parser("watch", help="live progress bar of a job (default: the newest running)")
+    w.add_argument("job_id", type=int, nargs="?")
+    w.set_defaults(handler=_watch)
+    c = s.add_parser("cancel", help="cancel a job (works from any process)")
+    c.add_argument("job_id", type=int)
+    c.set_defaults(handler=_cancel)
+    r = s.add_parser("resume", help="resume a cancelled/interrupted job here, with a progress bar")
+    r.add_argument("job_id", type=int)
+    r.add_argument("--detach", action="store_true", help="only mark it pending-resumable; do not run it here")
+    r.set_defaults(handler=_resume)
+    st = s.add_parser("stats", help="worker pool metrics: busy/idle, queue depth, items/s per kind")
+    st.set_defaults(handler=_stats)
+    run = s.add_parser("run", help="run a job of any registered kind here, with a progress bar")
+    run.add_argument("kind")
+    run.add_argument("--param", action="append", default=[], metavar="KEY=JSON", help="job parameter")
+    run.add_argument("--catalog", help="catalog name (created if missing)")
+    run.set_defaults(handler=_run)
+    pr = s.add_parser("prune", help="delete finished jobs older than N days (history stays)")
+    pr.add_argument("--older-than-days", type=float, default=30)
+    pr.set_defaults(handler=_prune)
+    wk = sub.add_parser("worker", help="join running jobs from this process: claim and run their batches")
+    wk.add_argument("--threads", type=int, help="worker threads (default BACKGROUND_WORKERS)")
+    wk.add_argument("--max-batches", type=int, help="exit after this many batches")
+    wk.add_argument("--idle-exit", type=float, help="exit after this many idle seconds")
+    wk.set_defaults(handler=_worker)
+
+
+def _fmt_time(ts: Any) -> str:
+    return ts.astimezone().strftime("%Y-%m-%d %H:%M:%S") if ts else ""
+
+
+def _list(args: argparse.Namespace) -> int:
+    with database(args) as db, db.connection() as conn:
+        jobs = jobs_db.list_jobs(conn, limit=args.limit, active_only=args.active)
+    if not jobs:
+        print("no jobs")
+        return 0
+    print_table([(j.id, j.kind, j.state.value, f"{j.fraction * 100:.0f}%",
+                  f"{j.progress.done:,}/{j.progress.total:,}" if j.progress else "", j.item_errors,
+                  _fmt_time(j.created_at)) for j in jobs],
+                ("id", "kind", "state", "progress", "items", "errors", "created"))
+    return 0
+
+
+def _get(db: Database, job_id: int) -> JobSnapshot:
+    with db.connection() as conn:
+        job = jobs_db.get_job(conn, job_id)
+    if job is None:
+        raise NotFoundError(f"no job with id {job_id}")
+    return job
+
+
+def _show(args: argparse.Namespace) -> int:
+    with database(args) as db:
+        job = _get(db, args.job_id)
+        with db.connection() as conn:
+            errors = jobs_db.list_item_errors(conn, job.id, args.errors)
+            batches = jobs_db.batch_summary(conn, job.id)
+    p = job.progress
+    print(f"job {job.id}: {job.kind}, {job.state.value}")
+    print(f"  params:    {json.dumps(job.params)}")
+    print(f"  created:   {_fmt_time(job.created_at)}   started: {_fmt_time(job.started_at)}   finished: {_fmt_time(job.finished_at)}")
+    if p:
+        print(f"  progress:  {job.fraction * 100:.1f}%  {p.phase}  {p.done:,}/{p.total:,}  {p.message}"
+              + (f"  {p.rate:.1f}/s" if p.rate else "") + (f"  ETA {format_eta(p.eta_s)}" if p.eta_s else ""))
+    print("  batches:   " + ", ".join(f"{k} {v[0]} ({v[1]:,} items)" for k, v in sorted(batches.items())))
+    if job.error:
+        print(f"  error:     {job.error}")
+    if job.result:
+        print(f"  result:    {json.dumps(job.result)}")
+    print(f"  item errors: {job.item_errors}")
+    for e in errors:
+        print(f"    {e.item}: {e.error_class}: {e.message}")
+    return 0
+
+
+def _watch(args: argparse.Namespace) -> int:
+    with database(args) as db:
+        job_id = args.job_id
+        if job_id is None:
+            with db.connection() as conn:
+                active = jobs_db.list_jobs(conn, limit=1, active_only=True)
+            if not active:
+                print("no running jobs")
+                return 0
+            job_id = active[0].id
+        job = watch(db, job_id, out=sys.stdout)
+    return 0 if job.state == JobState.SUCCEEDED else 1
+
+
+def _cancel(args: argparse.Namespace) -> int:
+    from lumina_desktop.jobs.batches import BatchManager
+
+    with database(args) as db:
+        state = BatchManager(db, "cli-cancel").cancel(args.job_id)
+    if state is None:
+        raise NotFoundError(f"no job with id {args.job_id}")
+    print(f"job {args.job_id}: {state.value}")
+    return 0
+
+
+def run_job_here(db: Database, settings: Any, start: Any, *, label: str = "") -> JobSnapshot:
+    """Run a job in this process with a live bar; Ctrl-C cancels it cleanly (exit 130)."""
+    from lumina_desktop.jobs.coordinator import JobCoordinator
+    from lumina_desktop.jobs.executor import shutdown_executor
+
+    coordinator = JobCoordinator(db, settings, role="cli")
+    interrupted = threading.Event()
+    try:
+        job_id = start(coordinator)
+        previous = signal.getsignal(signal.SIGINT)
+
+        def on_sigint(signum: int, frame: Any) -> None:
+            if interrupted.is_set():
+                raise KeyboardInterrupt
+            interrupted.set()
+            print("\ncancelling… (Ctrl-C again to leave it interrupted)", file=sys.stderr)
+            threading.Thread(target=coordinator.cancel, args=(job_id,), name="cli-cancel").start()
+
+        signal.signal(signal.SIGINT, on_sigint)
+        try:
+            job = watch(db, job_id, out=sys.stderr)
+        finally:
+            signal.signal(signal.SIGINT, previous)
+        coordinator.wait(job_id, timeout=30)
+        job = coordinator.snapshot(job_id)
+    finally:
+        coordinator.shutdown(cancel=True, timeout_s=10)
+        shutdown_executor()
+    if interrupted.is_set() and job.state == JobState.CANCELLED:
+        print(f"job {job.id} cancelled; resume it with: lumina-desktop jobs resume {job.id}", file=sys.stderr)
+        raise KeyboardInterrupt
+    return job
+
+
+def _resume(args: argparse.Namespace) -> int:
+    from lumina_desktop.cli import settings_from_args
+
+    settings = settings_from_args(args)
+    with database(args, pool_size=settings.background_workers + 4) as db:
+        if args.detach:
+            from lumina_desktop.jobs.batches import BatchManager
+
+            if not BatchManager(db, "cli").resume(args.job_id):
+                raise LuminaError(f"job {args.job_id} cannot be resumed (only cancelled, interrupted or failed jobs)")
+            print(f"job {args.job_id} is pending")
+            return 0
+        job = run_job_here(db, settings, lambda co: (co.resume(args.job_id), args.job_id)[1])
+    _print_summary(job)
+    return 0 if job.state == JobState.SUCCEEDED else 1
+
+
+def _run(args: argparse.Namespace) -> int:
+    from lumina_desktop.cli import settings_from_args
+    from lumina_desktop.db import catalogs
+
+    params: dict[str, Any] = {}
+    for kv in args.param:
+        key, sep, raw = kv.partition("=")
+        if not sep:
+            raise LuminaError(f"--param needs KEY=VALUE, got {kv!r}")
+        try:
+            params[key] = json.loads(raw)
+        except json.JSONDecodeError:
+            params[key] = raw
+    settings = settings_from_args(args)
+    with database(args, pool_size=settings.background_workers + 4) as db:
+        catalog_id = None
+        if args.catalog:
+            with db.connection() as conn:
+                catalog_id = catalogs.ensure_catalog(conn, args.catalog).id
+        job = run_job_here(db, settings, lambda co: co.submit(args.kind, params, catalog_id=catalog_id))
+    _print_summary(job)
+    return 0 if job.state == JobState.SUCCEEDED else 1
+
+
+def _print_summary(job: JobSnapshot) -> None:
+    print(f"job {job.id} ({job.kind}): {job.state.value}; {job.item_errors} item error(s)"
+          + (f"; result {json.dumps(job.result)}" if job.result else "") + (f"; {job.error}" if job.error else ""))
+
+
+def _stats(args: argparse.Namespace) -> int:
+    with database(args) as db, db.connection() as conn:
+        workers = jobs_db.worker_stats(conn, alive_within_s=30)
+        kinds = jobs_db.throughput_by_kind(conn)
+        running = jobs_db.list_jobs(conn, active_only=True, limit=100)
+    print("live processes:")
+    if workers:
+        print_table([(w["worker_id"], w["role"], w["threads"], w["busy"], max(0, w["threads"] - w["busy"]),
+                      w["queued"], w["items_done"]) for w in workers],
+                    ("worker", "role", "threads", "busy", "idle", "queued", "items done"))
+    else:
+        print("  none")
+    print("\nrunning jobs:")
+    if running:
+        print_table([(j.id, j.kind, j.state.value, f"{j.progress.rate:.1f}" if j.progress and j.progress.rate else "")
+                     for j in running], ("id", "kind", "state", "items/s"))
+    else:
+        print("  none")
+    print("\nthroughput of finished jobs (last 30 days):")
+    if kinds:
+        print_table([(k["kind"], k["jobs"], k["items"], f"{k['items_per_s'] or 0:.1f}") for k in kinds],
+                    ("kind", "jobs", "items", "items/s"))
+    else:
+        print("  none")
+    return 0
+
+
+def _worker(args: argparse.Namespace) -> int:
+    import dataclasses
+
+    from lumina_desktop.cli import settings_from_args
+    from lumina_desktop.jobs.executor import shutdown_executor
+    from lumina_desktop.jobs.worker import WorkerProcess
+
+    settings = settings_from_args(args)
+    if args.threads:
+        settings = dataclasses.replace(settings, background_workers=args.threads)
+    with database(args, pool_size=settings.background_workers + 4) as db:
+        worker = WorkerProcess(db, settings)
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda *_: worker.stop_event.set())
+        print(f"worker {worker.worker_id}: {worker.threads} threads; Ctrl-C to stop", file=sys.stderr, flush=True)
+        try:
+            n = worker.run(max_batches=args.max_batches, idle_exit_s=args.idle_exit)
+        finally:
+            shutdown_executor()
+    print(f"worker done: {n} batches")
+    return 0
+
+
+def _prune(args: argparse.Namespace) -> int:
+    with database(args) as db, db.connection() as conn:
+        n = jobs_db.prune_finished(conn, args.older_than_days)
+    print(f"pruned {n} finished job(s); their history rows remain")
+    return 0

@@ -1,0 +1,69 @@
+"""Terminal progress for jobs, read from PostgreSQL via LISTEN/NOTIFY (main thread, no Qt)."""
+from __future__ import annotations
+
+import shutil
+import sys
+import time
+from typing import Callable, TextIO
+
+from lumina_desktop.core.jobs import JobSnapshot, JobState
+from lumina_desktop.db import jobs as jobs_db
+from lumina_desktop.db.listen import JobListener
+from lumina_desktop.db.pool import Database
+
+
+def format_eta(seconds: float | None) -> str:
+    if seconds is None:
+        return "--:--"
+    seconds = int(seconds)
+    h, rem = divmod(seconds, 3600)
+    m, s = divmod(rem, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m:02d}:{s:02d}"
+
+
+def render(job: JobSnapshot, width: int = 80) -> str:
+    p = job.progress
+    frac = job.fraction
+    stage = p.phase if p else job.state.value
+    counts = f"{p.done:,}/{p.total:,}" if p and p.total else ""
+    rate = f"{p.rate:,.1f}/s" if p and p.rate else ""
+    eta = f"ETA {format_eta(p.eta_s)}" if p and p.eta_s is not None and job.state == JobState.RUNNING else ""
+    right = " ".join(x for x in (f"{frac * 100:5.1f}%", counts, rate, eta) if x)
+    left = f"#{job.id} {job.kind} {stage:<9}"
+    bar_w = max(10, width - len(left) - len(right) - 4)
+    filled = int(round(frac * bar_w))
+    return f"{left} [{'#' * filled}{'.' * (bar_w - filled)}] {right}"
+
+
+def watch(db: Database, job_id: int, *, out: TextIO = sys.stderr, until_finished: bool = True,
+          stop: Callable[[], bool] = lambda: False, timeout_s: float | None = None) -> JobSnapshot:
+    """Redraw the job's bar on every NOTIFY (and every second) until it finishes."""
+    listener = JobListener(db.conninfo)
+    tty = out.isatty()
+    last_line = ""
+    start = time.monotonic()
+    try:
+        while True:
+            with db.connection() as conn:
+                job = jobs_db.get_job(conn, job_id)
+            if job is None:
+                raise SystemExit(f"job {job_id} disappeared")
+            width = shutil.get_terminal_size((100, 20)).columns - 1
+            line = render(job, width)
+            if tty:
+                out.write("\r" + line.ljust(len(last_line)))
+            elif line != last_line and (job.state.is_finished or int(time.monotonic() - start) % 5 == 0):
+                out.write(line + "\n")
+            out.flush()
+            last_line = line
+            if (until_finished and (job.state.is_finished or job.state == JobState.INTERRUPTED)) or stop():
+                break
+            if timeout_s is not None and time.monotonic() - start > timeout_s:
+                break
+            listener.wait(1.0)
+    finally:
+        listener.close()
+        if tty:
+            out.write("\n")
+            out.flush()
+    return job

@@ -1,0 +1,262 @@
+"""Integration tests of the threading workflow on real PostgreSQL (the seed lists these as missing)."""
+from __future__ import annotations
+
+import re
+import threading
+import time
+from typing import Any
+
+import pytest
+
+from lumina_desktop.core.jobs import BatchState, JobState
+from lumina_desktop.db import jobs as jobs_db
+from lumina_desktop.db.listen import JobListener
+from lumina_desktop.jobs.batches import BatchManager
+from lumina_desktop.jobs.context import JobContext, JobEnv
+from lumina_desktop.jobs.registry import JobKind, register
+
+from tests.jobs.conftest import wait_until
+
+pytestmark = [pytest.mark.db, pytest.mark.slow]
+
+
+def results(conn, job_id: int) -> dict[int, tuple[str, int]]:  # type: ignore[no-untyped-def]
+    rows = conn.execute("SELECT item, value, writes FROM demo_results WHERE job_id = %s", (job_id,)).fetchall()
+    return {r[0]: (r[1], r[2]) for r in rows}
+
+
+def batch_states(conn, job_id: int) -> dict[str, tuple[int, int]]:  # type: ignore[no-untyped-def]
+    return jobs_db.batch_summary(conn, job_id)
+
+
+def test_full_run_with_an_item_that_always_fails(coordinator, conn) -> None:  # type: ignore[no-untyped-def]
+    job_id = coordinator.submit("demo", {"items": 250, "fail_items": [7, 123]})
+    job = coordinator.wait(job_id, 60)
+    assert job.state == JobState.SUCCEEDED, job.error
+    assert job.item_errors == 2
+    assert job.result == {"items": 250, "stored": 248}
+    assert job.progress and job.progress.fraction == 1.0 and job.progress.done == 250
+    assert batch_states(conn, job_id) == {"succeeded": (25, 250)}
+    res = results(conn, job_id)
+    assert set(res) == set(range(250)) - {7, 123}
+    assert res[12] == ("144", 1)
+    errs = jobs_db.list_item_errors(conn, job_id)
+    assert {(e.item, e.error_class) for e in errs} == {("7", "DemoItemError"), ("123", "DemoItemError")}
+    hist = conn.execute("SELECT state, items_total, items_failed FROM job_history WHERE job_id = %s", (job_id,)).fetchone()
+    assert hist == ("succeeded", 250, 2)
+
+
+def test_progress_is_monotonic_throttled_and_notified(coordinator, db) -> None:  # type: ignore[no-untyped-def]
+    listener = JobListener(db.conninfo)
+    seen: list[tuple[float, int, str]] = []
+    notifies = 0
+    job_id = coordinator.submit("demo", {"items": 400, "sleep_ms": 4})
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            ids = listener.wait(0.5)
+            notifies += len(ids)
+            with db.connection() as c:
+                job = jobs_db.get_job(c, job_id)
+            assert job is not None
+            if job.progress:
+                seen.append((job.progress.fraction, job.progress.done, job.progress.phase))
+            if job.state.is_finished:
+                break
+    finally:
+        listener.close()
+    assert job.state == JobState.SUCCEEDED
+    fractions = [f for f, _, _ in seen]
+    assert fractions == sorted(fractions), "progress went backwards"
+    assert fractions[-1] == 1.0
+    assert any(0.1 < f < 0.9 for f in fractions), "no intermediate progress was published"
+    assert {p for _, _, p in seen} >= {"process", "finalize"}
+    # ~1.2 s of work at ≤ 10 writes/s (0.1 s throttle in tests) plus phase changes: far fewer than items
+    assert notifies < 100
+
+
+def test_cancel_mid_run_stops_8_busy_workers_within_a_second(coordinator, db) -> None:  # type: ignore[no-untyped-def]
+    job_id = coordinator.submit("demo", {"items": 3000, "sleep_ms": 20})
+
+    def busy() -> bool:
+        return coordinator.batches.counters.busy >= 8 and coordinator.batches.progress(job_id)[0] >= 100
+
+    wait_until(busy, 30)
+    t0 = time.monotonic()
+    assert coordinator.cancel(job_id) == JobState.CANCELLING
+    wait_until(lambda: coordinator.batches.counters.busy == 0, 5, 0.005)
+    stop_latency = time.monotonic() - t0
+    job = coordinator.wait(job_id, 10)
+    assert job.state == JobState.CANCELLED
+    assert stop_latency <= 1.0, f"workers took {stop_latency:.3f} s to stop"
+    with db.connection() as c:
+        summary = batch_states(c, job_id)
+        res = results(c, job_id)
+    assert "running" not in summary and "pending" not in summary
+    assert len(res) == summary["succeeded"][1]  # finished batches' results stay
+    assert 0 < len(res) < 3000
+
+
+def test_resume_after_cancel_runs_only_unfinished_batches(coordinator, db) -> None:  # type: ignore[no-untyped-def]
+    job_id = coordinator.submit("demo", {"items": 600, "sleep_ms": 5})
+    wait_until(lambda: coordinator.batches.progress(job_id)[0] >= 150, 30)
+    coordinator.cancel(job_id)
+    assert coordinator.wait(job_id, 10).state == JobState.CANCELLED
+    with db.connection() as c:
+        done_before = batch_states(c, job_id)["succeeded"][0]
+    coordinator.resume(job_id)
+    job = coordinator.wait(job_id, 60)
+    assert job.state == JobState.SUCCEEDED
+    with db.connection() as c:
+        res = results(c, job_id)
+        attempts = c.execute("SELECT max(attempts) FROM job_batches WHERE job_id = %s", (job_id,)).fetchone()[0]
+    assert set(res) == set(range(600))
+    assert all(writes == 1 for _, writes in res.values()), "a finished batch ran again"
+    assert done_before >= 10 and attempts == 1
+
+
+def test_cancel_before_start_and_resume(coordinator, db) -> None:  # type: ignore[no-untyped-def]
+    with db.connection() as c:
+        job_id = jobs_db.create_job(c, "demo", None, {"items": 30})
+    assert coordinator.cancel(job_id) == JobState.CANCELLED
+    with db.connection() as c:
+        assert jobs_db.get_job(c, job_id).state == JobState.CANCELLED  # type: ignore[union-attr]
+    coordinator.start(job_id)  # a cancelled job does not start by itself
+    assert coordinator.wait(job_id, 10).state == JobState.CANCELLED
+    coordinator.resume(job_id)
+    assert coordinator.wait(job_id, 30).state == JobState.SUCCEEDED
+
+
+def test_two_concurrent_jobs(coordinator, db) -> None:  # type: ignore[no-untyped-def]
+    a = coordinator.submit("demo", {"items": 300, "sleep_ms": 2})
+    b = coordinator.submit("demo", {"items": 200, "sleep_ms": 2, "work": 50})
+    ja, jb = coordinator.wait(a, 60), coordinator.wait(b, 60)
+    assert (ja.state, jb.state) == (JobState.SUCCEEDED, JobState.SUCCEEDED)
+    with db.connection() as c:
+        assert len(results(c, a)) == 300 and len(results(c, b)) == 200
+        assert results(c, a)[3][0] == "9" and results(c, b)[3][0] != "9"
+
+
+def test_transient_batch_failure_is_retried_idempotently(coordinator, db) -> None:  # type: ignore[no-untyped-def]
+    job_id = coordinator.submit("demo", {"items": 100, "transient_fail_seqs": [0, 4]})
+    job = coordinator.wait(job_id, 60)
+    assert job.state == JobState.SUCCEEDED, job.error
+    with db.connection() as c:
+        attempts = dict(c.execute("SELECT seq, attempts FROM job_batches WHERE job_id = %s", (job_id,)).fetchall())
+        res = results(c, job_id)
+    assert attempts[0] == 2 and attempts[4] == 2 and attempts[1] == 1
+    assert len(res) == 100 and all(w == 1 for _, w in res.values())
+
+
+class _ExplodingKind(JobKind):
+    """A batch that raises a non-transient error is not retried and fails the job, clearly."""
+
+    name = "test_exploding"
+
+    def discover(self, ctx: JobContext) -> Any:
+        return range(30)
+
+    def process_item(self, env: JobEnv, job: Any, item: Any) -> Any:
+        return item
+
+    def store(self, conn: Any, job: Any, batch: Any, results: Any) -> None:
+        if batch.seq == 1:
+            raise ValueError("bug in store")
+
+
+class _ThreadProbeKind(JobKind):
+    name = "test_thread_probe"
+    seen: dict[str, set[str]] = {}
+
+    def discover(self, ctx: JobContext) -> Any:
+        self.seen.setdefault("discover", set()).add(threading.current_thread().name)
+        return range(40)
+
+    def process_item(self, env: JobEnv, job: Any, item: Any) -> Any:
+        self.seen.setdefault("process", set()).add(threading.current_thread().name)
+        return item
+
+    def finalize(self, ctx: JobContext) -> dict[str, Any]:
+        self.seen.setdefault("finalize", set()).add(threading.current_thread().name)
+        return {}
+
+
+register(_ExplodingKind())
+register(_ThreadProbeKind())
+
+
+def test_non_transient_batch_error_fails_job_without_retry(coordinator, db) -> None:  # type: ignore[no-untyped-def]
+    job_id = coordinator.submit("test_exploding")
+    job = coordinator.wait(job_id, 30)
+    assert job.state == JobState.FAILED
+    assert job.error and "bug in store" in job.error
+    with db.connection() as c:
+        row = c.execute("SELECT state, attempts FROM job_batches WHERE job_id = %s AND seq = 1", (job_id,)).fetchone()
+    assert row == ("failed", 1)
+
+
+def test_coordinator_runs_outside_the_worker_pool(coordinator) -> None:  # type: ignore[no-untyped-def]
+    job_id = coordinator.submit("test_thread_probe")
+    assert coordinator.wait(job_id, 30).state == JobState.SUCCEEDED
+    seen = _ThreadProbeKind.seen
+    assert seen["discover"] == seen["finalize"] == {f"lumina-coord-{job_id}"}
+    assert all(n.startswith("lumina-worker") for n in seen["process"])
+
+
+def test_dead_owner_becomes_interrupted_and_batches_return(db) -> None:  # type: ignore[no-untyped-def]
+    with db.connection() as c:
+        job_id = jobs_db.create_job(c, "demo", None, {"items": 20})
+        jobs_db.register_worker(c, "ghost", "h", 1, "app", 2)
+        assert jobs_db.take_ownership(c, job_id, "ghost")
+        jobs_db.insert_batches(c, job_id, 0, [[1, 2], [3, 4]])
+        jobs_db.mark_discovered(c, job_id)
+        assert len(jobs_db.claim_batches(c, "ghost", 1, job_id=job_id)) == 1
+        c.execute("UPDATE job_workers SET heartbeat_at = now() - interval '1 hour' WHERE worker_id = 'ghost'")
+    manager = BatchManager(db, "tester")
+    assert manager.find_stale(60) == [job_id]
+    with db.connection() as c:
+        job = jobs_db.get_job(c, job_id)
+        assert job is not None and job.state == JobState.INTERRUPTED and job.state.can_resume
+        assert batch_states(c, job_id) == {"pending": (2, 4)}
+    assert manager.find_stale(60) == []
+
+
+def test_live_owner_is_not_interrupted(coordinator, db) -> None:  # type: ignore[no-untyped-def]
+    job_id = coordinator.submit("demo", {"items": 200, "sleep_ms": 10})
+    wait_until(lambda: coordinator.batches.progress(job_id)[0] > 0)
+    assert BatchManager(db, "tester").find_stale(5) == []
+    coordinator.cancel(job_id)
+    coordinator.wait(job_id, 10)
+
+
+def test_history_survives_pruning(coordinator, db) -> None:  # type: ignore[no-untyped-def]
+    job_id = coordinator.submit("demo", {"items": 20})
+    coordinator.wait(job_id, 30)
+    with db.connection() as c:
+        c.execute("UPDATE jobs SET finished_at = now() - interval '90 days' WHERE id = %s", (job_id,))
+        assert jobs_db.prune_finished(c, 30) == 1
+        assert jobs_db.get_job(c, job_id) is None
+        assert c.execute("SELECT count(*) FROM job_batches WHERE job_id = %s", (job_id,)).fetchone()[0] == 0
+        assert c.execute("SELECT kind, state FROM job_history WHERE job_id = %s", (job_id,)).fetchone() == ("demo", "succeeded")
+
+
+def test_state_vocabularies_match_sql_checks(conn) -> None:  # type: ignore[no-untyped-def]
+    def check_values(name: str) -> set[str]:
+        (d,) = conn.execute("SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = %s", (name,)).fetchone()
+        return set(re.findall(r"'(\w+)'", d))
+
+    assert check_values("jobs_state_check") == {s.value for s in JobState}
+    assert check_values("job_batches_state_check") == {s.value for s in BatchState}
+
+
+def test_unknown_kind_and_bad_resume_are_clear_errors(coordinator) -> None:  # type: ignore[no-untyped-def]
+    from lumina_desktop.core.errors import LuminaError, NotFoundError
+
+    with pytest.raises(LuminaError, match="unknown job kind 'nope'"):
+        coordinator.submit("nope")
+    with pytest.raises(NotFoundError):
+        coordinator.resume(999999)
+    job_id = coordinator.submit("demo", {"items": 5})
+    coordinator.wait(job_id, 30)
+    with pytest.raises(LuminaError, match="only cancelled, interrupted or failed"):
+        coordinator.resume(job_id)
