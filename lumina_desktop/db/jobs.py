@@ -267,14 +267,33 @@ def claim_batches(conn: psycopg.Connection, worker_id: str, limit: int, *, job_i
 
 
 def complete_batch(conn: psycopg.Connection, batch_id: int, worker_id: str, *, processed: int,
-                   succeeded: int, failed: int, duration_s: float) -> bool:
+                   succeeded: int, failed: int, duration_s: float, result: dict[str, int] | None = None) -> bool:
     """Mark a claimed batch succeeded (caller commits it with the results).  False if we lost the claim."""
     row = conn.execute(
         "UPDATE job_batches SET state = 'succeeded', processed = %s, succeeded = %s, failed = %s, "
-        "finished_at = now(), duration_s = %s, error = NULL WHERE id = %s AND state = 'running' "
+        "finished_at = now(), duration_s = %s, error = NULL, result = %s WHERE id = %s AND state = 'running' "
         "AND claimed_by = %s RETURNING id",
-        (processed, succeeded, failed, duration_s, batch_id, worker_id)).fetchone()
+        (processed, succeeded, failed, duration_s, Jsonb(result) if result else None, batch_id,
+         worker_id)).fetchone()
     return row is not None
+
+
+def batch_totals(conn: psycopg.Connection, job_id: int) -> dict[str, int]:
+    """Sum of the counters that ``store`` returned, over the job's succeeded batches."""
+    rows = conn.execute(
+        "SELECT key, sum(value::bigint) FROM job_batches b, jsonb_each_text(b.result) "
+        "WHERE b.job_id = %s AND b.state = 'succeeded' AND b.result IS NOT NULL GROUP BY key",
+        (job_id,)).fetchall()
+    return {k: int(v) for k, v in rows}
+
+
+def set_discovery(conn: psycopg.Connection, job_id: int, stats: dict[str, Any]) -> None:
+    conn.execute("UPDATE jobs SET discovery = %s WHERE id = %s", (Jsonb(stats), job_id))
+
+
+def get_discovery(conn: psycopg.Connection, job_id: int) -> dict[str, Any]:
+    row = conn.execute("SELECT discovery FROM jobs WHERE id = %s", (job_id,)).fetchone()
+    return dict(row[0]) if row and row[0] else {}
 
 
 def release_batch(conn: psycopg.Connection, batch_id: int, worker_id: str, state: BatchState,

@@ -21,7 +21,7 @@ from lumina_desktop.db import jobs as jobs_db
 from lumina_desktop.db.jobs import BatchRow
 from lumina_desktop.db.pool import Database
 from lumina_desktop.jobs.context import BatchInfo, JobEnv
-from lumina_desktop.jobs.registry import get_kind
+from lumina_desktop.jobs.registry import ItemFailure, get_kind
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 3
@@ -175,6 +175,9 @@ class BatchManager:
                     results.append((item, kind.process_item(env, job, item)))
                 except JobCancelled:
                     raise
+                except ItemFailure as fail:  # recorded, and handed to store()
+                    errors.append((kind.item_key(item), fail.error_class, fail.message))
+                    results.append((item, fail))
                 except Exception as exc:  # one bad item never fails the batch
                     errors.append((kind.item_key(item), type(exc).__name__, _one_line(exc)))
                 n += 1
@@ -199,10 +202,12 @@ class BatchManager:
         """Results, item errors and the batch's status in one transaction."""
         with self.db.connection() as conn:
             with conn.transaction():
-                kind.store(conn, job, info, results)
+                counters = kind.store(conn, job, info, results)
                 jobs_db.record_item_errors(conn, batch.job_id, batch.id, errors)
-                ok = jobs_db.complete_batch(conn, batch.id, self.worker_id, processed=len(results) + len(errors),
-                                            succeeded=len(results), failed=len(errors), duration_s=duration_s)
+                n_ok = sum(1 for _, r in results if not isinstance(r, ItemFailure))
+                ok = jobs_db.complete_batch(conn, batch.id, self.worker_id, processed=n_ok + len(errors),
+                                            succeeded=n_ok, failed=len(errors), duration_s=duration_s,
+                                            result=counters)
                 if not ok:
                     raise _LostClaim(f"batch {batch.id} was reclaimed by another worker")
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from typing import Iterable, Iterator, TypeVar
+from typing import Any, Iterable, Iterator, TypeVar
 
 from lumina_desktop.config import Settings
 from lumina_desktop.core.errors import JobCancelled
@@ -32,6 +32,10 @@ class JobContext:
     token: threading.Event
     tracker: ProgressTracker
     phase_name: str = field(default="")
+    # during discovery: the transaction that also creates the batches (atomic with them)
+    conn: Any = None
+    # statistics of discovery, saved with the batches and kept for finalize (survives resume)
+    discovery: dict[str, Any] = field(default_factory=dict)
 
     def check_cancelled(self) -> None:
         if self.token.is_set():

@@ -213,13 +213,17 @@ class JobCoordinator:
                 discovered = jobs_db.is_discovered(conn, job.id)
             if not discovered:
                 ctx.phase("discover", "Finding work")
-                items = kind.discover(ctx)
                 with self.db.connection() as conn, conn.transaction():
+                    ctx.conn = conn
                     conn.execute("DELETE FROM job_batches WHERE job_id = %s", (job.id,))
-                    n = self.batches.create_batches(conn, job.id, _cancellable(items, ctx),
+                    n = self.batches.create_batches(conn, job.id, _cancellable(kind.discover(ctx), ctx),
                                                     kind.batch_size or self.settings.batch_size)
+                    jobs_db.set_discovery(conn, job.id, {**ctx.discovery, "items": n})
                     jobs_db.mark_discovered(conn, job.id)
+                ctx.conn = None
                 log.info("job %d (%s): %d items", job.id, job.kind, n)
+            with self.db.connection() as conn:
+                ctx.discovery = jobs_db.get_discovery(conn, job.id)
             failures = self._process(ctx, token)
             if token.is_set() or self._cancel_requested(job.id):
                 raise JobCancelled()

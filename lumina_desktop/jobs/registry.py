@@ -37,8 +37,12 @@ class JobKind:
         raise NotImplementedError
 
     def store(self, conn: psycopg.Connection, job: JobSnapshot, batch: BatchInfo,
-              results: list[tuple[Any, Any]]) -> None:
-        """Write results of one batch (inside the batch-completion transaction)."""
+              results: list[tuple[Any, Any]]) -> dict[str, int] | None:
+        """Write results of one batch (inside the batch-completion transaction).
+
+        May return counters (e.g. ``{"new": 3}``) kept with the batch; ``batch_totals`` sums them.
+        """
+        return None
 
     def finalize(self, ctx: JobContext) -> dict[str, Any]:
         return {}
@@ -48,6 +52,20 @@ class JobKind:
 
     def describe(self, job: JobSnapshot) -> str:
         return self.title or self.name
+
+
+class ItemFailure(Exception):
+    """Raised by ``process_item`` for a failed item whose failure the kind also wants to store.
+
+    The engine records it as a per-item error AND passes it to ``store`` in the results (as the
+    result value), e.g. so the scan job can mark the file's row with the reason.
+    """
+
+    def __init__(self, error_class: str, message: str, payload: Any = None) -> None:
+        super().__init__(message)
+        self.error_class = error_class
+        self.message = message
+        self.payload = payload
 
 
 _REGISTRY: dict[str, JobKind] = {}

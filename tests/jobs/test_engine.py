@@ -112,7 +112,7 @@ def test_resume_after_cancel_runs_only_unfinished_batches(coordinator, db) -> No
         attempts = c.execute("SELECT max(attempts) FROM job_batches WHERE job_id = %s", (job_id,)).fetchone()[0]
     assert set(res) == set(range(600))
     assert all(writes == 1 for _, writes in res.values()), "a finished batch ran again"
-    assert done_before >= 10 and attempts == 1
+    assert done_before >= 5 and attempts == 1
 
 
 def test_cancel_before_start_and_resume(coordinator, db) -> None:  # type: ignore[no-untyped-def]
