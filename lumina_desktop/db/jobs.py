@@ -226,6 +226,15 @@ def recover_stale(conn: psycopg.Connection, stale_after_s: float) -> list[int]:
     return ids
 
 
+def leave_interrupted(conn: psycopg.Connection, job_id: int) -> None:
+    """The owner quits but keeps the job resumable: unfinished batches go back to pending."""
+    conn.execute("UPDATE jobs SET state = 'interrupted', owner = NULL WHERE id = %s "
+                 "AND state IN ('running', 'pending')", (job_id,))
+    conn.execute("UPDATE job_batches SET state = 'pending', claimed_by = NULL WHERE job_id = %s "
+                 "AND state IN ('running', 'cancelled')", (job_id,))
+    notify(conn, job_id)
+
+
 def prune_finished(conn: psycopg.Connection, older_than_days: float) -> int:
     """Delete old finished jobs with their batches and errors; ``job_history`` keeps their record."""
     cur = conn.execute(

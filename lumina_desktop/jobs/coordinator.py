@@ -104,6 +104,7 @@ class JobCoordinator:
         self._threads: dict[int, threading.Thread] = {}
         self._lock = threading.Lock()
         self._closed = False
+        self._leaving = False
 
     # -- public API
     def submit(self, kind: str, params: dict[str, Any] | None = None, *, catalog_id: int | None = None) -> int:
@@ -166,12 +167,14 @@ class JobCoordinator:
                 log.exception("cancel of job %d failed", job_id)
 
     def shutdown(self, *, cancel: bool = True, timeout_s: float = 5.0) -> bool:
-        """Cancel (or leave resumable) running jobs, wait ≤ timeout, stop heartbeats. True if clean."""
+        """Stop running jobs — cancelled, or (``cancel=False``) left ``interrupted`` to resume
+        later — wait ≤ ``timeout_s``, stop the heartbeat.  True if every coordinator ended."""
         with self._lock:
             self._closed = True
         if cancel:
             self.cancel_all()
         else:
+            self._leaving = True
             for job_id in self.running_jobs():
                 self.batches.cancel_local(job_id)
         deadline = time.monotonic() + timeout_s
@@ -237,6 +240,10 @@ class JobCoordinator:
                 jobs_db.finish_job(conn, job.id, state, error=error, result={**result, "items": total})
             return state
         except JobCancelled:
+            if self._leaving and not self._cancel_requested(job.id):
+                with self.db.connection() as conn, conn.transaction():
+                    jobs_db.leave_interrupted(conn, job.id)
+                return JobState.INTERRUPTED
             done, total = self.batches.progress(job.id)
             tracker.update(ctx.phase_name or "process", done, total, "Cancelled", force=True)
             with self.db.connection() as conn, conn.transaction():

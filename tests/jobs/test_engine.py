@@ -260,3 +260,21 @@ def test_unknown_kind_and_bad_resume_are_clear_errors(coordinator) -> None:  # t
     coordinator.wait(job_id, 30)
     with pytest.raises(LuminaError, match="only cancelled, interrupted or failed"):
         coordinator.resume(job_id)
+
+
+def test_shutdown_leaving_jobs_resumable(make_coordinator, db) -> None:  # type: ignore[no-untyped-def]
+    first = make_coordinator()
+    job_id = first.submit("demo", {"items": 1000, "sleep_ms": 10})
+    wait_until(lambda: first.batches.progress(job_id)[0] >= 50)
+    t0 = time.monotonic()
+    assert first.shutdown(cancel=False, timeout_s=5) is True
+    assert time.monotonic() - t0 < 5
+    with db.connection() as c:
+        assert jobs_db.get_job(c, job_id).state == JobState.INTERRUPTED  # type: ignore[union-attr]
+        assert "running" not in batch_states(c, job_id)
+    second = make_coordinator()
+    second.resume(job_id)
+    assert second.wait(job_id, 60).state == JobState.SUCCEEDED
+    with db.connection() as c:
+        res = results(c, job_id)
+    assert len(res) == 1000 and all(w == 1 for _, w in res.values())
