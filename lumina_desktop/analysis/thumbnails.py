@@ -1,0 +1,127 @@
+"""Thumbnails: decoded picture → upright sRGB images per size → JPEG bytes.
+
+Runs on any thread (worker).  Pure functions apart from :func:`atomic_write`, the one
+file-writing helper (the thumbnails job decides where; see :func:`thumbnail_relpath`).
+
+Pipeline (one decode, everything else derived from it):
+  1. ``colour.flatten`` — alpha composited on **white** (thumbnails are JPEG, which has
+     no alpha; white matches how photo apps show transparent PNG/GIF/WebP), 16-bit → 8-bit.
+  2. shrink to the largest requested long edge (LANCZOS with ``reducing_gap``; never
+     enlarged beyond the source),
+  3. convert to sRGB from the embedded ICC profile (after shrinking: cheaper),
+  4. apply the EXIF orientation (same table as ``ImageOps.exif_transpose``),
+  5. each smaller size is shrunk from the previous one; JPEG quality 85, RGB, no profile.
+Pillow releases the GIL in decode, resize, colour transform and encode.
+"""
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import tempfile
+
+from PIL import Image
+
+from lumina_desktop.analysis import colour
+from lumina_desktop.analysis.perceptual import BASE_PX, reduce_to
+
+GRID_PX = 256
+PREVIEW_PX = 1280
+DEFAULT_SIZES: tuple[int, ...] = (GRID_PX, PREVIEW_PX)
+JPEG_QUALITY = 85
+
+TRANSPOSE: dict[int, Image.Transpose] = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+
+
+def orient(im: Image.Image, orientation: int) -> Image.Image:
+    """Apply EXIF orientation 1–8 (1 or unknown: unchanged)."""
+    method = TRANSPOSE.get(orientation)
+    return im.transpose(method) if method is not None else im
+
+
+def render_sizes(decoded: Image.Image, *, orientation: int, icc: bytes | None,
+                 sizes: tuple[int, ...], warnings: list[str], aspect: float | None = None
+                 ) -> dict[int, Image.Image]:
+    """Upright sRGB ``RGB`` images for every size in ``sizes`` plus :data:`BASE_PX`.
+
+    Each image's long edge is ``min(size, source long edge)``; ``aspect`` is the displayed
+    width / height of the full-resolution picture (for exact rounding, see ``fit_size``).
+    """
+    wanted = sorted(set(sizes) | {BASE_PX}, reverse=True)
+    stored_aspect = None
+    if aspect is not None:
+        stored_aspect = 1 / aspect if orientation in (5, 6, 7, 8) else aspect
+    im = colour.flatten(decoded)
+    im = reduce_to(im, wanted[0], stored_aspect)
+    im = colour.to_srgb(im, icc, warnings)
+    im = orient(im, orientation)
+    out: dict[int, Image.Image] = {}
+    for size in wanted:
+        im = reduce_to(im, size, aspect)
+        out[size] = im
+    return out
+
+
+def encode_jpeg(im: Image.Image, quality: int = JPEG_QUALITY) -> bytes:
+    """Baseline JPEG bytes of an RGB/L image."""
+    buf = io.BytesIO()
+    im.save(buf, format="JPEG", quality=quality)
+    return buf.getvalue()
+
+
+def encode_thumbnails(images: dict[int, Image.Image], sizes: tuple[int, ...],
+                      quality: int = JPEG_QUALITY) -> dict[int, bytes]:
+    """Encode the requested sizes; sizes that came out identical are encoded once."""
+    out: dict[int, bytes] = {}
+    done: dict[int, bytes] = {}
+    for size in sorted(set(sizes)):
+        im = images[size]
+        key = id(im)
+        if key not in done:
+            done[key] = encode_jpeg(im, quality)
+        out[size] = done[key]
+    return out
+
+
+def thumbnail_relpath(content_hash: str, size_px: int) -> str:
+    """Where a thumbnail lives under the cache root: ``ab/cd/<hash>_<size>.jpg``.
+
+    Keyed by content hash (not photo id) so copies share one file and a moved/renamed
+    photo keeps its thumbnail.  Always '/'-separated.
+    """
+    if len(content_hash) < 8 or not all(c in "0123456789abcdef" for c in content_hash):
+        raise ValueError(f"not a lower-case hex content hash: {content_hash!r}")
+    if size_px <= 0:
+        raise ValueError(f"thumbnail size must be positive, got {size_px}")
+    return f"{content_hash[:2]}/{content_hash[2:4]}/{content_hash}_{size_px}.jpg"
+
+
+def atomic_write(path: str | os.PathLike[str], data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically (temp file in the same folder + ``os.replace``).
+
+    Creates missing parent folders.  Readers see either the old file or the complete
+    new one, never a partial write.  The file is fsynced before the rename and is
+    created private to the user (mode 0600, as ``tempfile.mkstemp`` makes it).
+    """
+    target = os.fspath(path)
+    folder = os.path.dirname(target) or "."
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise

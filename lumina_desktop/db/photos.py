@@ -1,0 +1,136 @@
+"""Image rows: what the scan job reads and writes (psycopg only here; any non-GUI thread)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Iterable, Sequence
+
+import psycopg
+
+from lumina_desktop.core.media import IngestResult, MediaError
+
+
+@dataclass(frozen=True)
+class KnownFile:
+    id: int
+    size: int | None
+    mtime_ns: int | None
+    status: str
+
+
+def known_files(conn: psycopg.Connection, catalog_id: int, folder_ids: Sequence[int]) -> dict[str, KnownFile]:
+    """path → what the catalog knows, for the images of these folders."""
+    rows = conn.execute(
+        "SELECT path, id, size_bytes, mtime_ns, status FROM images WHERE catalog_id = %s AND folder_id = ANY(%s)",
+        (catalog_id, list(folder_ids))).fetchall()
+    return {r[0]: KnownFile(r[1], r[2], r[3], r[4]) for r in rows}
+
+
+def insert_placeholders(conn: psycopg.Connection, catalog_id: int,
+                        rows: Iterable[tuple[int, str, bytes | None, str, int, int]]) -> None:
+    """New files found by discovery: (folder_id, path, path_bytes, file_name, size, mtime_ns), status 'new'."""
+    with conn.cursor() as cur:
+        cur.executemany(
+            "INSERT INTO images (catalog_id, folder_id, path, path_bytes, file_name, size_bytes, mtime_ns, status) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s, 'new') ON CONFLICT (catalog_id, path) DO NOTHING",
+            [(catalog_id, *r) for r in rows])
+
+
+def mark_missing(conn: psycopg.Connection, image_ids: Sequence[int]) -> None:
+    conn.execute("UPDATE images SET status = 'missing', updated_at = now() WHERE id = ANY(%s) "
+                 "AND status <> 'missing'", (list(image_ids),))
+
+
+def mark_present(conn: psycopg.Connection, image_ids: Sequence[int]) -> None:
+    """Files that were missing and came back unchanged."""
+    conn.execute("UPDATE images SET status = CASE WHEN content_hash IS NULL THEN 'new' ELSE 'ok' END, "
+                 "updated_at = now() WHERE id = ANY(%s) AND status = 'missing'", (list(image_ids),))
+
+
+_FIELDS = ("size_bytes", "mtime_ns", "content_hash", "image_data_hash", "file_type", "kind", "format",
+           "width", "height", "capture_time", "capture_offset_min", "date_source", "date_confidence",
+           "camera_make", "camera_model", "body_serial", "lens", "iso", "aperture", "shutter_s",
+           "focal_length_mm", "gps_lat", "gps_lon", "gps_alt", "orientation", "rating", "keywords",
+           "duration_s", "warnings", "thumb_sizes")
+
+
+def _values(res: IngestResult, mtime_ns: int, thumb_sizes: Sequence[int]) -> dict[str, Any]:
+    m = res.metadata
+    return {
+        "size_bytes": res.identity.size, "mtime_ns": mtime_ns, "content_hash": res.identity.content_hash,
+        "image_data_hash": res.identity.image_data_hash, "file_type": res.file_type, "kind": res.kind.value,
+        "format": res.format, "width": m.width, "height": m.height, "capture_time": m.capture_time,
+        "capture_offset_min": m.utc_offset_minutes, "date_source": m.date_source,
+        "date_confidence": m.date_confidence, "camera_make": m.make, "camera_model": m.model,
+        "body_serial": m.body_serial, "lens": m.lens, "iso": m.iso, "aperture": m.aperture,
+        "shutter_s": m.shutter_s, "focal_length_mm": m.focal_length_mm, "gps_lat": m.gps_lat,
+        "gps_lon": m.gps_lon, "gps_alt": m.gps_alt, "orientation": m.orientation, "rating": m.rating,
+        "keywords": list(m.keywords), "duration_s": m.duration_s, "warnings": list(res.warnings),
+        "thumb_sizes": list(thumb_sizes),
+    }
+
+
+def store_ingest(conn: psycopg.Connection, catalog_id: int, folder_id: int, path: str, path_bytes: bytes | None,
+                 file_name: str, res: IngestResult, mtime_ns: int, thumb_sizes: Sequence[int]) -> str:
+    """Upsert one analysed file; returns 'new', 'changed' or 'moved'.
+
+    A file at a new path whose content matches a catalogued image that went missing is a move:
+    that image's row (id, tags, decisions) takes the new path and the placeholder row goes.
+    """
+    values = _values(res, mtime_ns, thumb_sizes)
+    row = conn.execute("SELECT id, status, content_hash FROM images WHERE catalog_id = %s AND path = %s",
+                       (catalog_id, path)).fetchone()
+    outcome = "changed" if row and row[1] != "new" else "new"
+    target_id = row[0] if row else None
+    if outcome == "new":
+        moved = conn.execute(
+            "SELECT id FROM images WHERE catalog_id = %s AND content_hash = %s AND status = 'missing' "
+            "ORDER BY id LIMIT 1", (catalog_id, res.identity.content_hash)).fetchone()
+        if moved:
+            if target_id is not None:
+                conn.execute("DELETE FROM images WHERE id = %s", (target_id,))
+            target_id = moved[0]
+            outcome = "moved"
+    sets = ", ".join(f"{f} = %({f})s" for f in _FIELDS)
+    params = {**values, "folder_id": folder_id, "path": path, "path_bytes": path_bytes, "file_name": file_name,
+              "catalog_id": catalog_id}
+    if target_id is None:
+        cols = ", ".join(("catalog_id", "folder_id", "path", "path_bytes", "file_name", *_FIELDS))
+        vals = ", ".join(f"%({c})s" for c in ("catalog_id", "folder_id", "path", "path_bytes", "file_name", *_FIELDS))
+        new = conn.execute(f"INSERT INTO images ({cols}, status, analysed_at) VALUES ({vals}, 'ok', now()) "
+                           f"RETURNING id", params).fetchone()
+        assert new is not None
+        target_id = new[0]
+    else:
+        conn.execute(f"UPDATE images SET {sets}, folder_id = %(folder_id)s, path = %(path)s, "
+                     f"path_bytes = %(path_bytes)s, file_name = %(file_name)s, status = 'ok', error = NULL, "
+                     f"error_reason = NULL, analysed_at = now(), updated_at = now() WHERE id = %(id)s",
+                     {**params, "id": target_id})
+    p = res.perceptual
+    if p is not None:
+        conn.execute(
+            "INSERT INTO image_fingerprints (image_id, content_hash, phash, dhash, grey, grey_size, aspect) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (image_id) DO UPDATE SET "
+            "content_hash = EXCLUDED.content_hash, phash = EXCLUDED.phash, dhash = EXCLUDED.dhash, "
+            "grey = EXCLUDED.grey, grey_size = EXCLUDED.grey_size, aspect = EXCLUDED.aspect",
+            (target_id, res.identity.content_hash, p.phash, p.dhash, p.grey, p.grey_size, p.aspect))
+    else:
+        conn.execute("DELETE FROM image_fingerprints WHERE image_id = %s", (target_id,))
+    return outcome
+
+
+def store_failure(conn: psycopg.Connection, catalog_id: int, path: str, err: MediaError | str,
+                  reason: str) -> None:
+    """A file that could not be ingested: its row keeps the reason (a vanished file is 'missing')."""
+    status = "missing" if reason == "vanished" else "error"
+    conn.execute("UPDATE images SET status = %s, error = %s, error_reason = %s, updated_at = now() "
+                 "WHERE catalog_id = %s AND path = %s", (status, str(err), reason, catalog_id, path))
+
+
+def touch_folders(conn: psycopg.Connection, folder_ids: Sequence[int]) -> None:
+    conn.execute("UPDATE catalog_folders SET last_scan_at = now() WHERE id = ANY(%s)", (list(folder_ids),))
+
+
+def count_status(conn: psycopg.Connection, catalog_id: int) -> dict[str, int]:
+    rows = conn.execute("SELECT status, count(*) FROM images WHERE catalog_id = %s GROUP BY status",
+                        (catalog_id,)).fetchall()
+    return {r[0]: int(r[1]) for r in rows}

@@ -1,0 +1,201 @@
+"""The ``scan`` job: one fused ingest job (coordinator thread for discovery, workers for files).
+
+Why one job and not scan + thumbnails: the expensive part of both is reading and decoding the
+file, and one reduced-size decode feeds the metadata, both hashes, the perceptual data and both
+thumbnails.  Two jobs would read every file twice.  Phases: discover (walk, stat, compare with
+the catalog), analyse (per file, in the worker pool), finalize (summary).
+
+Incremental: a file whose size and mtime match its catalogued row is skipped without being
+read; a changed file is re-analysed in place; a new file whose content matches a catalogued
+image that went missing is a move (the old row, with its id, tags and decisions, takes the new
+path); a catalogued file no longer on disk is marked missing, never deleted.
+"""
+from __future__ import annotations
+
+import base64
+import logging
+import os
+import stat
+from typing import Any, Iterator
+
+import psycopg
+
+from lumina_desktop.analysis import thumbnails as thumbs
+from lumina_desktop.analysis.ingest import analyse_file
+from lumina_desktop.core import formats
+from lumina_desktop.core.errors import LuminaError
+from lumina_desktop.core.jobs import JobSnapshot
+from lumina_desktop.core.media import IngestResult, MediaError
+from lumina_desktop.core.paths import path_for_db
+from lumina_desktop.db import catalogs
+from lumina_desktop.db import jobs as jobs_db
+from lumina_desktop.db import photos
+from lumina_desktop.jobs.context import BatchInfo, JobContext, JobEnv
+from lumina_desktop.jobs.registry import ItemFailure, JobKind, register
+
+log = logging.getLogger(__name__)
+THUMB_SIZES = (256, 1280)
+
+
+def encode_path(raw: bytes) -> str:
+    """A path as a JSON-safe string (jsonb refuses lone surrogates): text, or 'b64:' + bytes."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return "b64:" + base64.b64encode(raw).decode("ascii")
+
+
+def decode_path(item: str) -> bytes:
+    if item.startswith("b64:"):
+        return base64.b64decode(item[4:])
+    return item.encode("utf-8")
+
+
+def _walk(root: bytes, errors: list[tuple[str, str, str]]) -> Iterator[tuple[bytes, os.stat_result]]:
+    """Files below ``root`` (bytes paths; symlinked folders are not followed, so no loops)."""
+    stack = [root]
+    while stack:
+        folder = stack.pop()
+        try:
+            with os.scandir(folder) as it:
+                entries = list(it)
+        except OSError as exc:
+            errors.append((encode_path(folder), "unreadable_folder", f"cannot list folder: {exc.strerror or exc}"))
+            continue
+        entries.sort(key=lambda e: e.name)
+        subdirs = []
+        for entry in entries:
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    subdirs.append(entry.path)
+                    continue
+                if not formats.is_candidate(entry.name):
+                    continue
+                st = entry.stat()  # follows a symlinked file
+            except OSError as exc:
+                if isinstance(exc, FileNotFoundError) and entry.is_symlink():
+                    errors.append((encode_path(entry.path), "broken_link", "symbolic link to a missing file"))
+                elif not isinstance(exc, FileNotFoundError):
+                    errors.append((encode_path(entry.path), "unreadable", f"cannot stat: {exc.strerror or exc}"))
+                continue
+            if stat.S_ISREG(st.st_mode):
+                yield entry.path, st
+        stack.extend(reversed(subdirs))
+
+
+class ScanKind(JobKind):
+    name = "scan"
+    title = "Scan folders"
+    phases = (("discover", 0.08), ("process", 0.9), ("finalize", 0.02))
+
+    def describe(self, job: JobSnapshot) -> str:
+        return "Scan " + ", ".join(job.params.get("folder_paths", [])[:2])
+
+    def discover(self, ctx: JobContext) -> Iterator[Any]:
+        conn: psycopg.Connection = ctx.conn
+        catalog_id = ctx.job.catalog_id
+        if catalog_id is None:
+            raise LuminaError("a scan job needs a catalog")
+        folders = catalogs.list_folders(conn, catalog_id)
+        wanted = ctx.job.params.get("folder_ids")
+        if wanted:
+            folders = [f for f in folders if f.id in wanted]
+        full = bool(ctx.job.params.get("full"))
+        known = photos.known_files(conn, catalog_id, [f.id for f in folders])
+        seen: set[str] = set()
+        placeholders: list[tuple[int, str, bytes | None, str, int, int]] = []
+        errors: list[tuple[str, str, str]] = []
+        came_back: list[int] = []
+        stats = {"files": 0, "unchanged": 0, "to_analyse": 0, "missing": 0, "folders": len(folders)}
+        for folder in folders:
+            root = os.fsencode(folder.path)
+            if not os.path.isdir(root):
+                errors.append((folder.path, "missing_folder", "folder is not reachable (unplugged or removed?)"))
+                seen.update(p for p in known if p.startswith(folder.path.rstrip("/") + "/"))  # keep as is
+                continue
+            for raw, st in _walk(root, errors):
+                ctx.check_cancelled()
+                text, exact = path_for_db(raw)
+                seen.add(text)
+                stats["files"] += 1
+                if stats["files"] % 500 == 0:
+                    ctx.progress(stats["files"], 0, f"Found {stats['files']:,} files")
+                row = known.get(text)
+                if row is not None and not full and row.status in ("ok", "missing", "error") and \
+                        row.size == st.st_size and row.mtime_ns == st.st_mtime_ns:
+                    stats["unchanged"] += 1
+                    if row.status == "missing":
+                        came_back.append(row.id)
+                    continue
+                if row is None:
+                    placeholders.append((folder.id, text, exact, path_for_db(os.path.basename(raw))[0],
+                                         st.st_size, st.st_mtime_ns))
+                stats["to_analyse"] += 1
+                yield {"f": folder.id, "p": encode_path(raw), "m": st.st_mtime_ns}
+        gone = [r.id for p, r in known.items() if p not in seen and r.status != "missing"]
+        stats["missing"] = len(gone)
+        photos.insert_placeholders(conn, catalog_id, placeholders)
+        photos.mark_missing(conn, gone)
+        photos.mark_present(conn, came_back)
+        jobs_db.record_item_errors(conn, ctx.job.id, None, errors)
+        stats["discovery_errors"] = len(errors)
+        ctx.discovery.update(stats)
+
+    def item_key(self, item: Any) -> str:
+        return path_for_db(decode_path(item["p"]))[0]
+
+    def process_item(self, env: JobEnv, job: JobSnapshot, item: Any) -> Any:
+        raw = decode_path(item["p"])
+        try:
+            res = analyse_file(raw, thumb_sizes=THUMB_SIZES)
+        except MediaError as err:
+            raise ItemFailure(err.reason.value, str(err.message), payload=err) from None
+        written = []
+        root = env.settings.thumbnails_dir
+        for size, data in res.thumbnails.items():
+            target = root / thumbs.thumbnail_relpath(res.identity.content_hash, size)
+            if not target.exists():
+                thumbs.atomic_write(target, data)
+            written.append(size)
+        try:
+            mtime_ns = os.stat(raw).st_mtime_ns
+        except OSError:
+            mtime_ns = item["m"]
+        # drop the encoded thumbnails: only their sizes travel on to store()
+        slim = IngestResult(res.file_type, res.kind, res.format, res.identity, res.metadata, res.perceptual,
+                            {}, res.warnings)
+        return slim, mtime_ns, tuple(sorted(written))
+
+    def store(self, conn: psycopg.Connection, job: JobSnapshot, batch: BatchInfo,
+              results: list[tuple[Any, Any]]) -> dict[str, int]:
+        counts = {"new": 0, "changed": 0, "moved": 0, "errors": 0, "vanished": 0}
+        assert job.catalog_id is not None
+        for item, value in results:
+            raw = decode_path(item["p"])
+            text, exact = path_for_db(raw)
+            if isinstance(value, ItemFailure):
+                reason = value.error_class
+                photos.store_failure(conn, job.catalog_id, text, value.payload or value.message, reason)
+                counts["vanished" if reason == "vanished" else "errors"] += 1
+                continue
+            res, mtime_ns, sizes = value
+            outcome = photos.store_ingest(conn, job.catalog_id, item["f"], text, exact,
+                                          path_for_db(os.path.basename(raw))[0], res, mtime_ns, sizes)
+            counts[outcome] += 1
+        return counts
+
+    def finalize(self, ctx: JobContext) -> dict[str, Any]:
+        with ctx.env.db.connection() as conn:
+            totals = jobs_db.batch_totals(conn, ctx.job.id)
+            folder_ids = ctx.job.params.get("folder_ids") or [f.id for f in catalogs.list_folders(conn, ctx.job.catalog_id)]  # type: ignore[arg-type]
+            photos.touch_folders(conn, folder_ids)
+        d = ctx.discovery
+        return {
+            "files": d.get("files", 0), "unchanged": d.get("unchanged", 0),
+            "new": totals.get("new", 0), "changed": totals.get("changed", 0), "moved": totals.get("moved", 0),
+            "missing": d.get("missing", 0) + totals.get("vanished", 0) - totals.get("moved", 0),
+            "errors": totals.get("errors", 0) + d.get("discovery_errors", 0),
+        }
+
+
+register(ScanKind())

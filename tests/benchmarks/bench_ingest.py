@@ -1,0 +1,213 @@
+"""Benchmark ingest: images/s at 1 and 2 workers vs vipsthumbnail, and rescan files/s.
+
+    python tests/benchmarks/bench_ingest.py [--count 2000] [--rescan-files 20000] [--corpus DIR]
+
+Corpus (cached in --corpus, default /tmp/lumina-bench-corpus): --count realistic 2–12 MP JPEGs
+made from the real photos in ../shared/photos (resized/cropped, re-encoded at q 85–95 with
+their EXIF), plus the real JPEGs themselves.  Full ingest = the scan job (metadata, both
+hashes, thumbnails 256 + 1280 px, perceptual data) on a fresh catalog; vipsthumbnail makes
+only 256-px thumbnails of the same files, one process per worker (VIPS_CONCURRENCY=1).
+Rescan = the scan job over an unchanged catalog of --rescan-files files (rows inserted to
+match the files' size and mtime, so nothing is read).  The last line is JSON.
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parents[2]
+PHOTOS = ROOT.parent / "shared" / "photos"
+sys.path.insert(0, str(ROOT))
+
+from lumina_desktop.config import load_settings  # noqa: E402
+from lumina_desktop.db import catalogs  # noqa: E402
+from lumina_desktop.db.pool import open_database  # noqa: E402
+from lumina_desktop.jobs.coordinator import JobCoordinator  # noqa: E402
+from lumina_desktop.jobs.executor import shutdown_executor  # noqa: E402
+
+
+def sources() -> list[Path]:
+    out = []
+    for p in sorted(PHOTOS.rglob("*")):
+        if p.suffix.lower() in (".jpg", ".jpeg") and p.stat().st_size > 30_000:
+            try:
+                with Image.open(p) as im:
+                    if im.format == "JPEG" and min(im.size) >= 300:
+                        out.append(p)
+            except Exception:
+                continue
+    return out
+
+
+def build_corpus(folder: Path, count: int) -> list[Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    done = folder / ".complete"
+    if done.exists() and int(done.read_text()) >= count:
+        return sorted(p for p in folder.rglob("*.jpg"))
+    src = sources()
+    rng = random.Random(42)
+    t0 = time.time()
+    for i in range(count):
+        s = src[i % len(src)]
+        target = folder / f"d{i // 500:02d}" / f"IMG_{i:05d}.jpg"
+        if target.exists():
+            continue
+        target.parent.mkdir(exist_ok=True)
+        with Image.open(s) as im:
+            exif = im.info.get("exif", b"")
+            icc = im.info.get("icc_profile")
+            im = im.convert("RGB")
+            mp = rng.uniform(2, 12) * 1e6
+            aspect = im.width / im.height
+            w = int((mp * aspect) ** 0.5)
+            h = int(w / aspect)
+            # a slight random crop makes every file a different picture
+            cx, cy = rng.randint(0, im.width // 20), rng.randint(0, im.height // 20)
+            im = im.crop((cx, cy, im.width - rng.randint(0, im.width // 20), im.height - rng.randint(0, im.height // 20)))
+            im = im.resize((w, h), Image.BICUBIC)
+            kw = {"quality": rng.randint(85, 95), "exif": exif}
+            if icc:
+                kw["icc_profile"] = icc
+            im.save(target, "JPEG", **kw)
+        if i % 200 == 0:
+            print(f"  corpus {i}/{count} ({time.time() - t0:.0f} s)", file=sys.stderr)
+    real = folder / "real"
+    real.mkdir(exist_ok=True)
+    for s in src:
+        dst = real / (s.parent.name + "__" + s.name)
+        if not dst.exists():
+            shutil.copy2(s, dst)
+    done.write_text(str(count))
+    return sorted(p for p in folder.rglob("*.jpg"))
+
+
+def ingest(db, settings, folder: Path, workers: int, name: str) -> tuple[float, dict]:  # type: ignore[no-untyped-def]
+    s = dataclasses.replace(settings, background_workers=workers)
+    with db.connection() as conn:
+        cat = catalogs.create_catalog(conn, name)
+        f = catalogs.add_folder(conn, cat.id, str(folder))
+    thumbs = s.thumbnails_dir
+    shutil.rmtree(thumbs, ignore_errors=True)
+    co = JobCoordinator(db, s)
+    try:
+        t0 = time.perf_counter()
+        job_id = co.submit("scan", {"folder_ids": [f.id]}, catalog_id=cat.id)
+        job = co.wait(job_id, 3600)
+        dt = time.perf_counter() - t0
+    finally:
+        co.shutdown()
+        shutdown_executor()
+    assert job.state.value == "succeeded", job.error
+    return dt, dict(job.result or {})
+
+
+def vips(files: list[Path], workers: int, out: Path) -> float:
+    exe = shutil.which("vipsthumbnail")
+    if exe is None:
+        raise SystemExit("vipsthumbnail not found: apt-get install libvips-tools")
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    chunks = [files[i::workers] for i in range(workers)]
+    env = {**os.environ, "VIPS_CONCURRENCY": "1"}
+    t0 = time.perf_counter()
+    procs = []
+    for k, chunk in enumerate(chunks):
+        listfile = out / f"list{k}.txt"
+        listfile.write_text("\n".join(str(p) for p in chunk))
+        procs.append(subprocess.Popen(
+            ["xargs", "-a", str(listfile), "-d", "\n", exe, "--size", "256", "-o", str(out) + f"/%s_{k}.jpg"],
+            env=env, stderr=subprocess.DEVNULL))
+    for p in procs:
+        p.wait()
+    return time.perf_counter() - t0
+
+
+def rescan(db, settings, base: Path, n: int) -> tuple[float, dict]:  # type: ignore[no-untyped-def]
+    folder = base / "rescan"
+    seed = base / "seed.jpg"
+    Image.new("RGB", (64, 48), "gray").save(seed)
+    rows = []
+    for i in range(n):
+        p = folder / f"s{i // 1000:03d}" / f"f{i:06d}.jpg"
+        p.parent.mkdir(parents=True, exist_ok=True)
+        if not p.exists():
+            os.link(seed, p)
+    st = seed.stat()
+    with db.connection() as conn:
+        cat = catalogs.create_catalog(conn, "rescan")
+        f = catalogs.add_folder(conn, cat.id, str(folder))
+        for p in sorted(folder.rglob("*.jpg")):
+            rows.append((cat.id, f.id, str(p), p.name, st.st_size, st.st_mtime_ns, "ok", "x" * 64))
+        with conn.cursor().copy("COPY images (catalog_id, folder_id, path, file_name, size_bytes, mtime_ns, status, "
+                                "content_hash) FROM STDIN") as cp:
+            for r in rows:
+                cp.write_row(r)
+    co = JobCoordinator(db, settings)
+    try:
+        t0 = time.perf_counter()
+        job_id = co.submit("scan", {"folder_ids": [f.id]}, catalog_id=cat.id)
+        job = co.wait(job_id, 600)
+        dt = time.perf_counter() - t0
+    finally:
+        co.shutdown()
+        shutdown_executor()
+    assert job.result and job.result["unchanged"] == n, job.result
+    return dt, dict(job.result)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--count", type=int, default=2000)
+    ap.add_argument("--rescan-files", type=int, default=20000)
+    ap.add_argument("--corpus", default="/tmp/lumina-bench-corpus")
+    args = ap.parse_args()
+    if not PHOTOS.is_dir():
+        raise SystemExit(f"{PHOTOS} is missing: the corpus is made from the real photos there")
+    corpus = Path(args.corpus)
+    files = build_corpus(corpus, args.count)
+    mp = []
+    for p in files[:: max(1, len(files) // 200)]:
+        with Image.open(p) as im:
+            mp.append(im.width * im.height / 1e6)
+    print(f"corpus: {len(files)} JPEGs, mean {sum(mp) / len(mp):.1f} MP (sampled), "
+          f"{sum(p.stat().st_size for p in files) / 1e9:.2f} GB")
+    base = Path(tempfile.mkdtemp(prefix="lumina-bench-ingest-"))
+    os.chmod(base, 0o755)
+    settings = load_settings({"data_dir": str(base / "data")}, environ={}, config_dir=base)
+    db = open_database(settings, pool_size=24)
+    try:
+        t1, r1 = ingest(db, settings, corpus, 1, "w1")
+        t2, r2 = ingest(db, settings, corpus, 2, "w2")
+        v1 = vips(files, 1, base / "vips1")
+        v2 = vips(files, 2, base / "vips2")
+        tr, rr = rescan(db, settings, base, args.rescan_files)
+    finally:
+        db.close()
+        shutil.rmtree(base, ignore_errors=True)
+    n = len(files)
+    res = {
+        "files": n, "ingest_w1_img_s": n / t1, "ingest_w2_img_s": n / t2,
+        "vips_p1_img_s": n / v1, "vips_p2_img_s": n / v2,
+        "ratio_w1_vs_vips1": (n / t1) / (n / v1), "ratio_w2_vs_vips2": (n / t2) / (n / v2),
+        "scaling_w2_over_w1": t1 / t2, "rescan_files": args.rescan_files, "rescan_files_s": args.rescan_files / tr,
+        "errors_w1": r1.get("errors"), "errors_w2": r2.get("errors"),
+    }
+    print(f"\n{'measure':<34}{'value':>12}")
+    for k, v in res.items():
+        print(f"{k:<34}{v:>12,.2f}" if isinstance(v, float) else f"{k:<34}{v!s:>12}")
+    print(json.dumps(res))
+
+
+if __name__ == "__main__":
+    main()
