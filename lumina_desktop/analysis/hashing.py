@@ -3,8 +3,8 @@
 Runs on any thread (worker).  Pure functions over bytes already in memory (one read
 per file, shared with decoding); ``hashlib`` releases the GIL on large buffers.
 
-* ``content_hash`` — blake2b-256 hex of the whole file.  Equal ⇒ byte-identical copy.
-* ``image_data_hash`` — blake2b-256 hex of the parts of the file that define the pixels,
+* ``content_hash`` — SHA-256 hex of the whole file.  Equal ⇒ byte-identical copy.
+* ``image_data_hash`` — SHA-256 hex of the parts of the file that define the pixels,
   skipping metadata containers, so re-tagging a photo (new EXIF/XMP/IPTC, rating,
   keywords, GPS) keeps it.  Computed without decoding:
 
@@ -35,17 +35,17 @@ _PNG_IMAGE_CHUNKS = frozenset({b"IHDR", b"PLTE", b"tRNS", b"IDAT", b"acTL", b"fc
 _WEBP_IMAGE_CHUNKS = frozenset({b"VP8 ", b"VP8L", b"ALPH", b"ANIM", b"ANMF"})
 
 
-def _new_hasher() -> hashlib.blake2b:
-    return hashlib.blake2b(digest_size=DIGEST_BYTES)
+def _new_hasher() -> "hashlib._Hash":
+    return hashlib.sha256()
 
 
 def content_hash(data: bytes) -> str:
-    """blake2b-256 hex of ``data``."""
-    return hashlib.blake2b(data, digest_size=DIGEST_BYTES).hexdigest()
+    """SHA-256 hex of ``data``."""
+    return hashlib.sha256(data).hexdigest()
 
 
 def hash_stream(stream: BinaryIO) -> tuple[int, str]:
-    """``(byte count, blake2b-256 hex)`` of a stream read in 1 MiB chunks (for videos)."""
+    """``(byte count, SHA-256 hex)`` of a stream read in 1 MiB chunks (for videos)."""
     hasher = _new_hasher()
     total = 0
     buf = bytearray(STREAM_CHUNK_BYTES)

