@@ -1,0 +1,263 @@
+"""Jobs panel: every running and recent job with a progress bar, Cancel / Resume and its errors (GUI thread).
+
+Fed only by ``JobBridge.jobs_updated``; every Cancel button calls ``JobBridge.cancel`` →
+``BatchManager.cancel(job_id)`` on a worker thread, shows "Cancelling…", then the final state.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QScrollArea,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from lumina_desktop.core.jobs import JobSnapshot, JobState
+
+_STATE_TEXT = {
+    JobState.PENDING: "Waiting", JobState.RUNNING: "Running", JobState.SUCCEEDED: "Done",
+    JobState.FAILED: "Failed", JobState.CANCELLING: "Cancelling…", JobState.CANCELLED: "Cancelled",
+    JobState.INTERRUPTED: "Interrupted",
+}
+_KIND_TEXT = {"scan": "Scan", "demo": "Engine self-test", "duplicates": "Find duplicates",
+              "bursts": "Find bursts", "quality": "Score quality", "thumbnails": "Thumbnails", "tagging": "Tagging"}
+
+
+def format_eta(seconds: float | None) -> str:
+    if seconds is None or seconds < 0:
+        return ""
+    s = int(seconds)
+    if s >= 3600:
+        return f"{s // 3600} h {s % 3600 // 60:02d} min left"
+    if s >= 60:
+        return f"{s // 60} min {s % 60:02d} s left"
+    return f"{s} s left"
+
+
+def job_title(job: JobSnapshot) -> str:
+    base = _KIND_TEXT.get(job.kind, job.kind.replace("_", " ").capitalize())
+    folders = job.params.get("folder_paths") if isinstance(job.params, dict) else None
+    if folders:
+        base += " " + ", ".join(str(f).rstrip("/").rsplit("/", 1)[-1] for f in folders[:2])
+        if len(folders) > 2:
+            base += f" +{len(folders) - 2}"
+    return f"{base}  (#{job.id})"
+
+
+def job_detail(job: JobSnapshot) -> str:
+    p = job.progress
+    parts: list[str] = []
+    if job.state in (JobState.RUNNING, JobState.CANCELLING) and p is not None:
+        parts.append(p.phase.capitalize() if p.phase else "")
+        if p.total:
+            parts.append(f"{p.done:,} / {p.total:,}")
+        if p.rate:
+            parts.append(f"{p.rate:,.1f}/s")
+        eta = format_eta(p.eta_s)
+        if eta:
+            parts.append(eta)
+    elif job.state == JobState.SUCCEEDED and job.result:
+        r = job.result
+        if job.kind == "scan":
+            parts.append(f"{r.get('files', 0):,} files: {r.get('new', 0):,} new, {r.get('changed', 0):,} changed, "
+                         f"{r.get('moved', 0):,} moved, {r.get('missing', 0):,} missing")
+        elif "items" in r:
+            parts.append(f"{r['items']:,} items")
+    elif job.state == JobState.FAILED and job.error:
+        parts.append(job.error.splitlines()[0][:200])
+    elif job.state == JobState.INTERRUPTED:
+        parts.append("Stopped when its program quit; resume to finish")
+    return "  ·  ".join(x for x in parts if x)
+
+
+class JobRowWidget(QFrame):
+    cancel_clicked = Signal(int)
+    resume_clicked = Signal(int)
+    errors_clicked = Signal(int)
+
+    def __init__(self, job: JobSnapshot, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.job_id = job.id
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.title = QLabel()
+        self.title.setTextFormat(Qt.TextFormat.PlainText)
+        f = self.title.font()
+        f.setBold(True)
+        self.title.setFont(f)
+        self.state_label = QLabel()
+        self.bar = QProgressBar()
+        self.bar.setRange(0, 1000)
+        self.bar.setTextVisible(True)
+        self.detail = QLabel()
+        self.detail.setWordWrap(True)
+        self.cancel_button = QPushButton("Cancel")
+        self.resume_button = QPushButton("Resume")
+        self.errors_button = QPushButton()
+        self.errors_button.setFlat(True)
+        self.errors_button.setStyleSheet("color: palette(link); text-decoration: underline;")
+        self.cancel_button.clicked.connect(self._on_cancel_button_clicked)
+        self.resume_button.clicked.connect(lambda: self.resume_clicked.emit(self.job_id))
+        self.errors_button.clicked.connect(lambda: self.errors_clicked.emit(self.job_id))
+        top = QHBoxLayout()
+        top.addWidget(self.title, 1)
+        top.addWidget(self.state_label)
+        mid = QHBoxLayout()
+        mid.addWidget(self.bar, 1)
+        mid.addWidget(self.cancel_button)
+        mid.addWidget(self.resume_button)
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.detail, 1)
+        bottom.addWidget(self.errors_button)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(8, 6, 8, 6)
+        lay.setSpacing(3)
+        lay.addLayout(top)
+        lay.addLayout(mid)
+        lay.addLayout(bottom)
+        self._cancel_pending = False
+        self.update_job(job)
+
+    def _on_cancel_button_clicked(self) -> None:
+        self._cancel_pending = True
+        self.cancel_button.setText("Cancelling…")
+        self.cancel_button.setEnabled(False)
+        self.cancel_clicked.emit(self.job_id)
+
+    def update_job(self, job: JobSnapshot) -> None:
+        self.job = job
+        self.title.setText(job_title(job))
+        self.state_label.setText(_STATE_TEXT[job.state])
+        value = int(round(job.fraction * 1000))
+        self.bar.setValue(max(self.bar.value(), value) if job.state.is_active else value)
+        self.bar.setFormat(f"{job.fraction * 100:.0f} %")
+        self.detail.setText(job_detail(job))
+        can_cancel = job.state in (JobState.PENDING, JobState.RUNNING, JobState.CANCELLING)
+        self.cancel_button.setVisible(can_cancel)
+        if job.state == JobState.CANCELLING or (self._cancel_pending and job.state.is_active):
+            self.cancel_button.setText("Cancelling…")
+            self.cancel_button.setEnabled(False)
+        elif can_cancel:
+            self.cancel_button.setText("Cancel")
+            self.cancel_button.setEnabled(True)
+        if not job.state.is_active:
+            self._cancel_pending = False
+        self.resume_button.setVisible(job.state.can_resume)
+        self.errors_button.setVisible(job.item_errors > 0)
+        self.errors_button.setText(f"{job.item_errors:,} error{'s' if job.item_errors != 1 else ''}")
+
+
+class JobErrorsDialog(QDialog):
+    """The per-item errors of one job."""
+
+    def __init__(self, job_id: int, errors: tuple[Any, ...], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(f"Errors of job #{job_id}")
+        self.resize(900, 420)
+        self.table = QTableWidget(len(errors), 3)
+        self.table.setHorizontalHeaderLabels(["File", "Reason", "Details"])
+        for r, e in enumerate(errors):
+            for c, text in enumerate((e.item, e.error_class.replace("_", " "), e.message)):
+                item = QTableWidgetItem(text)
+                item.setToolTip(text)
+                self.table.setItem(r, c, item)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.resizeColumnToContents(1)
+        self.table.setColumnWidth(0, 380)
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.reject)
+        lay = QVBoxLayout(self)
+        lay.addWidget(QLabel(f"{len(errors):,} file(s) could not be processed. Nothing else was skipped."))
+        lay.addWidget(self.table)
+        lay.addWidget(buttons)
+
+
+class JobPanel(QWidget):
+    """List of job rows, newest first, active ones on top; shows what the bridge reports."""
+
+    summary_changed = Signal(str)
+
+    def __init__(self, bridge: Any, parent: QWidget | None = None, *, max_rows: int = 30) -> None:
+        super().__init__(parent)
+        self.bridge = bridge
+        self.max_rows = max_rows
+        self.rows: dict[int, JobRowWidget] = {}
+        self.jobs: dict[int, JobSnapshot] = {}
+        self.dialogs: list[JobErrorsDialog] = []
+        self._list = QWidget()
+        self._list_layout = QVBoxLayout(self._list)
+        self._list_layout.setContentsMargins(4, 4, 4, 4)
+        self._list_layout.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(self._list)
+        self.empty_label = QLabel("No jobs yet. Scans and other long tasks appear here with a Cancel button.")
+        self.empty_label.setWordWrap(True)
+        self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(self.empty_label)
+        lay.addWidget(scroll, 1)
+        bridge.jobs_updated.connect(self._on_bridge_jobs_updated)
+        bridge.errors_loaded.connect(self._on_bridge_errors_loaded)
+
+    def _on_bridge_jobs_updated(self, snapshots: tuple[JobSnapshot, ...]) -> None:
+        for job in snapshots:
+            self.jobs[job.id] = job
+            row = self.rows.get(job.id)
+            if row is None:
+                row = JobRowWidget(job)
+                row.cancel_clicked.connect(self.bridge.cancel)
+                row.resume_clicked.connect(self.bridge.resume)
+                row.errors_clicked.connect(self.bridge.load_errors)
+                self.rows[job.id] = row
+            else:
+                row.update_job(job)
+        self._relayout()
+        self.summary_changed.emit(self.summary())
+
+    def _relayout(self) -> None:
+        order = sorted(self.jobs.values(), key=lambda j: (not (j.state.is_active or j.state == JobState.INTERRUPTED), -j.id))
+        keep = order[: self.max_rows]
+        for job_id in [j for j in self.rows if j not in {k.id for k in keep}]:
+            self.rows.pop(job_id).deleteLater()
+            self.jobs.pop(job_id, None)
+        for i, job in enumerate(keep):
+            row = self.rows[job.id]
+            if self._list_layout.indexOf(row) != i:
+                self._list_layout.insertWidget(i, row)
+        self.empty_label.setVisible(not self.rows)
+
+    def _on_bridge_errors_loaded(self, job_id: int, errors: tuple[Any, ...]) -> None:
+        dlg = JobErrorsDialog(job_id, errors, self)
+        dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dlg.finished.connect(lambda _=0, d=dlg: self.dialogs.remove(d) if d in self.dialogs else None)
+        self.dialogs.append(dlg)
+        dlg.show()
+
+    def active_jobs(self) -> list[JobSnapshot]:
+        return [j for j in self.jobs.values() if j.state.is_active]
+
+    def summary(self) -> str:
+        active = sorted(self.active_jobs(), key=lambda j: j.id)
+        if not active:
+            return ""
+        first = active[0]
+        text = f"{job_title(first).split('  (')[0]}: {first.fraction * 100:.0f} %"
+        eta = format_eta(first.progress.eta_s if first.progress else None)
+        if eta:
+            text += f", {eta}"
+        if len(active) > 1:
+            text += f"  (+{len(active) - 1} more job{'s' if len(active) > 2 else ''})"
+        return text
