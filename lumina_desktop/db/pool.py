@@ -64,7 +64,7 @@ class Database:
             self.cluster.release(stop=stop_server)
 
 
-def make_pool(conninfo: str, *, max_size: int, name: str = "lumina") -> ConnectionPool:
+def make_pool(conninfo: str, *, max_size: int, name: str = "lumina-db") -> ConnectionPool:
     pool = ConnectionPool(conninfo, min_size=1, max_size=max_size, open=False, name=name,
                           timeout=30, kwargs={"autocommit": False})
     pool.open(wait=True, timeout=30)

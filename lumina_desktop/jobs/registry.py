@@ -69,7 +69,7 @@ class ItemFailure(Exception):
 
 
 _REGISTRY: dict[str, JobKind] = {}
-_BUILTIN_MODULES = ("lumina_desktop.jobs.demo", "lumina_desktop.jobs.scan")
+_BUILTIN_MODULES = ("lumina_desktop.jobs.demo", "lumina_desktop.jobs.scan", "lumina_desktop.jobs.duplicates")
 
 
 def register(kind: JobKind) -> JobKind:

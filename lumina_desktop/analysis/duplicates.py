@@ -1,0 +1,408 @@
+"""Duplicate detection: three tiers, keeper-anchored groups (no chaining), decisions, incremental runs.
+
+Runs on any thread (worker). Pure functions over plain values: no Qt, no DB,
+no module state. A DB-backed job feeds ``PhotoFingerprint`` values in and
+stores the ``DuplicateGroup`` values that come out.
+
+What counts as a duplicate: copies of one photograph -- the same file, the
+same pixels with other metadata, re-encoded, resized, converted, rotated
+pixels vs. an orientation tag, a border crop of up to ~5 % per side, a mild
+brightness/levels change, a small watermark. Not: burst siblings and other
+shots of the scene, mirrored pictures, crops of 10 % or more, content edits.
+
+Tiers (each member records its tier and the ``match`` that found it):
+
+* ``identical`` -- same ``content_hash`` (byte-identical file), match ``content_hash``;
+* ``same_picture`` -- same ``image_data_hash`` (same pixels, other metadata), match ``image_data_hash``;
+* ``near_copy`` -- a pHash neighbour whose 64x64 grey passed pixel verification
+  against the keeper (``dup_verify``), match ``phash+ssim`` (found by the
+  256-bit channel) or ``phash_low+ssim`` (found by the low-frequency channel);
+  a neighbour that could not be verified (grey missing, corrupt or flat) is
+  kept with ``is_verified=False`` and match ``phash (unverified: <why>)``,
+  never silently dropped or accepted (lessons.md, trap 3).
+
+Candidates come from ``DuplicateIndex`` (``dup_index``): two multi-index hashing
+channels over the stored pHash, never all pairs. Measured on 153 real photos
+with generated copies (``tests/analysis/test_dup_measurements.py``), the
+256-bit pHash is very sensitive to border crops (a 5 % crop moves it 18-130
+bits, as far as unrelated photos at 94+), so a radius on it cannot find
+crops at any useful setting:
+
+=========================  ===============  ==========================
+share found by the index   pHash-256 <= 15  union with low 8x8 block <= 7
+=========================  ===============  ==========================
+re-encode/resize/PNG/WebP  95-100 %         100 %
+brightness/gamma/contrast  95-100 %         99.3-100 %
+watermark text / logo      55 % / 33 %      89.5 % / 90.8 %
+crop 2 % (1 % per side)    35 %             100 %
+crop 3 % (one side)        1 %              90.8 %
+crop 5 % (2.5 % per side)  0 %              83.7 %
+crop 4 % + half size       0 %              66.7 %
+crop 5 % of two sides      0 %              15-25 %
+=========================  ===============  ==========================
+
+The low-frequency channel (the 8x8 corner of the same pHash, 64 bits,
+radius 7) carries the crop recall; unrelated real photos never came within
+radius 9 on it (0 of 261,466 cross-folder pairs), so it adds burst siblings
+to verify, not noise. Radius 7 with 4 x 16-bit
+substrings is the largest that stays exact and fast at a million photos
+(see ``tests/benchmarks/bench_duplicates_scale.py``); larger radii or 3-way
+splits cost 4x more.
+
+Grouping without chaining (lessons.md, trap 1): photos with any candidate
+are ranked by the keeper rules (best first). Each unassigned photo in that
+order becomes a keeper; each of its unassigned candidates is checked against
+*it* (tiers 1-2 by hash, tier 3 by pixels) and joins on success. A group is
+one keeper and its verified copies; nothing joins through another member.
+Groups of more than ``MAX_GROUP_SIZE`` photos are logged and flagged
+``is_suspicious``. The order, and so the output, is deterministic.
+
+Review queues: a group's ``tier`` is its loosest member tier, so the
+``identical`` queue holds only byte-identical copies (safe to accept in
+bulk), ``same_picture`` only same-pixel copies, and everything else is
+``near_copy``; ``has_unverified`` groups must never be accepted in bulk.
+
+Decisions (``NotDuplicate``, ``KeepThis``) are keyed by content hash, kept
+apart from detection results, and applied on top of them by
+``apply_decisions`` -- so they survive re-runs, moves and renames.
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from lumina_desktop.analysis.dup_index import DEFAULT_LOW_RADIUS, DEFAULT_RADIUS, DuplicateIndex, as_words, hamming
+from lumina_desktop.analysis.dup_keeper import DEFAULT_RULES, explain, rank_key
+from lumina_desktop.analysis.dup_verify import (
+    DEFAULT_THRESHOLDS,
+    PreparedGrey,
+    Verification,
+    VerifyThresholds,
+    prepare_grey,
+    verify_prepared,
+)
+
+__all__ = [
+    "PhotoFingerprint",
+    "Tier",
+    "TIERS",
+    "GroupMember",
+    "DuplicateGroup",
+    "NotDuplicate",
+    "KeepThis",
+    "Decision",
+    "MAX_GROUP_SIZE",
+    "DuplicateIndex",
+    "find_duplicate_groups",
+    "match_new",
+    "apply_decisions",
+]
+
+_log = logging.getLogger(__name__)
+
+Tier = Literal["identical", "same_picture", "near_copy"]
+TIERS: tuple[Tier, ...] = ("identical", "same_picture", "near_copy")
+_TIER_RANK = {t: i for i, t in enumerate(TIERS)}
+MAX_GROUP_SIZE = 10
+"""A group of more photos than this (keeper included) is a bug signal, not a result."""
+
+
+@dataclass(frozen=True)
+class PhotoFingerprint:
+    """Everything detection reads about one photo (produced by the ingest analysis)."""
+
+    id: int
+    content_hash: str
+    image_data_hash: str | None
+    phash: bytes
+    dhash: bytes
+    grey: bytes | None
+    aspect: float
+    width: int
+    height: int
+    size: int
+    format: str
+    is_raw: bool
+    has_camera_exif: bool
+    capture_time: datetime | None
+    mtime: float
+    path: str
+
+
+@dataclass(frozen=True)
+class GroupMember:
+    """A copy of the group's keeper: how it was matched and why the keeper wins."""
+
+    photo_id: int
+    content_hash: str
+    tier: Tier
+    match: str
+    similarity: float | None
+    phash_distance: int
+    is_verified: bool
+    reason: str
+
+
+@dataclass(frozen=True)
+class DuplicateGroup:
+    """One keeper and its copies (members exclude the keeper, best first)."""
+
+    keeper_id: int
+    keeper_content_hash: str
+    members: tuple[GroupMember, ...]
+    tier: Tier
+    is_suspicious: bool
+    is_keeper_forced: bool = False
+
+    @property
+    def size(self) -> int:
+        return 1 + len(self.members)
+
+    @property
+    def has_unverified(self) -> bool:
+        return any(not m.is_verified for m in self.members)
+
+    @property
+    def photo_ids(self) -> tuple[int, ...]:
+        return (self.keeper_id, *(m.photo_id for m in self.members))
+
+
+@dataclass(frozen=True)
+class NotDuplicate:
+    """The user says these two contents are not copies of each other."""
+
+    a: str
+    b: str
+
+
+@dataclass(frozen=True)
+class KeepThis:
+    """The user wants this content kept in whatever group it lands in."""
+
+    content_hash: str
+
+
+Decision = NotDuplicate | KeepThis
+VerifyFn = Callable[[PhotoFingerprint, PhotoFingerprint], Verification]
+
+
+# --------------------------------------------------------------------------- grouping
+
+
+def _make_group(
+    keeper: PhotoFingerprint | tuple[int, str], members: Sequence[GroupMember], forced: bool = False, *, log: bool = True
+) -> DuplicateGroup:
+    kid, khash = (keeper.id, keeper.content_hash) if isinstance(keeper, PhotoFingerprint) else keeper
+    tier = max((m.tier for m in members), key=_TIER_RANK.__getitem__)
+    suspicious = 1 + len(members) > MAX_GROUP_SIZE
+    if suspicious and log:
+        _log.warning("suspicious duplicate group: keeper %d has %d copies (more than %d photos)", kid, len(members), MAX_GROUP_SIZE)
+    return DuplicateGroup(kid, khash, tuple(members), tier, suspicious, forced)
+
+
+def _phash_distance(a: PhotoFingerprint, b: PhotoFingerprint) -> int:
+    return int(hamming(as_words([a.phash], 32), as_words([b.phash], 32))[0])
+
+
+def _group(
+    vertices: Iterable[int],
+    neighbours: Callable[[int], Iterable[int]],
+    facts: Mapping[int, PhotoFingerprint],
+    *,
+    rules: Sequence[str],
+    radius: int,
+    thresholds: VerifyThresholds,
+    verify: VerifyFn | None,
+    cancel_check: Callable[[], None] | None,
+    progress: Callable[[int, int], None] | None,
+) -> list[DuplicateGroup]:
+    """Greedy keeper-anchored grouping over a candidate graph (see module doc)."""
+    order = sorted(set(vertices), key=lambda i: rank_key(facts[i], rules))
+    rank = {pid: i for i, pid in enumerate(order)}
+    assigned: set[int] = set()
+    groups: list[DuplicateGroup] = []
+    total = len(order)
+    for done, kid in enumerate(order):
+        if cancel_check is not None:
+            cancel_check()
+        if progress is not None:
+            progress(done, total)
+        if kid in assigned:
+            continue
+        keeper = facts[kid]
+        prepared_keeper: PreparedGrey | str | None = None
+        members: list[GroupMember] = []
+        for nid in sorted({n for n in neighbours(kid) if n not in assigned and n != kid}, key=rank.__getitem__):
+            other = facts[nid]
+            dist = _phash_distance(keeper, other)
+            if other.content_hash == keeper.content_hash:
+                reason = explain(keeper, other, rules)
+                members.append(GroupMember(nid, other.content_hash, "identical", "content_hash", 1.0, dist, True, reason))
+                continue
+            if keeper.image_data_hash and other.image_data_hash == keeper.image_data_hash:
+                reason = explain(keeper, other, rules)
+                members.append(GroupMember(nid, other.content_hash, "same_picture", "image_data_hash", 1.0, dist, True, reason))
+                continue
+            if verify is not None:
+                v = verify(keeper, other)
+            else:
+                if prepared_keeper is None:
+                    prepared_keeper = prepare_grey(keeper.grey, keeper.aspect, keeper.width, keeper.height)
+                v = verify_prepared(prepared_keeper, prepare_grey(other.grey, other.aspect, other.width, other.height), thresholds)
+            if v.state == "different":
+                continue
+            channel = "phash" if dist <= radius else "phash_low"
+            reason = explain(keeper, other, rules)
+            if v.state == "same":
+                members.append(GroupMember(nid, other.content_hash, "near_copy", f"{channel}+ssim", v.similarity, dist, True, reason))
+            else:
+                members.append(GroupMember(nid, other.content_hash, "near_copy", f"{channel} (unverified: {v.reason})", None, dist, False, reason))
+        if members:
+            assigned.add(kid)
+            assigned.update(m.photo_id for m in members)
+            groups.append(_make_group(keeper, members))
+    if progress is not None:
+        progress(total, total)
+    return groups
+
+
+def _sorted(groups: Iterable[DuplicateGroup]) -> list[DuplicateGroup]:
+    return sorted(groups, key=lambda g: (_TIER_RANK[g.tier], g.keeper_id))
+
+
+# --------------------------------------------------------------------------- public API
+
+
+def find_duplicate_groups(
+    photos: Iterable[PhotoFingerprint],
+    *,
+    rules: Sequence[str] = DEFAULT_RULES,
+    decisions: Iterable[Decision] = (),
+    radius: int = DEFAULT_RADIUS,
+    low_radius: int | None = DEFAULT_LOW_RADIUS,
+    thresholds: VerifyThresholds = DEFAULT_THRESHOLDS,
+    index: DuplicateIndex | None = None,
+    verify: VerifyFn | None = None,
+    cancel_check: Callable[[], None] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[DuplicateGroup]:
+    """Duplicate groups of a set of photos, sorted by tier then keeper id.
+
+    ``index``: pass an empty ``DuplicateIndex`` to keep it (with these photos
+    added) for later ``match_new`` calls; its radii override ``radius`` /
+    ``low_radius``. ``verify`` replaces pixel verification (tests, benchmarks).
+    ``cancel_check`` is called at least once per chunk of index work and per
+    photo while grouping (raise to cancel); ``progress(done, total)`` counts
+    grouped photos and never goes backwards.
+    """
+    ps = list(photos)
+    facts = {p.id: p for p in ps}
+    if len(facts) != len(ps):
+        raise ValueError("photo ids must be unique")
+    if index is None:
+        index = DuplicateIndex(radius=radius, low_radius=low_radius)
+    index.add(ps)
+    graph = index.candidate_graph(cancel_check)
+    vertices = set(graph.vertices.tolist()) | set(graph.cliques)
+    groups = _group(
+        vertices, lambda k: (n for n, _ in graph.neighbours_of(k)), facts,
+        rules=rules, radius=index.radius, thresholds=thresholds, verify=verify,
+        cancel_check=cancel_check, progress=progress,
+    )
+    return apply_decisions(_sorted(groups), decisions)
+
+
+def match_new(
+    existing_index: DuplicateIndex,
+    existing_groups: Sequence[DuplicateGroup],
+    new_photos: Iterable[PhotoFingerprint],
+    lookup: Callable[[Sequence[int]], Iterable[PhotoFingerprint]],
+    *,
+    rules: Sequence[str] = DEFAULT_RULES,
+    decisions: Iterable[Decision] = (),
+    thresholds: VerifyThresholds = DEFAULT_THRESHOLDS,
+    verify: VerifyFn | None = None,
+    cancel_check: Callable[[], None] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[DuplicateGroup]:
+    """Add new photos to an existing index and update the groups, without redoing the library.
+
+    ``existing_groups`` must be detection results (decisions not applied).
+    Only the part of the candidate graph reachable from the new photos is
+    regrouped -- found by index queries, its existing photos fetched through
+    ``lookup(ids)`` -- and, because the grouping of one connected part depends
+    on nothing outside it, the result equals a full run on the combined set.
+    ``existing_index`` is updated in place.
+    """
+    new = list(new_photos)
+    facts = {p.id: p for p in new}
+    existing_index.add(new)
+    adjacency: dict[int, dict[int, int]] = {}
+    frontier = sorted(facts)
+    while frontier:
+        if cancel_check is not None:
+            cancel_check()
+        found = existing_index.neighbours(frontier)
+        adjacency.update(found)
+        frontier = sorted({n for nb in found.values() for n in nb} - adjacency.keys())
+    missing = sorted(set(adjacency) - facts.keys())
+    for p in lookup(missing):
+        facts[p.id] = p
+    lost = [i for i in missing if i not in facts]
+    if lost:
+        raise KeyError(f"lookup() returned no fingerprint for indexed photos {lost[:10]}")
+    component = {k for k, nb in adjacency.items() if nb}
+    groups = _group(
+        component, lambda k: adjacency.get(k, {}).keys(), facts,
+        rules=rules, radius=existing_index.radius, thresholds=thresholds, verify=verify,
+        cancel_check=cancel_check, progress=progress,
+    )
+    touched = set(adjacency)
+    kept = [g for g in existing_groups if touched.isdisjoint(g.photo_ids)]
+    return apply_decisions(_sorted([*kept, *groups]), decisions)
+
+
+def apply_decisions(groups: Iterable[DuplicateGroup], decisions: Iterable[Decision]) -> list[DuplicateGroup]:
+    """Detection results with the user's decisions applied (pure; inputs unchanged).
+
+    ``KeepThis(h)`` makes the member with content ``h`` the keeper of its group
+    (the old keeper becomes a member; reasons say "kept by your choice").
+    ``NotDuplicate(a, b)`` removes b from a group kept by a (or a from one
+    kept by b); when both are members, the later (less preferred) one leaves.
+    Groups left without members disappear.
+    """
+    decisions = list(decisions)
+    if not decisions:
+        return list(groups)
+    keep = {d.content_hash for d in decisions if isinstance(d, KeepThis)}
+    apart = {frozenset((d.a, d.b)) for d in decisions if isinstance(d, NotDuplicate) and d.a != d.b}
+    out: list[DuplicateGroup] = []
+    for g in groups:
+        keeper: tuple[int, str] = (g.keeper_id, g.keeper_content_hash)
+        members = list(g.members)
+        forced = g.is_keeper_forced
+        if keeper[1] not in keep:
+            pick = next((m for m in members if m.content_hash in keep), None)
+            if pick is not None:
+                old = GroupMember(keeper[0], keeper[1], pick.tier, pick.match, pick.similarity, pick.phash_distance, pick.is_verified, "kept by your choice")
+                members = [old, *(m for m in members if m is not pick)]
+                members = [m if m is old else _with_reason(m, "kept by your choice") for m in members]
+                keeper, forced = (pick.photo_id, pick.content_hash), True
+        kept: list[GroupMember] = []
+        for m in members:
+            if frozenset((keeper[1], m.content_hash)) in apart:
+                continue
+            if any(frozenset((k.content_hash, m.content_hash)) in apart for k in kept):
+                continue
+            kept.append(m)
+        if kept:
+            out.append(_make_group(keeper, kept, forced, log=False))
+    return _sorted(out)
+
+
+def _with_reason(m: GroupMember, reason: str) -> GroupMember:
+    return GroupMember(m.photo_id, m.content_hash, m.tier, m.match, m.similarity, m.phash_distance, m.is_verified, reason)
+

@@ -1,0 +1,226 @@
+"""The ``duplicates`` job: tiered, verified, never-chained groups (coordinator thread + workers).
+
+discover (coordinator thread): load every analysed photo's pHash and content / image-data
+hashes, build the two-channel multi-index (``analysis.dup_index``, never all pairs), take the
+candidate graph and split it into connected parts.  Each part is one work item: the grouping of
+a part depends on nothing outside it, so parts are grouped independently, in parallel, and a
+cancelled or killed run resumes part by part.  An incremental run (``incremental``) indexes the
+whole library (cheap: hashes only) but regroups only the parts reachable from photos analysed
+since the last run, and carries the other groups over.
+
+process_item (worker): fetch the part's fingerprints (greys included), group them with pixel
+verification against each keeper (``analysis.duplicates``).  store: the part's groups replace
+whatever an earlier attempt stored.  finalize: the run becomes the catalog's current one.
+
+Detection results never hold user decisions; ``load_groups`` applies the decisions (keyed by
+content hashes) when results are read, so a re-run cannot resurrect a decided group.
+"""
+from __future__ import annotations
+
+import logging
+from collections import deque
+from dataclasses import dataclass
+from typing import Any, Iterator, Sequence
+
+import psycopg
+
+from lumina_desktop.analysis import duplicates as dup
+from lumina_desktop.analysis.dup_index import DuplicateIndex
+from lumina_desktop.analysis.dup_keeper import DEFAULT_RULES, rules_from_strings
+from lumina_desktop.core.errors import LuminaError
+from lumina_desktop.core.jobs import JobSnapshot
+from lumina_desktop.db import duplicates as dup_db
+from lumina_desktop.jobs.context import BatchInfo, JobContext, JobEnv
+from lumina_desktop.jobs.registry import JobKind, register
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class _HashOnly:
+    id: int
+    phash: bytes
+    content_hash: str
+    image_data_hash: str | None
+
+
+def _fingerprint(r: dict[str, Any]) -> dup.PhotoFingerprint:
+    return dup.PhotoFingerprint(
+        id=r["id"], content_hash=r["content_hash"], image_data_hash=r["image_data_hash"], phash=bytes(r["phash"]),
+        dhash=bytes(r["dhash"]), grey=bytes(r["grey"]) if r["grey"] is not None else None,
+        aspect=float(r["aspect"] or 1.0), width=r["width"] or 0, height=r["height"] or 0, size=r["size_bytes"] or 0,
+        format=r["format"] or "", is_raw=bool(r["is_raw"]), has_camera_exif=bool(r["has_camera_exif"]),
+        capture_time=r["capture_time"], mtime=float(r["mtime"] or 0), path=r["path"])
+
+
+def _components(graph: Any, seeds: Sequence[int] | None) -> Iterator[list[int]]:
+    """Connected parts of the candidate graph (only for splitting work: grouping never chains)."""
+    seen: set[int] = set()
+    starts = seeds if seeds is not None else [*graph.vertices.tolist(), *graph.cliques]
+    for start in starts:
+        if start in seen:
+            continue
+        part, queue = [], deque([start])
+        seen.add(start)
+        while queue:
+            v = queue.popleft()
+            part.append(v)
+            for n, _d in graph.neighbours_of(v):
+                if n not in seen:
+                    seen.add(n)
+                    queue.append(n)
+        if len(part) > 1:
+            yield sorted(part)
+
+
+class DuplicatesKind(JobKind):
+    name = "duplicates"
+    title = "Find duplicates"
+    phases = (("discover", 0.3), ("process", 0.65), ("finalize", 0.05))
+    batch_size = 20  # parts per batch
+
+    def discover(self, ctx: JobContext) -> Iterator[Any]:
+        conn: psycopg.Connection = ctx.conn
+        catalog_id = ctx.job.catalog_id
+        if catalog_id is None:
+            raise LuminaError("a duplicates job needs a catalog")
+        rows = dup_db.hash_rows(conn, catalog_id)
+        previous = dup_db.current_run(conn, catalog_id)
+        incremental = bool(ctx.job.params.get("incremental")) and previous is not None
+        high_water = max((r[4] for r in rows if r[4] is not None), default=None)
+        ctx.progress(0, len(rows), f"Indexing {len(rows):,} photos")
+        index = DuplicateIndex()
+        index.add(_HashOnly(r[0], bytes(r[1]), r[2], r[3]) for r in rows)
+        ctx.check_cancelled()
+        seeds: list[int] | None = None
+        if incremental:
+            assert previous is not None
+            mark = previous["high_water"]
+            new_ids = [r[0] for r in rows if mark is None or (r[4] is not None and r[4] > mark)]
+            # the part of the graph reachable from the new photos (index queries, not a full join)
+            adjacency: dict[int, Any] = {}
+            frontier = sorted(new_ids)
+            while frontier:
+                ctx.check_cancelled()
+                found = index.neighbours(frontier)
+                adjacency.update(found)
+                frontier = sorted({n for nb in found.values() for n in nb} - adjacency.keys())
+            affected = sorted(adjacency)
+            parts = _adjacency_parts(adjacency)
+            ctx.discovery.update({"new_photos": len(new_ids), "affected": affected})
+        else:
+            graph = index.candidate_graph(ctx.check_cancelled)
+            parts = list(_components(graph, seeds))
+            affected = []
+        dup_db.start_run(conn, ctx.job.id, catalog_id, incremental=incremental, photos=len(rows), high_water=high_water)
+        ctx.discovery.update({"photos": len(rows), "parts": len(parts), "incremental": incremental,
+                              "previous_run": previous["job_id"] if incremental and previous else None})
+        yield from parts
+
+    def item_key(self, item: Any) -> str:
+        return f"part of photos {item[0]}…{item[-1]} ({len(item)})"
+
+    def process_item(self, env: JobEnv, job: JobSnapshot, item: Any) -> Any:
+        with env.db.connection() as conn:
+            photos = [_fingerprint(r) for r in dup_db.fingerprint_rows(conn, item)]
+        rules = rules_from_strings(job.params.get("rules") or DEFAULT_RULES)
+        return dup.find_duplicate_groups(photos, rules=rules)
+
+    def store(self, conn: psycopg.Connection, job: JobSnapshot, batch: BatchInfo,
+              results: list[tuple[Any, Any]]) -> dict[str, int]:
+        counts = {"groups": 0, "suspicious": 0, "unverified": 0}
+        assert job.catalog_id is not None
+        for part, groups in results:
+            rows = []
+            for g in groups:
+                rows.append(({"tier": g.tier, "keeper_id": g.keeper_id, "keeper_content_hash": g.keeper_content_hash,
+                              "size": g.size, "is_suspicious": g.is_suspicious, "has_unverified": g.has_unverified},
+                             [m.__dict__ for m in g.members]))
+                counts["suspicious"] += int(g.is_suspicious)
+                counts["unverified"] += int(g.has_unverified)
+            counts["groups"] += dup_db.replace_component_groups(conn, job.id, job.catalog_id, part[0], rows)
+        return counts
+
+    def finalize(self, ctx: JobContext) -> dict[str, Any]:
+        from lumina_desktop.db import jobs as jobs_db
+
+        d = ctx.discovery
+        assert ctx.job.catalog_id is not None
+        with ctx.env.db.connection() as conn, conn.transaction():
+            totals = jobs_db.batch_totals(conn, ctx.job.id)
+            dup_db.finish_run(conn, ctx.job.id, ctx.job.catalog_id, carry_from=d.get("previous_run"),
+                              affected_ids=d.get("affected", []))
+        groups = load_groups(ctx.env.db, ctx.job.catalog_id)
+        by_tier = {t: sum(1 for g in groups if g.tier == t) for t in dup.TIERS}
+        return {"photos": d.get("photos", 0), "parts": d.get("parts", 0), "incremental": d.get("incremental", False),
+                "new_photos": d.get("new_photos"), "groups": len(groups), **by_tier,
+                "suspicious": totals.get("suspicious", 0), "unverified": totals.get("unverified", 0)}
+
+
+def _adjacency_parts(adjacency: dict[int, Any]) -> list[list[int]]:
+    seen: set[int] = set()
+    parts = []
+    for start in sorted(adjacency):
+        if start in seen or not adjacency[start]:
+            continue
+        part, queue = [], deque([start])
+        seen.add(start)
+        while queue:
+            v = queue.popleft()
+            part.append(v)
+            for n in adjacency.get(v, ()):
+                if n not in seen:
+                    seen.add(n)
+                    queue.append(n)
+        if len(part) > 1:
+            parts.append(sorted(part))
+    return parts
+
+
+@dataclass(frozen=True)
+class StoredGroup:
+    """A current duplicate group with decisions applied, plus what the CLI/UI show."""
+
+    id: int
+    group: dup.DuplicateGroup
+    paths: dict[int, str]
+    sizes: dict[int, int]
+
+    @property
+    def tier(self) -> str:
+        return self.group.tier
+
+    @property
+    def reclaimable_bytes(self) -> int:
+        return sum(self.sizes.get(m.photo_id, 0) for m in self.group.members)
+
+
+def load_groups(db: Any, catalog_id: int) -> list[StoredGroup]:
+    """The catalog's current groups with the user's decisions applied (any non-GUI thread)."""
+    with db.connection() as conn:
+        rows = dup_db.current_groups(conn, catalog_id)
+        decided = dup_db.decisions(conn, catalog_id)
+    decisions: list[dup.Decision] = [dup.NotDuplicate(a, b) if kind == "not_duplicate" else dup.KeepThis(a)
+                                     for kind, a, b in decided]
+    raw: list[dup.DuplicateGroup] = []
+    paths: dict[int, str] = {}
+    sizes: dict[int, int] = {}
+    ids: dict[int, int] = {}
+    for g in rows:
+        members = tuple(dup.GroupMember(m["image_id"], m["content_hash"], m["tier"], m["match"], m["similarity"],
+                                        m["phash_distance"] or 0, m["is_verified"], m["reason"]) for m in g["members"])
+        group = dup.DuplicateGroup(g["keeper_image_id"], g["keeper_content_hash"], members, g["tier"], g["is_suspicious"])
+        raw.append(group)
+        ids[g["keeper_image_id"]] = g["id"]
+        paths[g["keeper_image_id"]], sizes[g["keeper_image_id"]] = g["keeper_path"], g["keeper_bytes"] or 0
+        for m in g["members"]:
+            paths[m["image_id"]], sizes[m["image_id"]] = m["path"], m["size_bytes"] or 0
+            ids.setdefault(m["image_id"], g["id"])
+    out = []
+    for group in dup.apply_decisions(raw, decisions):
+        gid = ids.get(group.keeper_id) or ids.get(group.members[0].photo_id, 0)
+        out.append(StoredGroup(gid, group, paths, sizes))
+    return out
+
+
+register(DuplicatesKind())
