@@ -30,6 +30,9 @@ _STATE_TEXT = {
     JobState.FAILED: "Failed", JobState.CANCELLING: "Cancelling…", JobState.CANCELLED: "Cancelled",
     JobState.INTERRUPTED: "Interrupted",
 }
+_PHASE_TEXT = {"queued": "Waiting", "discover": "Finding work", "process": "Working", "finalize": "Finishing"}
+_KIND_PHASE_TEXT = {("scan", "discover"): "Finding files", ("scan", "process"): "Analysing",
+                    ("duplicates", "discover"): "Indexing", ("duplicates", "process"): "Comparing"}
 _KIND_TEXT = {"scan": "Scan", "demo": "Engine self-test", "duplicates": "Find duplicates",
               "bursts": "Find bursts", "quality": "Score quality", "thumbnails": "Thumbnails", "tagging": "Tagging"}
 
@@ -59,7 +62,7 @@ def job_detail(job: JobSnapshot) -> str:
     p = job.progress
     parts: list[str] = []
     if job.state in (JobState.RUNNING, JobState.CANCELLING) and p is not None:
-        parts.append(p.phase.capitalize() if p.phase else "")
+        parts.append(_KIND_PHASE_TEXT.get((job.kind, p.phase)) or _PHASE_TEXT.get(p.phase, p.phase.capitalize()))
         if p.total:
             parts.append(f"{p.done:,} / {p.total:,}")
         if p.rate:
@@ -72,6 +75,9 @@ def job_detail(job: JobSnapshot) -> str:
         if job.kind == "scan":
             parts.append(f"{r.get('files', 0):,} files: {r.get('new', 0):,} new, {r.get('changed', 0):,} changed, "
                          f"{r.get('moved', 0):,} moved, {r.get('missing', 0):,} missing")
+        elif job.kind == "duplicates":
+            parts.append(f"{r.get('groups', 0):,} groups: {r.get('identical', 0):,} identical, "
+                         f"{r.get('same_picture', 0):,} same picture, {r.get('near_copy', 0):,} near copies")
         elif "items" in r:
             parts.append(f"{r['items']:,} items")
     elif job.state == JobState.FAILED and job.error:
