@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from dataclasses import dataclass
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Sequence
 
@@ -19,6 +20,7 @@ from lumina_desktop import APP_ID, APP_NAME, __version__
 from lumina_desktop.config import Settings, load_settings
 from lumina_desktop.core.errors import LuminaError
 from lumina_desktop.db.pool import Database, open_database
+from lumina_desktop.jobs.coordinator import JobCoordinator
 
 log = logging.getLogger(__name__)
 
@@ -30,15 +32,40 @@ class StartupBridge(QObject):
     database_failed = Signal(str)
 
 
+@dataclass(frozen=True)
+class Services:
+    """What start-up builds off the GUI thread: the database and the job engine."""
+
+    db: Database
+    coordinator: JobCoordinator
+
+
 class AppContext:
     """The object graph of one running app; passed down, never global."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.db: Database | None = None
+        self.coordinator: JobCoordinator | None = None
         self.io = ThreadPoolExecutor(max_workers=settings.interactive_workers, thread_name_prefix="lumina-ui-io")
 
+    def adopt(self, services: Services) -> None:
+        self.db = services.db
+        self.coordinator = services.coordinator
+
+    def stop_jobs(self, *, cancel: bool, timeout_s: float = 5.0) -> bool:
+        """Stop the job engine (blocking; call off the GUI thread).  True if it ended in time."""
+        from lumina_desktop.jobs.executor import shutdown_executor
+
+        clean = True
+        if self.coordinator is not None:
+            clean = self.coordinator.shutdown(cancel=cancel, timeout_s=timeout_s)
+            self.coordinator = None
+        shutdown_executor(wait=clean)
+        return clean
+
     def shutdown(self) -> None:
+        self.stop_jobs(cancel=True)
         self.io.shutdown(wait=True, cancel_futures=True)
         if self.db is not None:
             self.db.close()
@@ -70,13 +97,19 @@ def create_application(argv: Sequence[str] = ()) -> QApplication:
     return app
 
 
-def start_database(ctx: AppContext, bridge: StartupBridge) -> Future[Database]:
-    """Open the database on a worker thread; the outcome arrives through ``bridge``."""
+def start_database(ctx: AppContext, bridge: StartupBridge) -> Future[Services]:
+    """Open the database and start the job engine on a worker thread; the outcome arrives
+    through ``bridge.database_opened(Services)`` or ``bridge.database_failed(message)``."""
 
-    def work() -> Database:
-        return open_database(ctx.settings)
+    def work() -> Services:
+        db = open_database(ctx.settings)
+        try:
+            return Services(db, JobCoordinator(db, ctx.settings))
+        except BaseException:
+            db.close()
+            raise
 
-    def done(fut: Future[Database]) -> None:
+    def done(fut: Future[Services]) -> None:
         exc = fut.exception()
         if exc is None:
             bridge.database_opened.emit(fut.result())

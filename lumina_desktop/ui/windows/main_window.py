@@ -2,20 +2,36 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QSettings
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QStackedWidget
+from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFileDialog,
+    QInputDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QStackedWidget,
+)
 
 from lumina_desktop import APP_NAME
+from lumina_desktop.core.jobs import JobSnapshot
+from lumina_desktop.ui.bridge import DatabaseJobSource, JobBridge
+from lumina_desktop.ui.library_controller import LibraryController
+from lumina_desktop.ui.widgets.catalog_sidebar import CatalogSidebarWidget, LibraryState
 from lumina_desktop.ui.widgets.empty_state import EmptyStateWidget
+from lumina_desktop.ui.widgets.job_panel import JobPanel
+from lumina_desktop.ui.widgets.photo_browser import PhotoBrowserWidget
 
 if TYPE_CHECKING:
-    from lumina_desktop.db.pool import Database
-    from lumina_desktop.ui.app import AppContext
+    from lumina_desktop.ui.app import AppContext, Services
 
 log = logging.getLogger(__name__)
+EMPTY_BODY = ("Add a folder of photos to get started. Lumina scans it in the background,\n"
+              "makes thumbnails and finds duplicates and bursts. Your files are never changed.\n"
+              "You can also drag a folder onto this window.")
 
 
 class MainWindow(QMainWindow):
@@ -23,59 +39,262 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.ctx = ctx
         self.exit_code: int | None = None
+        self.bridge: JobBridge | None = None
+        self.library: LibraryController | None = None
+        self.browser: PhotoBrowserWidget | None = None
+        self.state: LibraryState | None = None
+        self._closing = False
+        self._quit_ready = False
         self.setWindowTitle(APP_NAME)
+        self.setObjectName("MainWindow")
         self.resize(1280, 800)
+        self.setAcceptDrops(True)
         self.stack = QStackedWidget()
         self.empty = EmptyStateWidget()
         self.empty.show_message("Starting…", "Opening the catalog database.", can_add=False)
-        self.empty.add_folder_requested.connect(self._on_empty_add_folder_requested)
+        self.empty.add_folder_requested.connect(self._on_add_folder_triggered)
         self.stack.addWidget(self.empty)
         self.setCentralWidget(self.stack)
+        self.sidebar = CatalogSidebarWidget()
+        self.sidebar.setEnabled(False)
+        self._add_dock("Library", "library_dock", self.sidebar, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.db_label = QLabel("Starting database…")
+        self.jobs_label = QLabel()
+        self.statusBar().addWidget(self.jobs_label, 1)
         self.statusBar().addPermanentWidget(self.db_label)
-        self._build_menus()
-        self._restore_state()
+        self._refresh_timer = QTimer(self)
+        self._refresh_timer.setSingleShot(True)
+        self._refresh_timer.setInterval(1000)
+        self._refresh_timer.timeout.connect(self._on_refresh_timer_timeout)
+        self._build_actions()
 
-    def _build_menus(self) -> None:
+    def _add_dock(self, title: str, name: str, widget: Any, area: Qt.DockWidgetArea) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(name)
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        return dock
+
+    def _build_actions(self) -> None:
+        def act(text: str, slot: Any, shortcut: Any = None, enabled: bool = False) -> QAction:
+            a = QAction(text, self)
+            if shortcut is not None:
+                a.setShortcut(QKeySequence(shortcut))
+            a.triggered.connect(slot)
+            a.setEnabled(enabled)
+            return a
+
+        self.add_folder_action = act("&Add folder…", self._on_add_folder_triggered, "Ctrl+O")
+        self.rescan_action = act("&Rescan all folders", lambda: self.library and self.library.rescan(()), "F5")
+        self.new_catalog_action = act("&New catalog…", self._on_new_catalog_triggered, "Ctrl+Shift+N")
+        self.settings_action = act("&Settings…", self._on_settings_triggered, QKeySequence.StandardKey.Preferences, True)
+        quit_action = act("&Quit", self.close, QKeySequence.StandardKey.Quit, True)
         file_menu = self.menuBar().addMenu("&File")
-        self.add_folder_action = QAction("&Add folder…", self)
-        self.add_folder_action.setShortcut(QKeySequence("Ctrl+O"))
-        self.add_folder_action.setEnabled(False)
-        self.add_folder_action.triggered.connect(self._on_empty_add_folder_requested)
-        file_menu.addAction(self.add_folder_action)
-        file_menu.addSeparator()
-        quit_action = QAction("&Quit", self)
-        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
-        quit_action.triggered.connect(self.close)
-        file_menu.addAction(quit_action)
-
-    def _restore_state(self) -> None:
-        s = QSettings()
-        geom = s.value("main_window/geometry")
-        if geom is not None:
-            self.restoreGeometry(geom)
+        for a in (self.add_folder_action, self.rescan_action, None, self.new_catalog_action, None,
+                  self.settings_action, None, quit_action):
+            file_menu.addSeparator() if a is None else file_menu.addAction(a)
+        self.view_menu = self.menuBar().addMenu("&View")
+        self.view_menu.addAction(self.findChild(QDockWidget, "library_dock").toggleViewAction())
 
     # -- start-up results (signals from the worker)
-    def on_database_opened(self, db: Database) -> None:
-        self.ctx.db = db
-        where = "embedded server" if db.cluster is not None else "external server"
-        self.db_label.setText(f"Catalog database: {where}")
-        self.add_folder_action.setEnabled(True)
-        self.empty.show_message(
-            "Your catalog is empty",
-            "Add a folder of photos to get started. Lumina scans it in the background,\n"
-            "makes thumbnails and finds duplicates and bursts. Your files are never changed.\n"
-            "You can also drag a folder onto this window.", can_add=True)
+    def on_database_opened(self, services: Services) -> None:
+        self.ctx.adopt(services)
+        db = services.db
+        self.db_label.setText("Catalog database: " + ("built-in server" if db.cluster is not None else "external server"))
+        self.bridge = JobBridge(DatabaseJobSource(db), services.coordinator, self.ctx.io, parent=self)
+        self.job_panel = JobPanel(self.bridge)
+        self.jobs_dock = self._add_dock("Jobs", "jobs_dock", self.job_panel, Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.view_menu.addAction(self.jobs_dock.toggleViewAction())
+        self.job_panel.summary_changed.connect(self.jobs_label.setText)
+        self.bridge.jobs_updated.connect(self._on_bridge_jobs_updated)
+        self.bridge.job_finished.connect(self._on_bridge_job_finished)
+        self.bridge.action_failed.connect(self._show_error)
+        self.library = LibraryController(db, self.ctx.io, self)
+        self.library.state_loaded.connect(self._on_library_state_loaded)
+        self.library.failed.connect(self._show_error)
+        self.library.scan_requested.connect(self._on_library_scan_requested)
+        self.browser = PhotoBrowserWidget(self.ctx)
+        self.browser.rescan_requested.connect(lambda ids: self.library and self.library.rescan(tuple(ids)))
+        self.browser.count_changed.connect(lambda n: self.statusBar().showMessage(f"{n:,} photos", 3000))
+        self.stack.addWidget(self.browser)
+        sb = self.sidebar
+        sb.setEnabled(True)
+        sb.catalog_selected.connect(self.library.load)
+        sb.view_selected.connect(self.browser.set_smart_view)
+        sb.folder_selected.connect(self.browser.set_folder)
+        sb.add_folder_requested.connect(self._on_add_folder_triggered)
+        sb.rescan_requested.connect(self.library.rescan)
+        sb.remove_folder_requested.connect(self._on_remove_folder_requested)
+        sb.new_catalog_requested.connect(self._on_new_catalog_triggered)
+        sb.rename_catalog_requested.connect(self._on_rename_catalog_requested)
+        sb.delete_catalog_requested.connect(self._on_delete_catalog_requested)
+        for a in (self.add_folder_action, self.rescan_action, self.new_catalog_action):
+            a.setEnabled(True)
+        self._restore_state()
+        self.bridge.start()
+        self.library.load(None)
 
     def on_database_failed(self, message: str) -> None:
         self.db_label.setText("Catalog database unavailable")
         self.empty.show_message("The catalog database could not be opened", message, can_add=False)
 
-    def _on_empty_add_folder_requested(self) -> None:
-        path = QFileDialog.getExistingDirectory(self, "Add folder")
-        if path:
-            self.statusBar().showMessage(f"Added {path}", 5000)
+    def _restore_state(self) -> None:
+        s = QSettings()
+        if (geom := s.value("main_window/geometry")) is not None:
+            self.restoreGeometry(geom)
+        if (state := s.value("main_window/state")) is not None:
+            self.restoreState(state)
 
+    # -- library
+    def _on_library_state_loaded(self, state: LibraryState) -> None:
+        changed = self.state is None or self.state.current != state.current
+        self.state = state
+        self.sidebar.set_state(state)
+        cat = state.current
+        self.setWindowTitle(f"{cat.name} — {APP_NAME}" if cat else APP_NAME)
+        has_photos = bool(state.folders) or sum(state.status_counts.values()) > 0
+        if has_photos and self.browser is not None:
+            self.stack.setCurrentWidget(self.browser)
+            if changed and cat is not None:
+                self.browser.set_catalog(cat.id)
+        else:
+            self.empty.show_message("Your catalog is empty" if cat else "No catalog", EMPTY_BODY, can_add=cat is not None)
+            self.stack.setCurrentWidget(self.empty)
+
+    def _on_library_scan_requested(self, catalog_id: int, folders: tuple[tuple[int, str], ...]) -> None:
+        if self.bridge is not None and folders:
+            params = {"folder_ids": [f for f, _ in folders], "folder_paths": [p for _, p in folders]}
+            self.bridge.submit("scan", params, catalog_id)
+            self.jobs_dock.show()
+
+    def _on_bridge_jobs_updated(self, snapshots: tuple[JobSnapshot, ...]) -> None:
+        if self.state and self.state.current and any(
+                j.kind == "scan" and j.catalog_id == self.state.current.id and j.state.is_active for j in snapshots):
+            if not self._refresh_timer.isActive():
+                self._refresh_timer.start()  # at most one grid refresh per second during a scan
+
+    def _on_bridge_job_finished(self, job: JobSnapshot) -> None:
+        if job.kind == "scan":
+            self._on_refresh_timer_timeout()
+
+    def _on_refresh_timer_timeout(self) -> None:
+        if self.library is not None:
+            self.library.load(self.library.catalog_id)  # sidebar counts; switches empty → grid
+        if self.browser is not None and self.stack.currentWidget() is self.browser:
+            self.browser.refresh()
+
+    def _on_add_folder_triggered(self) -> None:
+        path = QFileDialog.getExistingDirectory(self, "Add folder")
+        if path and self.library is not None:
+            self.library.add_folders([path])
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if self.library is not None and event.mimeData().hasUrls() and all(u.isLocalFile() for u in event.mimeData().urls()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+        if paths and self.library is not None:
+            self.library.add_folders(paths)  # validated off the GUI thread
+            event.acceptProposedAction()
+
+    def _on_new_catalog_triggered(self) -> None:
+        name, ok = QInputDialog.getText(self, "New catalog", "Name of the new catalog:")
+        if ok and name.strip() and self.library is not None:
+            self.library.create_catalog(name.strip())
+
+    def _on_rename_catalog_requested(self) -> None:
+        cat = self.state.current if self.state else None
+        if cat is None or self.library is None:
+            return
+        name, ok = QInputDialog.getText(self, "Rename catalog", "New name:", text=cat.name)
+        if ok and name.strip() and name.strip() != cat.name:
+            self.library.rename_catalog(cat.id, name.strip())
+
+    def _on_delete_catalog_requested(self) -> None:
+        cat = self.state.current if self.state else None
+        if cat is None or self.library is None:
+            return
+        answer = QMessageBox.question(
+            self, "Delete catalog",
+            f"Forget the catalog “{cat.name}” ({cat.image_count:,} photos)?\n\n"
+            "Lumina forgets what it knows about these photos. The photo files themselves are not touched.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Cancel)
+        if answer == QMessageBox.StandardButton.Yes:
+            self.library.delete_catalog(cat.id)
+
+    def _on_remove_folder_requested(self, folder_id: int) -> None:
+        path = self.sidebar.folder_path(folder_id)
+        answer = QMessageBox.question(self, "Remove folder", f"Remove {path} from this catalog?\n\nThe files stay on disk.",
+                                      QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel)
+        if answer == QMessageBox.StandardButton.Yes and self.library is not None:
+            self.library.remove_folder(folder_id, path)
+
+    def _on_settings_triggered(self) -> None:
+        from lumina_desktop.config import write_settings_file
+        from lumina_desktop.ui.windows.preferences_dialog import PreferencesDialog
+
+        dlg = PreferencesDialog(self.ctx.settings, self)
+        if dlg.exec() and (values := dlg.changed_values()):
+            fut = self.ctx.io.submit(write_settings_file, self.ctx.settings.settings_path, values)
+            fut.add_done_callback(lambda f: f.exception() and self.bridge and
+                                  self.bridge.action_failed.emit(f"Settings not saved: {f.exception()}"))
+            self.statusBar().showMessage("Settings saved; they apply the next time Lumina starts", 8000)
+
+    def _show_error(self, message: str) -> None:
+        """One clear message; window-modal but never blocks the event loop."""
+        box = QMessageBox(QMessageBox.Icon.Warning, APP_NAME, message, QMessageBox.StandardButton.Ok, self)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
+        self.error_box = box
+
+    # -- quitting: bounded, never a thread left behind
     def closeEvent(self, event: QCloseEvent) -> None:
-        QSettings().setValue("main_window/geometry", self.saveGeometry())
-        super().closeEvent(event)
+        if self._quit_ready:
+            s = QSettings()
+            s.setValue("main_window/geometry", self.saveGeometry())
+            s.setValue("main_window/state", self.saveState())
+            super().closeEvent(event)
+            return
+        event.ignore()
+        if self._closing:
+            return
+        active = self.job_panel.active_jobs() if self.bridge is not None else []
+        cancel = True
+        if active:
+            box = QMessageBox(QMessageBox.Icon.Question, APP_NAME,
+                              f"{len(active)} job(s) still running. Quit anyway?", parent=self)
+            later = box.addButton("Quit, resume later", QMessageBox.ButtonRole.AcceptRole)
+            stop = box.addButton("Cancel jobs and quit", QMessageBox.ButtonRole.DestructiveRole)
+            box.addButton("Keep working", QMessageBox.ButtonRole.RejectRole)
+            box.exec()
+            if box.clickedButton() not in (later, stop):
+                return
+            cancel = box.clickedButton() is stop
+        self.quit_now(cancel_jobs=cancel)
+
+    def quit_now(self, *, cancel_jobs: bool) -> None:
+        """Stop jobs (cancelled, or left resumable), stop the listener, then close: ≤ ~5 s."""
+        if self._closing:
+            return
+        cancel = cancel_jobs
+        self._closing = True
+        self.setEnabled(False)
+        self.statusBar().showMessage("Finishing…")
+        bridge = self.bridge
+
+        def finish() -> None:
+            self.ctx.stop_jobs(cancel=cancel, timeout_s=5.0)
+            if bridge is not None:
+                bridge.stop()
+
+        fut = self.ctx.io.submit(finish)
+        self._quit_timer = QTimer(self)
+        self._quit_timer.setInterval(50)
+        self._quit_timer.timeout.connect(lambda: fut.done() and self._finish_quit())
+        self._quit_timer.start()
+
+    def _finish_quit(self) -> None:
+        self._quit_timer.stop()
+        self._quit_ready = True
+        self.close()

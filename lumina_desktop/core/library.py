@@ -1,0 +1,237 @@
+"""Browsing the library: what to show (filter, sort) and what a photo looks like to the UI.
+
+Pure Python values, any thread.  ``db.library`` turns a :class:`PhotoFilter` + :class:`SortOrder`
+into SQL and returns ordered id lists, :class:`PhotoSummary` pages (the grid) and
+:class:`PhotoDetails` (the details panel and the viewer).
+"""
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+
+from lumina_desktop.core.paths import path_from_db
+
+SMART_VIEWS: tuple[str, ...] = ("all", "recent", "errors", "missing")
+"""Names accepted by :meth:`PhotoFilter.for_smart_view` (and the browser's ``set_smart_view``)."""
+
+RECENT_DAYS = 7
+
+
+class SortKey(enum.StrEnum):
+    """Grid orders; each has a (catalog_id, <column>, id) index (``added_at`` one is DESC)."""
+
+    CAPTURE_TIME = "capture_time"
+    FILE_NAME = "file_name"
+    FILE_SIZE = "size_bytes"
+    ADDED = "added_at"
+
+    @property
+    def label(self) -> str:
+        return _SORT_LABELS[self]
+
+
+_SORT_LABELS = {SortKey.CAPTURE_TIME: "Date taken", SortKey.FILE_NAME: "File name",
+                SortKey.FILE_SIZE: "File size", SortKey.ADDED: "Date added"}
+
+
+class StatusFilter(enum.StrEnum):
+    ALL = "all"
+    ERRORS = "errors"      # status = 'error'
+    MISSING = "missing"    # status = 'missing'
+
+
+class PhotoFlag(enum.IntFlag):
+    """Small facts the grid paints as badges (one int per photo)."""
+
+    NONE = 0
+    ERROR = 1
+    MISSING = 2
+    RAW = 4
+    VIDEO = 8
+    HAS_WARNINGS = 16
+    REJECTED = 32
+    NOT_ANALYSED = 64      # status 'new': found by a scan that has not reached it yet
+
+
+@dataclass(frozen=True, slots=True)
+class SortOrder:
+    key: SortKey = SortKey.CAPTURE_TIME
+    is_descending: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class PhotoFilter:
+    """Which photos of a catalog to show.  Every field narrows; the default shows everything.
+
+    ``date_from``/``date_to`` are inclusive calendar days of ``capture_time`` (photos without a
+    date drop out when either is set).  ``kind`` is a ``MediaKind`` value ('image', 'raw',
+    'video').  ``text`` matches anywhere in the file name, case-insensitively.  ``is_recent``
+    keeps photos added in the last :data:`RECENT_DAYS` days or, when that is empty, by the last
+    scan that added any (see ``db.library``).
+    """
+
+    folder_id: int | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+    camera_make: str | None = None
+    camera_model: str | None = None
+    kind: str | None = None
+    status: StatusFilter = StatusFilter.ALL
+    text: str = ""
+    is_recent: bool = False
+
+    @staticmethod
+    def for_smart_view(name: str) -> PhotoFilter:
+        """The filter of a smart view: 'all', 'recent', 'errors' or 'missing'."""
+        if name not in SMART_VIEWS:
+            raise ValueError(f"unknown smart view {name!r}; expected one of {', '.join(SMART_VIEWS)}")
+        if name == "recent":
+            return PhotoFilter(is_recent=True)
+        if name == "errors":
+            return PhotoFilter(status=StatusFilter.ERRORS)
+        if name == "missing":
+            return PhotoFilter(status=StatusFilter.MISSING)
+        return PhotoFilter()
+
+    def with_smart_view(self, name: str) -> PhotoFilter:
+        """This filter with the smart-view part (recent, status) replaced."""
+        view = PhotoFilter.for_smart_view(name)
+        return replace(self, is_recent=view.is_recent, status=view.status)
+
+    @property
+    def is_empty(self) -> bool:
+        return self == PhotoFilter()
+
+
+@dataclass(frozen=True, slots=True)
+class PhotoSummary:
+    """One grid cell's worth of a photo (pages of these fill the grid's cache)."""
+
+    id: int
+    file_name: str
+    path: str
+    folder_id: int | None
+    kind: str | None
+    status: str
+    rating: int | None
+    content_hash: str | None
+    thumb_sizes: tuple[int, ...]
+    width: int | None
+    height: int | None
+    capture_time: datetime | None
+    size_bytes: int | None
+    has_warnings: bool = False
+    quality_score: float | None = None
+    burst_id: int | None = None
+    duplicate_group_id: int | None = None
+
+    @property
+    def flags(self) -> PhotoFlag:
+        f = PhotoFlag.NONE
+        if self.status == "error":
+            f |= PhotoFlag.ERROR
+        elif self.status == "missing":
+            f |= PhotoFlag.MISSING
+        elif self.status == "new":
+            f |= PhotoFlag.NOT_ANALYSED
+        if self.kind == "raw":
+            f |= PhotoFlag.RAW
+        elif self.kind == "video":
+            f |= PhotoFlag.VIDEO
+        if self.has_warnings:
+            f |= PhotoFlag.HAS_WARNINGS
+        if self.rating is not None and self.rating < 0:
+            f |= PhotoFlag.REJECTED
+        return f
+
+    def thumb_px_for(self, wanted_px: int) -> int | None:
+        """The stored thumbnail size to read for a cell of ``wanted_px`` (None: there is none)."""
+        if not self.thumb_sizes or not self.content_hash:
+            return None
+        bigger = [s for s in self.thumb_sizes if s >= wanted_px]
+        return min(bigger) if bigger else max(self.thumb_sizes)
+
+
+@dataclass(frozen=True, slots=True)
+class PhotoDetails:
+    """Everything the catalog knows about one photo (details panel, viewer)."""
+
+    id: int
+    catalog_id: int
+    folder_id: int | None
+    folder_path: str | None
+    path: str
+    path_bytes: bytes | None
+    file_name: str
+    size_bytes: int | None
+    mtime_ns: int | None
+    content_hash: str | None
+    file_type: str | None
+    kind: str | None
+    format: str | None
+    width: int | None
+    height: int | None
+    capture_time: datetime | None
+    capture_offset_min: int | None
+    date_source: str | None
+    date_confidence: str | None
+    camera_make: str | None
+    camera_model: str | None
+    lens: str | None
+    iso: int | None
+    aperture: float | None
+    shutter_s: float | None
+    focal_length_mm: float | None
+    gps_lat: float | None
+    gps_lon: float | None
+    gps_alt: float | None
+    orientation: int | None
+    rating: int | None
+    keywords: tuple[str, ...]
+    duration_s: float | None
+    status: str
+    error: str | None
+    error_reason: str | None
+    warnings: tuple[str, ...]
+    thumb_sizes: tuple[int, ...]
+    added_at: datetime
+    analysed_at: datetime | None
+
+    @property
+    def os_path(self) -> str:
+        """The path to open (exact bytes preserved through surrogateescape)."""
+        return path_from_db(self.path, self.path_bytes)
+
+
+@dataclass(frozen=True, slots=True)
+class FolderOption:
+    id: int
+    path: str
+    image_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class CameraOption:
+    make: str | None
+    model: str | None
+    image_count: int
+
+    @property
+    def label(self) -> str:
+        make, model = (self.make or "").strip(), (self.model or "").strip()
+        if make and model.lower().startswith(make.split()[0].lower()):
+            return model
+        return " ".join(p for p in (make, model) if p) or "Unknown camera"
+
+
+@dataclass(frozen=True, slots=True)
+class FilterOptions:
+    """What the filter bar can offer for a catalog."""
+
+    folders: tuple[FolderOption, ...] = ()
+    cameras: tuple[CameraOption, ...] = ()
+    kinds: tuple[str, ...] = ()
+    first_date: date | None = None
+    last_date: date | None = None
+    total: int = 0

@@ -1,0 +1,293 @@
+"""ThumbnailLoader: stored thumbnail files → QPixmaps for the grid, visible rows first.
+
+GUI thread, except :func:`read_thumbnails`, which runs on the interactive lane (a worker of the
+executor passed in): it reads each file and decodes and shrinks it *with Pillow*, which releases
+the GIL while it works, then wraps the pixels in a deep-copied ``QImage`` (a value; QImage is
+not a QObject).  Qt's own ``QImage.scaled``/``QPainter`` calls keep the GIL for their whole
+duration, so doing them on workers starves the GUI thread (measured: 400 ms gaps); they run on
+the GUI thread instead, once per cell, in ``compose``.
+
+On the GUI thread the image becomes a ``QPixmap`` — with a ``compose`` function (the grid's
+``render_cell``) the whole grid cell, so painting a cell is one blit — stored in an LRU bounded
+in bytes and keyed by ``(photo_id, px, content_hash, spec)`` (``px`` the displayed size, ``spec``
+what else the cell shows, ``None`` for a bare thumbnail), and announced with one
+``thumbnails_ready`` signal per ~30 ms (a screenful arriving in several batches is repainted
+once or twice, not per batch).  After a zoom or rating change the photo's previous pixmap stands
+in until the new one is ready.
+
+Scheduling: :meth:`ThumbnailLoader.request` *replaces* the queue with the caller's ordered list
+(visible rows, then one screen ahead); whatever was queued and not yet started is dropped.  At
+most ``max_batches_in_flight`` small batches run at once, so thumbnail reads never fill the
+interactive lane ahead of page queries.  Every batch carries the loader's ``generation``;
+:meth:`reset` bumps it and results of older generations are dropped unseen.
+"""
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Sequence
+from concurrent.futures import Executor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from PIL import Image
+from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtGui import QImage, QPixmap
+
+from lumina_desktop.analysis.thumbnails import thumbnail_relpath
+from lumina_desktop.ui.tasks import run_query
+
+log = logging.getLogger(__name__)
+
+DEFAULT_CACHE_BYTES = 256 * 1024 * 1024
+READY_FLUSH_MS = 30   # pixmaps that arrive within this window are announced (and repainted) together
+ThumbKey = tuple[int, int, str, Hashable]
+Compose = Callable[[QImage | None, Any], QImage]
+
+
+@dataclass(frozen=True, slots=True)
+class ThumbnailRequest:
+    """Show photo ``photo_id`` at ``px``, from the stored thumbnail of ``source_px`` (0: none —
+    compose a placeholder), with ``spec`` describing the rest of the cell (for ``compose``)."""
+
+    photo_id: int
+    px: int
+    content_hash: str
+    source_px: int = 256
+    spec: Hashable | None = None
+
+    @property
+    def key(self) -> ThumbKey:
+        return (self.photo_id, self.px, self.content_hash, self.spec)
+
+
+def fit_size(w: int, h: int, px: int) -> tuple[int, int]:
+    """``w``×``h`` scaled (up or down) to fit a ``px`` square, aspect kept."""
+    scale = px / max(w, h, 1)
+    return max(1, round(w * scale)), max(1, round(h * scale))
+
+
+def to_qimage(im: Image.Image) -> QImage:
+    """Worker: a Pillow RGB image as a deep-copied RGB32 QImage (the format QPixmap uses as is).
+
+    RGB32 is 0xffRRGGBB: the padding byte must be 255 (Pillow's ``BGRX`` pads with 0, which Qt
+    then blends as transparent), hence the detour through RGBA.
+    """
+    data = im.convert("RGBA").tobytes("raw", "BGRA")
+    return QImage(data, im.width, im.height, im.width * 4, QImage.Format.Format_RGB32).copy()
+
+
+def decode_fitted(path: Path, px: int, *, can_enlarge: bool = True) -> QImage | None:
+    """Worker: the image file at ``path`` decoded and scaled to fit a ``px`` square (smaller
+    pictures are enlarged unless ``can_enlarge`` is False); None if unreadable.
+
+    Pillow decodes (at a reduced JPEG scale when that still covers ``px``) and resamples with the
+    GIL released.
+    """
+    try:
+        with Image.open(path) as im:
+            im.draft("RGB", (px, px))
+            im = im.convert("RGB")
+    except (OSError, ValueError, Image.DecompressionBombError):
+        return None
+    size = fit_size(im.width, im.height, px)
+    if size != im.size and (can_enlarge or size[0] < im.width):
+        im = im.resize(size, Image.Resampling.BILINEAR if size[0] < im.width else Image.Resampling.BICUBIC,
+                       reducing_gap=2.0 if size[0] < im.width else None)
+    return to_qimage(im)
+
+
+ReadResult = tuple[ThumbnailRequest, QImage | None, bool]   # request, picture, is_degraded
+
+
+def read_thumbnails(root: Path, requests: tuple[ThumbnailRequest, ...]) -> tuple[ReadResult, ...]:
+    """Worker: each request's thumbnail decoded and fitted to ``px`` (None: none, missing or unreadable).
+
+    ``is_degraded`` marks a thumbnail that should exist but could not be read: the cell is shown
+    as a placeholder and retried after a refresh.
+    """
+    out: list[ReadResult] = []
+    for req in requests:
+        image = None
+        if req.source_px and req.content_hash:
+            try:
+                path = root / thumbnail_relpath(req.content_hash, req.source_px)
+            except ValueError:
+                path = None
+            image = decode_fitted(path, req.px) if path is not None else None
+        out.append((req, image, bool(req.source_px) and image is None))
+    return tuple(out)
+
+
+class ThumbnailLoader(QObject):
+    """Reads thumbnails on the interactive lane and keeps the pixmaps in a byte-bounded LRU."""
+
+    thumbnails_ready = Signal(object)   # tuple[int, ...]: photo ids whose pixmap is now cached
+
+    def __init__(self, executor: Executor, thumbnails_dir: Path, *, cache_bytes: int = DEFAULT_CACHE_BYTES,
+                 batch_size: int = 8, max_batches_in_flight: int = 2, compose: Compose | None = None,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._executor = executor
+        self._compose = compose
+        self._root = Path(thumbnails_dir)
+        self.cache_bytes = cache_bytes
+        self._batch_size = batch_size
+        self._max_batches = max_batches_in_flight
+        self._cache: OrderedDict[ThumbKey, tuple[QPixmap, int]] = OrderedDict()
+        self._keys_of: dict[int, set[ThumbKey]] = {}     # photo id -> its cached keys (any size)
+        self._cached_bytes = 0
+        self._pending: list[ThumbnailRequest] = []
+        self._in_flight: set[ThumbKey] = set()
+        self._batches_in_flight = 0
+        self._failed: set[ThumbKey] = set()
+        self._degraded: set[ThumbKey] = set()
+        self.generation = 0
+        self._ready: list[int] = []
+        self._flush_timer = QTimer(self)
+        self._flush_timer.setSingleShot(True)
+        self._flush_timer.setInterval(READY_FLUSH_MS)
+        self._flush_timer.timeout.connect(self._on_flush_timer_timeout)
+        self.stale_dropped = 0          # results dropped because their generation was old (tests, stats)
+        self.loaded = 0                 # pixmaps made
+
+    # -- cache
+    def pixmap(self, photo_id: int, px: int, content_hash: str, spec: Hashable | None = None) -> QPixmap | None:
+        """The cached pixmap (marked recently used) or None.  O(1); never does I/O."""
+        return self.pixmap_for((photo_id, px, content_hash, spec))
+
+    def pixmap_for(self, key: ThumbKey) -> QPixmap | None:
+        hit = self._cache.get(key)
+        if hit is None:
+            return None
+        self._cache.move_to_end(key)
+        return hit[0]
+
+    def any_pixmap(self, photo_id: int) -> QPixmap | None:
+        """Some cached pixmap of this photo (another size or look): a stand-in while the right one loads."""
+        for key in self._keys_of.get(photo_id, ()):
+            return self._cache[key][0]
+        return None
+
+    def has_pixmap(self, key: ThumbKey) -> bool:
+        return key in self._cache
+
+    @property
+    def cached_bytes(self) -> int:
+        return self._cached_bytes
+
+    def _store(self, key: ThumbKey, pixmap: QPixmap) -> None:
+        size = pixmap.width() * pixmap.height() * max(pixmap.depth(), 8) // 8
+        old = self._cache.pop(key, None)
+        if old is not None:
+            self._cached_bytes -= old[1]
+        self._cache[key] = (pixmap, size)
+        self._keys_of.setdefault(key[0], set()).add(key)
+        self._cached_bytes += size
+        while self._cached_bytes > self.cache_bytes and len(self._cache) > 1:
+            gone, (_, dropped) = self._cache.popitem(last=False)
+            self._cached_bytes -= dropped
+            self._forget_key(gone)
+
+    def _forget_key(self, key: ThumbKey) -> None:
+        self._degraded.discard(key)
+        keys = self._keys_of.get(key[0])
+        if keys is not None:
+            keys.discard(key)
+            if not keys:
+                del self._keys_of[key[0]]
+
+    # -- requests
+    def request(self, requests: Sequence[ThumbnailRequest]) -> None:
+        """Replace the queue with ``requests`` (first = most wanted); start what can start."""
+        self._pending = [r for r in requests
+                         if r.key not in self._cache and r.key not in self._in_flight and r.key not in self._failed]
+        self._submit()
+
+    @property
+    def pending_count(self) -> int:
+        return len(self._pending)
+
+    @property
+    def in_flight_count(self) -> int:
+        return len(self._in_flight)
+
+    @property
+    def is_idle(self) -> bool:
+        """Nothing queued, running or waiting to be announced."""
+        return not self._pending and not self._in_flight and not self._ready
+
+    def reset(self) -> int:
+        """A new query: drop the queue and ignore results still on their way.  Returns the new generation."""
+        self.generation += 1
+        self._ready = []
+        self._pending = []
+        self._in_flight.clear()
+        self._batches_in_flight = 0
+        return self.generation
+
+    def forget_failures(self) -> None:
+        """Retry thumbnails that were missing (a running scan may have written them since)."""
+        self._failed.clear()
+        for key in list(self._degraded):
+            hit = self._cache.pop(key, None)
+            if hit is not None:
+                self._cached_bytes -= hit[1]
+            self._forget_key(key)
+
+    def clear_cache(self) -> None:
+        self._cache.clear()
+        self._keys_of.clear()
+        self._degraded.clear()
+        self._cached_bytes = 0
+
+    def _submit(self) -> None:
+        while self._pending and self._batches_in_flight < self._max_batches:
+            batch = tuple(self._pending[:self._batch_size])
+            del self._pending[:self._batch_size]
+            self._in_flight.update(r.key for r in batch)
+            self._batches_in_flight += 1
+            generation, root = self.generation, self._root
+            run_query(self._executor, lambda b=batch: read_thumbnails(root, b),
+                      lambda res, g=generation: self._on_batch_read(g, res),
+                      lambda exc, g=generation, b=batch: self._on_batch_failed(g, b, exc), owner=self)
+
+    def _on_batch_read(self, generation: int, results: tuple[ReadResult, ...]) -> None:
+        if generation != self.generation:
+            self.stale_dropped += len(results)
+            return
+        self._batches_in_flight -= 1
+        ready: list[int] = []
+        for req, image, is_degraded in results:
+            self._in_flight.discard(req.key)
+            if self._compose is not None and req.spec is not None:
+                image = self._compose(image, req.spec)   # the whole cell, composed once, here
+            if image is None:
+                self._failed.add(req.key)
+                continue
+            self._store(req.key, QPixmap.fromImage(image))
+            if is_degraded:
+                self._degraded.add(req.key)
+            self.loaded += 1
+            ready.append(req.photo_id)
+        self._submit()
+        if ready:
+            self._ready.extend(ready)
+            if not self._flush_timer.isActive():
+                self._flush_timer.start()
+
+    def _on_flush_timer_timeout(self) -> None:
+        ready, self._ready = tuple(self._ready), []
+        if ready:
+            self.thumbnails_ready.emit(ready)
+
+    def _on_batch_failed(self, generation: int, batch: tuple[ThumbnailRequest, ...], exc: BaseException) -> None:
+        log.error("reading thumbnails failed", exc_info=exc)
+        if generation != self.generation:
+            return
+        self._batches_in_flight -= 1
+        for req in batch:
+            self._in_flight.discard(req.key)
+            self._failed.add(req.key)
+        self._submit()

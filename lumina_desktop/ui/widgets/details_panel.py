@@ -1,0 +1,344 @@
+"""DetailsPanel: the selected photo's metadata and a larger preview (GUI thread).
+
+The catalog row and the 1280 px thumbnail are read and decoded in one call on the interactive
+lane (:func:`load_details`), which returns immutable values; a request token drops answers
+for a photo that is no longer selected.  Formatting helpers are pure functions.
+"""
+from __future__ import annotations
+
+import html
+from concurrent.futures import Executor
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QFont, QImage, QPixmap, QResizeEvent
+from PySide6.QtWidgets import QFormLayout, QFrame, QLabel, QScrollArea, QSizePolicy, QVBoxLayout, QWidget
+
+from lumina_desktop.analysis.thumbnails import thumbnail_relpath
+from lumina_desktop.core.library import PhotoDetails
+from lumina_desktop.ui.tasks import run_query
+from lumina_desktop.ui.thumbnails import decode_fitted
+
+PREVIEW_PX = 1280
+PREVIEW_DECODE_MAX_PX = 720
+SELECTION_DEBOUNCE_MS = 60
+_DATE_SOURCES = {"exif": "EXIF", "xmp": "XMP", "container": "video container", "filename": "file name",
+                 "folder": "folder name", "file_mtime": "file modification time"}
+
+
+@dataclass(frozen=True, slots=True)
+class DetailsResult:
+    details: PhotoDetails | None
+    preview: QImage | None
+    is_preview_unchanged: bool = False   # same picture as shown: keep the current preview
+
+
+def read_preview(thumbnails_dir: Path, content_hash: str | None, sizes: tuple[int, ...],
+                 max_px: int = PREVIEW_DECODE_MAX_PX) -> QImage | None:
+    """Worker: the largest stored thumbnail (1280 preferred), decoded and reduced to ``max_px``."""
+    if not content_hash or not sizes:
+        return None
+    px = PREVIEW_PX if PREVIEW_PX in sizes else max(sizes)
+    try:
+        path = thumbnails_dir / thumbnail_relpath(content_hash, px)
+    except ValueError:
+        return None
+    return decode_fitted(path, max_px, can_enlarge=False)   # Pillow: the GIL is free while it decodes
+
+
+def load_details(db: Any, thumbnails_dir: Path, photo_id: int,
+                 shown: tuple[str | None, tuple[int, ...]] | None = None) -> DetailsResult:
+    """Worker: the catalog row and its preview image (not decoded again when ``shown`` — the
+    content hash and thumbnail sizes of the preview on screen — still matches)."""
+    from lumina_desktop.db import library
+
+    with db.connection() as conn:
+        details = library.photo_details(conn, photo_id)
+    if details is None:
+        return DetailsResult(None, None)
+    if shown is not None and shown == (details.content_hash, details.thumb_sizes):
+        return DetailsResult(details, None, is_preview_unchanged=True)
+    return DetailsResult(details, read_preview(thumbnails_dir, details.content_hash, details.thumb_sizes))
+
+
+# -- formatting (pure)
+def format_bytes(n: int | None) -> str:
+    if n is None:
+        return "—"
+    size = float(n)
+    for unit in ("bytes", "KB", "MB", "GB", "TB"):
+        if size < 1000 or unit == "TB":
+            return f"{n:,} bytes" if unit == "bytes" else f"{size:.1f} {unit}"
+        size /= 1000
+    return f"{n:,} bytes"
+
+
+def format_shutter(s: float | None) -> str | None:
+    if s is None or s <= 0:
+        return None
+    if s >= 0.3:
+        return f"{s:.1f} s".replace(".0 s", " s")
+    return f"1/{round(1 / s)} s"
+
+
+def format_exposure(d: PhotoDetails) -> str:
+    parts = [format_shutter(d.shutter_s),
+             f"f/{d.aperture:.1f}".replace(".0", "") if d.aperture else None,
+             f"ISO {d.iso}" if d.iso else None,
+             f"{d.focal_length_mm:.0f} mm" if d.focal_length_mm else None]
+    return " · ".join(p for p in parts if p) or "—"
+
+
+def format_date(d: PhotoDetails) -> str:
+    if d.capture_time is None:
+        return "Unknown"
+    text = d.capture_time.strftime("%Y-%m-%d %H:%M:%S")
+    if d.capture_offset_min is not None:
+        sign = "+" if d.capture_offset_min >= 0 else "−"
+        h, m = divmod(abs(d.capture_offset_min), 60)
+        text += f" (UTC{sign}{h:02d}:{m:02d})"
+    if d.date_source:
+        text += f"\nfrom {_DATE_SOURCES.get(d.date_source, d.date_source)}"
+        if d.date_confidence:
+            text += f", {d.date_confidence} confidence"
+    return text
+
+
+def format_gps(d: PhotoDetails) -> str:
+    if d.gps_lat is None or d.gps_lon is None:
+        return "—"
+    text = f"{abs(d.gps_lat):.5f}° {'N' if d.gps_lat >= 0 else 'S'}, {abs(d.gps_lon):.5f}° {'E' if d.gps_lon >= 0 else 'W'}"
+    if d.gps_alt is not None:
+        text += f"\naltitude {d.gps_alt:.0f} m"
+    return text
+
+
+def format_dimensions(d: PhotoDetails) -> str:
+    if not d.width or not d.height:
+        return "—"
+    mp = d.width * d.height / 1e6
+    return f"{d.width:,} × {d.height:,} px" + (f" ({mp:.1f} MP)" if mp >= 0.1 else "")
+
+
+def format_camera(d: PhotoDetails) -> str:
+    make, model = (d.camera_make or "").strip(), (d.camera_model or "").strip()
+    if make and model.lower().startswith(make.split()[0].lower()):
+        return model
+    return " ".join(p for p in (make, model) if p) or "—"
+
+
+def format_type(d: PhotoDetails) -> str:
+    kind = {"raw": "RAW photo", "video": "video", "image": "image"}.get(d.kind or "")
+    text = ", ".join(p for p in (d.file_type, kind) if p) or "Unknown"
+    if d.format and d.file_type and d.format != d.file_type:
+        text += f" (read as {d.format})"
+    return text
+
+
+def format_when(t: datetime | None) -> str:
+    return t.astimezone().strftime("%Y-%m-%d %H:%M") if t is not None else "—"
+
+
+_FIELDS = ("Taken", "Camera", "Lens", "Exposure", "Location", "Dimensions", "Type", "Size", "Path",
+           "Content hash", "Added", "Status")
+
+
+class DetailsPanel(QWidget):
+    """Shows one photo; ``show_photo(None)`` shows the empty state."""
+
+    details_shown = Signal(int)   # photo id whose details (and preview) are now on screen
+
+    def __init__(self, executor: Executor, db: Any, thumbnails_dir: Path, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._executor = executor
+        self.db = db
+        self._thumbs_dir = Path(thumbnails_dir)
+        self._token = 0
+        self._count = 0
+        self._wanted: tuple[int | None, int] = (None, 0)
+        self.photo_id: int | None = None
+        self.details: PhotoDetails | None = None
+        self._preview: QPixmap | None = None
+        self._debounce = QTimer(self)
+        self._debounce.setSingleShot(True)
+        self._debounce.setInterval(SELECTION_DEBOUNCE_MS)
+        self._debounce.timeout.connect(self._on_debounce_timeout)
+
+        self.preview_label = QLabel()
+        self.preview_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.preview_label.setMinimumHeight(160)
+        self.preview_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        self.preview_label.setStyleSheet("background: palette(mid); border-radius: 4px; color: palette(light);")
+        self.title_label = QLabel("No photo selected")
+        f = QFont(self.title_label.font())
+        f.setBold(True)
+        f.setPointSizeF(f.pointSizeF() * 1.15)
+        self.title_label.setFont(f)
+        self.title_label.setWordWrap(True)
+        self.title_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.problems_label = QLabel()
+        self.problems_label.setWordWrap(True)
+        self.problems_label.setTextFormat(Qt.TextFormat.RichText)
+        self.problems_label.setStyleSheet("QLabel { background: rgba(206, 48, 48, 0.12); border: 1px solid "
+                                          "rgba(206, 48, 48, 0.5); border-radius: 4px; padding: 6px; }")
+        self.problems_label.hide()
+        form_host = QWidget()
+        self.form = QFormLayout(form_host)
+        self.form.setContentsMargins(0, 0, 0, 0)
+        self.form.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop)
+        self.form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.DontWrapRows)
+        self.values: dict[str, QLabel] = {}
+        for name in _FIELDS:
+            value = QLabel("—")
+            value.setWordWrap(True)
+            value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            value.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+            if name == "Content hash":
+                mono = QFont("monospace")
+                mono.setStyleHint(QFont.StyleHint.Monospace)
+                mono.setPointSizeF(value.font().pointSizeF() * 0.9)
+                value.setFont(mono)
+            key = QLabel(name)
+            key.setStyleSheet("color: palette(placeholder-text);")
+            self.values[name] = value
+            self.form.addRow(key, value)
+        body = QWidget()
+        lay = QVBoxLayout(body)
+        lay.setContentsMargins(8, 8, 8, 8)
+        lay.setSpacing(8)
+        lay.addWidget(self.preview_label)
+        lay.addWidget(self.title_label)
+        lay.addWidget(self.problems_label)
+        lay.addWidget(form_host)
+        lay.addStretch(1)
+        self.form_host = form_host
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setWidget(body)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(scroll)
+        self.setMinimumWidth(240)
+        self.preview_label.installEventFilter(self)
+        self._show_empty("No photo selected")
+
+    def sizeHint(self) -> QSize:
+        return QSize(320, 600)
+
+    # -- API
+    def show_photo(self, photo_id: int | None, selected_count: int = 1) -> None:
+        """Show ``photo_id`` (debounced; the read happens off the GUI thread)."""
+        self._wanted = (photo_id, selected_count)
+        self._debounce.start()
+
+    def refresh(self) -> None:
+        """Re-read the shown photo (a scan may have changed it); the preview only if it changed."""
+        if self.photo_id is not None:
+            d = self.details
+            shown = (d.content_hash, d.thumb_sizes) if d is not None and d.id == self.photo_id else None
+            self._request(self.photo_id, shown)
+
+    def _on_debounce_timeout(self) -> None:
+        photo_id, count = self._wanted
+        self._count = count
+        if photo_id is None:
+            self._token += 1
+            self.photo_id = None
+            self.details = None
+            self._show_empty("No photo selected" if count == 0 else f"{count:,} photos selected")
+            return
+        if photo_id != self.photo_id:
+            self._request(photo_id)
+        else:
+            self._update_title()
+
+    def _request(self, photo_id: int, shown: tuple[str | None, tuple[int, ...]] | None = None) -> None:
+        self._token += 1
+        token = self._token
+        self.photo_id = photo_id
+        if self.db is None:
+            return
+        db, root = self.db, self._thumbs_dir
+        run_query(self._executor, lambda: load_details(db, root, photo_id, shown),
+                  lambda res: self._on_details_loaded(token, res), owner=self)
+
+    # -- display
+    def _show_empty(self, title: str) -> None:
+        self.title_label.setText(title)
+        self.problems_label.hide()
+        self.form_host.hide()
+        self._preview = None
+        self.preview_label.setPixmap(QPixmap())
+        self.preview_label.setText("")
+        self.preview_label.hide()
+
+    def _update_title(self) -> None:
+        d = self.details
+        if d is None:
+            return
+        count = self._count
+        extra = f"  ({count:,} selected)" if count > 1 else ""
+        self.title_label.setText(d.file_name + extra)
+
+    def _on_details_loaded(self, token: int, result: DetailsResult) -> None:
+        if token != self._token:
+            return  # another photo was selected meanwhile
+        d = result.details
+        self.details = d
+        if d is None:
+            self._show_empty("This photo is no longer in the catalog")
+            return
+        self._update_title()
+        v = self.values
+        v["Taken"].setText(format_date(d))
+        v["Camera"].setText(format_camera(d))
+        v["Lens"].setText(d.lens or "—")
+        v["Exposure"].setText(format_exposure(d))
+        v["Location"].setText(format_gps(d))
+        v["Dimensions"].setText(format_dimensions(d))
+        v["Type"].setText(format_type(d))
+        v["Size"].setText(format_bytes(d.size_bytes))
+        v["Path"].setText(d.path)
+        v["Content hash"].setText(d.content_hash or "—")
+        v["Added"].setText(format_when(d.added_at))
+        v["Status"].setText({"ok": "Analysed", "new": "Waiting for the scan", "error": "Could not be read",
+                             "missing": "File is missing"}.get(d.status, d.status))
+        problems = []
+        if d.error:
+            problems.append(f"<b>Error{f' ({html.escape(d.error_reason)})' if d.error_reason else ''}:</b> "
+                            f"{html.escape(d.error)}")
+        problems += [f"<b>Warning:</b> {html.escape(w)}" for w in d.warnings]
+        self.problems_label.setText("<br>".join(problems))
+        self.problems_label.setVisible(bool(problems))
+        self.form_host.show()
+        self.preview_label.show()
+        if not result.is_preview_unchanged:
+            self._preview = QPixmap.fromImage(result.preview) if result.preview is not None else None
+            self._layout_preview()
+        self.details_shown.emit(d.id)
+
+    def _layout_preview(self) -> None:
+        width = max(100, self.preview_label.width())
+        if self._preview is None or self._preview.isNull():
+            self.preview_label.setPixmap(QPixmap())
+            self.preview_label.setText("No preview" if self.details is not None else "")
+            self.preview_label.setFixedHeight(160)
+            return
+        pm = self._preview
+        shown_w = min(width, pm.width() * 2)          # small pictures are not blown up beyond 2×
+        height = min(width, max(80, round(shown_w * pm.height() / max(1, pm.width()))))
+        self.preview_label.setFixedHeight(height)
+        self.preview_label.setPixmap(pm.scaled(shown_w, height, Qt.AspectRatioMode.KeepAspectRatio,
+                                               Qt.TransformationMode.SmoothTransformation))
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.preview_label and event.type() == QEvent.Type.Resize:
+            assert isinstance(event, QResizeEvent)
+            if event.size().width() != event.oldSize().width():
+                self._layout_preview()
+        return super().eventFilter(watched, event)

@@ -1,0 +1,261 @@
+"""FilterBarWidget: what the grid shows and in which order (GUI thread).
+
+Holds the current :class:`PhotoFilter` and :class:`SortOrder` as values and emits them when the
+user changes something (the file-name search after a 300 ms pause).  The choices for folders,
+cameras and file types come from :class:`FilterOptions`, read off-thread by the browser.
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+
+from PySide6.QtCore import QDate, QSignalBlocker, Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QCheckBox, QComboBox, QDateEdit, QHBoxLayout, QLabel, QLineEdit, QSizePolicy, QToolButton, QWidget,
+)
+
+from lumina_desktop.core.library import (
+    SMART_VIEWS, FilterOptions, PhotoFilter, SortKey, SortOrder, StatusFilter,
+)
+
+SEARCH_DEBOUNCE_MS = 300
+_VIEW_LABELS = {"all": "All photos", "recent": "Recently added", "errors": "Has errors", "missing": "Missing"}
+_KIND_LABELS = {None: "All types", "image": "Images", "raw": "RAW", "video": "Videos"}
+
+
+def smart_view_of(flt: PhotoFilter) -> str:
+    if flt.is_recent:
+        return "recent"
+    if flt.status is StatusFilter.ERRORS:
+        return "errors"
+    if flt.status is StatusFilter.MISSING:
+        return "missing"
+    return "all"
+
+
+def _qdate(d: date) -> QDate:
+    return QDate(d.year, d.month, d.day)
+
+
+def _pydate(q: QDate) -> date:
+    return date(q.year(), q.month(), q.day())
+
+
+class FilterBarWidget(QWidget):
+    filter_changed = Signal(object)   # PhotoFilter
+    sort_changed = Signal(object)     # SortOrder
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._filter = PhotoFilter()
+        self._sort = SortOrder()
+        self._options = FilterOptions()
+
+        self.view_combo = QComboBox()
+        for name in SMART_VIEWS:
+            self.view_combo.addItem(_VIEW_LABELS[name], name)
+        self.view_combo.setToolTip("Smart views")
+        self.search_edit = QLineEdit()
+        self.search_edit.setPlaceholderText("Search file names…")
+        self.search_edit.setClearButtonEnabled(True)
+        self.search_edit.setMinimumWidth(140)
+        self.search_edit.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.folder_combo = QComboBox()
+        self.folder_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.folder_combo.setMinimumContentsLength(14)
+        self.camera_combo = QComboBox()
+        self.camera_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.camera_combo.setMinimumContentsLength(12)
+        self.kind_combo = QComboBox()
+        for kind, label in _KIND_LABELS.items():
+            self.kind_combo.addItem(label, kind)
+        self.date_check = QCheckBox("Taken")
+        self.date_check.setToolTip("Only photos taken between these days (inclusive)")
+        self.date_from = QDateEdit()
+        self.date_to = QDateEdit()
+        for edit in (self.date_from, self.date_to):
+            edit.setCalendarPopup(True)
+            edit.setDisplayFormat("yyyy-MM-dd")
+            edit.setEnabled(False)
+            edit.setDate(QDate.currentDate())
+        self.sort_combo = QComboBox()
+        for key in SortKey:
+            self.sort_combo.addItem(key.label, key.value)
+        self.sort_combo.setToolTip("Sort by")
+        self.order_button = QToolButton()
+        self.order_button.setCheckable(True)
+        self.order_button.setAutoRaise(True)
+        self._fill_folders()
+        self._fill_cameras()
+        self._sync_sort_widgets()
+
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(6)
+        lay.addWidget(self.view_combo)
+        lay.addWidget(self.search_edit, 2)
+        lay.addWidget(self.folder_combo, 1)
+        lay.addWidget(self.camera_combo, 1)
+        lay.addWidget(self.kind_combo)
+        lay.addWidget(self.date_check)
+        lay.addWidget(self.date_from)
+        lay.addWidget(QLabel("–"))
+        lay.addWidget(self.date_to)
+        lay.addSpacing(8)
+        lay.addWidget(self.sort_combo)
+        lay.addWidget(self.order_button)
+
+        self._search_timer = QTimer(self)
+        self._search_timer.setSingleShot(True)
+        self._search_timer.setInterval(SEARCH_DEBOUNCE_MS)
+        self._search_timer.timeout.connect(self._on_search_timer_timeout)
+        self.search_edit.textChanged.connect(self._on_search_edit_text_changed)
+        self.view_combo.currentIndexChanged.connect(self._on_controls_changed)
+        self.folder_combo.currentIndexChanged.connect(self._on_controls_changed)
+        self.camera_combo.currentIndexChanged.connect(self._on_controls_changed)
+        self.kind_combo.currentIndexChanged.connect(self._on_controls_changed)
+        self.date_check.toggled.connect(self._on_date_check_toggled)
+        self.date_from.dateChanged.connect(self._on_controls_changed)
+        self.date_to.dateChanged.connect(self._on_controls_changed)
+        self.sort_combo.currentIndexChanged.connect(self._on_sort_controls_changed)
+        self.order_button.toggled.connect(self._on_sort_controls_changed)
+
+    # -- state
+    @property
+    def current_filter(self) -> PhotoFilter:
+        return self._filter
+
+    @property
+    def current_sort(self) -> SortOrder:
+        return self._sort
+
+    def set_options(self, options: FilterOptions) -> None:
+        """New choices (folders, cameras, types, date span); the current filter is kept."""
+        self._options = options
+        self._fill_folders()
+        self._fill_cameras()
+        with QSignalBlocker(self.date_from), QSignalBlocker(self.date_to):
+            if not self.date_check.isChecked():
+                if options.first_date:
+                    self.date_from.setDate(_qdate(options.first_date))
+                if options.last_date:
+                    self.date_to.setDate(_qdate(options.last_date))
+
+    def set_filter(self, flt: PhotoFilter, *, emit: bool = False) -> None:
+        self._filter = flt
+        self._sync_filter_widgets()
+        if emit:
+            self.filter_changed.emit(flt)
+
+    def set_sort(self, order: SortOrder, *, emit: bool = False) -> None:
+        self._sort = order
+        self._sync_sort_widgets()
+        if emit:
+            self.sort_changed.emit(order)
+
+    def take_pending(self) -> PhotoFilter:
+        """The filter including a search still waiting for its debounce (which is then not emitted)."""
+        if self._search_timer.isActive():
+            self._search_timer.stop()
+            self._filter = self._filter_from_widgets()
+        return self._filter
+
+    def set_folder(self, folder_id: int | None) -> None:
+        self.set_filter(replace(self._filter, folder_id=folder_id))
+
+    def set_smart_view(self, name: str) -> None:
+        self.set_filter(self._filter.with_smart_view(name))
+
+    # -- widgets ← state
+    def _fill_folders(self) -> None:
+        with QSignalBlocker(self.folder_combo):
+            self.folder_combo.clear()
+            self.folder_combo.addItem("All folders", None)
+            known = False
+            for f in self._options.folders:
+                self.folder_combo.addItem(f.path.rstrip("/").rsplit("/", 1)[-1] or f.path, f.id)
+                self.folder_combo.setItemData(self.folder_combo.count() - 1, f"{f.path}\n{f.image_count:,} photos",
+                                              Qt.ItemDataRole.ToolTipRole)
+                known = known or f.id == self._filter.folder_id
+            if self._filter.folder_id is not None and not known:
+                self.folder_combo.addItem(f"Folder {self._filter.folder_id}", self._filter.folder_id)
+            self.folder_combo.setCurrentIndex(max(0, self.folder_combo.findData(self._filter.folder_id)))
+
+    def _fill_cameras(self) -> None:
+        with QSignalBlocker(self.camera_combo):
+            self.camera_combo.clear()
+            self.camera_combo.addItem("All cameras", None)
+            current = (self._filter.camera_make, self._filter.camera_model)
+            chosen = 0
+            for cam in self._options.cameras:
+                self.camera_combo.addItem(f"{cam.label} ({cam.image_count:,})", (cam.make, cam.model))
+                if (cam.make, cam.model) == current:
+                    chosen = self.camera_combo.count() - 1
+            if current != (None, None) and chosen == 0:
+                self.camera_combo.addItem(" ".join(p for p in current if p), current)
+                chosen = self.camera_combo.count() - 1
+            self.camera_combo.setCurrentIndex(chosen)
+
+    def _sync_filter_widgets(self) -> None:
+        f = self._filter
+        with QSignalBlocker(self.view_combo), QSignalBlocker(self.kind_combo), QSignalBlocker(self.date_check), \
+                QSignalBlocker(self.date_from), QSignalBlocker(self.date_to), QSignalBlocker(self.search_edit):
+            self.view_combo.setCurrentIndex(SMART_VIEWS.index(smart_view_of(f)))
+            self.kind_combo.setCurrentIndex(max(0, self.kind_combo.findData(f.kind)))
+            has_dates = f.date_from is not None or f.date_to is not None
+            self.date_check.setChecked(has_dates)
+            self.date_from.setEnabled(has_dates)
+            self.date_to.setEnabled(has_dates)
+            if f.date_from:
+                self.date_from.setDate(_qdate(f.date_from))
+            if f.date_to:
+                self.date_to.setDate(_qdate(f.date_to))
+            if self.search_edit.text().strip() != f.text.strip():
+                self.search_edit.setText(f.text)
+        self._fill_folders()
+        self._fill_cameras()
+
+    def _sync_sort_widgets(self) -> None:
+        with QSignalBlocker(self.sort_combo), QSignalBlocker(self.order_button):
+            self.sort_combo.setCurrentIndex(max(0, self.sort_combo.findData(self._sort.key.value)))
+            self.order_button.setChecked(self._sort.is_descending)
+        self.order_button.setText("↓" if self._sort.is_descending else "↑")
+        self.order_button.setToolTip("Descending (click for ascending)" if self._sort.is_descending
+                                     else "Ascending (click for descending)")
+
+    # -- state ← widgets
+    def _filter_from_widgets(self) -> PhotoFilter:
+        camera = self.camera_combo.currentData()
+        has_dates = self.date_check.isChecked()
+        d_from, d_to = _pydate(self.date_from.date()), _pydate(self.date_to.date())
+        if has_dates and d_to < d_from:
+            d_from, d_to = d_to, d_from
+        base = replace(self._filter, folder_id=self.folder_combo.currentData(),
+                       camera_make=camera[0] if camera else None, camera_model=camera[1] if camera else None,
+                       kind=self.kind_combo.currentData(), text=self.search_edit.text().strip(),
+                       date_from=d_from if has_dates else None, date_to=d_to if has_dates else None)
+        return base.with_smart_view(self.view_combo.currentData() or "all")
+
+    def _on_controls_changed(self, *_args: object) -> None:
+        self._search_timer.stop()
+        flt = self._filter_from_widgets()
+        if flt != self._filter:
+            self._filter = flt
+            self.filter_changed.emit(flt)
+
+    def _on_date_check_toggled(self, is_checked: bool) -> None:
+        self.date_from.setEnabled(is_checked)
+        self.date_to.setEnabled(is_checked)
+        self._on_controls_changed()
+
+    def _on_search_edit_text_changed(self, _text: str) -> None:
+        self._search_timer.start()
+
+    def _on_search_timer_timeout(self) -> None:
+        self._on_controls_changed()
+
+    def _on_sort_controls_changed(self, *_args: object) -> None:
+        order = SortOrder(SortKey(self.sort_combo.currentData()), self.order_button.isChecked())
+        self._sort = order
+        self._sync_sort_widgets()
+        self.sort_changed.emit(order)

@@ -1,0 +1,81 @@
+"""Settings dialog (GUI thread): worker count, data folder, database URL, thumbnail cache size.
+
+Values are written to the one settings file (``config.write_settings_file``) by the caller on a
+worker thread; they apply on the next start, which the dialog says.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from lumina_desktop.config import Settings
+
+
+class PreferencesDialog(QDialog):
+    def __init__(self, settings: Settings, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Settings")
+        self.settings = settings
+        self.workers = QSpinBox()
+        self.workers.setRange(1, 64)
+        self.workers.setValue(settings.background_workers)
+        self.workers.setToolTip("Threads that run scans and other background jobs (BACKGROUND_WORKERS)")
+        self.data_dir = QLineEdit(str(settings.data_dir))
+        browse = QPushButton("Choose…")
+        browse.clicked.connect(self._on_browse_clicked)
+        data_row = QHBoxLayout()
+        data_row.addWidget(self.data_dir, 1)
+        data_row.addWidget(browse)
+        self.database_url = QLineEdit(settings.database_url)
+        self.database_url.setPlaceholderText("empty: Lumina's own built-in database server")
+        self.database_url.setEchoMode(QLineEdit.EchoMode.PasswordEchoOnEdit)
+        self.cache_mb = QSpinBox()
+        self.cache_mb.setRange(64, 1_000_000)
+        self.cache_mb.setSingleStep(256)
+        self.cache_mb.setSuffix(" MB")
+        self.cache_mb.setValue(settings.thumbnail_cache_mb)
+        form = QFormLayout()
+        form.addRow("Background workers:", self.workers)
+        form.addRow("Data folder:", data_row)
+        form.addRow("Database URL:", self.database_url)
+        form.addRow("Thumbnail cache:", self.cache_mb)
+        note = QLabel(f"Changes apply the next time Lumina starts. Settings file: {settings.settings_path}")
+        note.setWordWrap(True)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        lay = QVBoxLayout(self)
+        lay.addLayout(form)
+        lay.addWidget(note)
+        lay.addWidget(buttons)
+
+    def _on_browse_clicked(self) -> None:
+        path = QFileDialog.getExistingDirectory(self, "Data folder", self.data_dir.text())
+        if path:
+            self.data_dir.setText(path)
+
+    def changed_values(self) -> dict[str, Any]:
+        """Settings that differ from the current ones (``None`` removes a key: back to default)."""
+        out: dict[str, Any] = {}
+        if self.workers.value() != self.settings.background_workers:
+            out["background_workers"] = self.workers.value()
+        if self.data_dir.text().strip() != str(self.settings.data_dir):
+            out["data_dir"] = self.data_dir.text().strip() or None
+        if self.database_url.text().strip() != self.settings.database_url:
+            out["database_url"] = self.database_url.text().strip() or None
+        if self.cache_mb.value() != self.settings.thumbnail_cache_mb:
+            out["thumbnail_cache_mb"] = self.cache_mb.value()
+        return out

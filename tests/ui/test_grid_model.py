@@ -1,0 +1,329 @@
+"""PhotoGridModel + ThumbnailLoader: model contract, paging, visible-first thumbnails, generations, refresh."""
+from __future__ import annotations
+
+import io
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
+from typing import Any
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from lumina_desktop.analysis.thumbnails import thumbnail_relpath
+from lumina_desktop.core.library import PhotoFlag, PhotoSummary
+from lumina_desktop.ui.models.photo_grid_model import PhotoGridModel
+from lumina_desktop.ui.models.roles import PhotoRole
+from lumina_desktop.ui.thumbnails import ThumbnailLoader, ThumbnailRequest
+
+pytestmark = pytest.mark.ui
+DISTINCT_THUMBS = 40
+
+
+def fake_hash(photo_id: int) -> str:
+    return f"{photo_id % DISTINCT_THUMBS:064x}"
+
+
+def write_thumbnails(root: Path, count: int = DISTINCT_THUMBS, px: int = 256) -> None:
+    """Small JPEGs at the scan job's paths, one colour per content hash."""
+    for i in range(count):
+        im = Image.new("RGB", (px, px * 3 // 4), ((i * 37) % 256, (i * 91) % 256, (i * 53) % 256))
+        buf = io.BytesIO()
+        im.save(buf, "JPEG", quality=80)
+        path = root / thumbnail_relpath(f"{i:064x}", px)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(buf.getvalue())
+
+
+class FakeSource:
+    """A PhotoSource over synthetic ids (a real class, no mocks).  ``gate`` holds worker calls."""
+
+    def __init__(self, ids: Sequence[int], *, gate: threading.Event | None = None) -> None:
+        self.ids = list(ids)
+        self.gate = gate
+        self.page_calls: list[tuple[int, ...]] = []
+
+    def load_ids(self) -> tuple[int, ...]:
+        if self.gate is not None:
+            self.gate.wait(10)
+        return tuple(self.ids)
+
+    def summary(self, pid: int) -> PhotoSummary:
+        return PhotoSummary(
+            id=pid, file_name=f"IMG_{pid:06d}.JPG", path=f"/photos/IMG_{pid:06d}.JPG", folder_id=1,
+            kind="raw" if pid % 7 == 0 else "image", status="error" if pid % 11 == 0 else "ok",
+            rating=pid % 6, content_hash=fake_hash(pid), thumb_sizes=(256, 1280), width=4000, height=3000,
+            capture_time=datetime(2021, 1, 1) + timedelta(minutes=pid), size_bytes=1000 + pid)
+
+    def load_page(self, ids: Sequence[int]) -> dict[int, PhotoSummary]:
+        if self.gate is not None:
+            self.gate.wait(10)
+        self.page_calls.append(tuple(ids))
+        return {pid: self.summary(pid) for pid in ids}
+
+
+class ManualExecutor(Executor):
+    """Runs submitted work only when the test says so (on the test's thread): deterministic ordering."""
+
+    def __init__(self) -> None:
+        self.queue: deque[tuple[Future[Any], Callable[[], Any]]] = deque()
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        fut: Future[Any] = Future()
+        self.queue.append((fut, lambda: fn(*args, **kwargs)))
+        return fut
+
+    def run_one(self) -> None:
+        fut, fn = self.queue.popleft()
+        if fut.set_running_or_notify_cancel():
+            try:
+                fut.set_result(fn())
+            except BaseException as exc:  # noqa: BLE001 — handed to the future like a real executor
+                fut.set_exception(exc)
+
+
+@pytest.fixture
+def io_pool() -> Iterator[ThreadPoolExecutor]:
+    pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="test-ui-io")
+    yield pool
+    pool.shutdown(wait=True, cancel_futures=True)
+
+
+@pytest.fixture
+def thumbs_dir(tmp_path: Path) -> Path:
+    root = tmp_path / "thumbnails"
+    write_thumbnails(root)
+    return root
+
+
+def make_model(qtbot, io_pool, thumbs_dir, source, **loader_kw):  # type: ignore[no-untyped-def]
+    loader = ThumbnailLoader(io_pool, thumbs_dir, **loader_kw)
+    model = PhotoGridModel(io_pool, loader)
+    if source is not None:
+        with qtbot.waitSignal(model.ids_loaded, timeout=5000):
+            model.set_source(source)
+    return model, loader
+
+
+def test_model_passes_qtmodeltester_with_data(qtbot, qtmodeltester, io_pool, thumbs_dir) -> None:  # type: ignore[no-untyped-def]
+    model, loader = make_model(qtbot, io_pool, thumbs_dir, FakeSource(range(1, 1201)))
+    assert model.rowCount() == 1200
+    qtbot.waitUntil(lambda: model.data(model.index(0, 0), PhotoRole.Summary) is not None, timeout=5000)
+    qtbot.waitUntil(lambda: model.data(model.index(0, 0), PhotoRole.Thumbnail) is not None, timeout=5000)
+    qtmodeltester.check(model)
+    idx = model.index(7 - 1, 0)  # photo 7: RAW, rating 1
+    assert model.data(idx, PhotoRole.PhotoId) == 7
+    assert PhotoFlag(model.data(idx, PhotoRole.Flags)) & PhotoFlag.RAW
+    assert model.data(idx, PhotoRole.Rating) == 1 and model.data(idx, PhotoRole.Kind) == "raw"
+    assert model.data(model.index(10, 0), PhotoRole.Status) == "error"
+    assert model.data(idx, PhotoRole.QualityScore) is None and model.data(idx, PhotoRole.BurstId) is None
+    assert int(PhotoRole.PhotoId) == 257  # Qt.UserRole + 1
+
+
+def test_data_is_a_placeholder_until_its_page_arrives(qtbot, io_pool, thumbs_dir) -> None:  # type: ignore[no-untyped-def]
+    source = FakeSource(range(1, 5001))
+    model, _ = make_model(qtbot, io_pool, thumbs_dir, source)
+    far = model.index(3456, 0)
+    t0 = time.perf_counter()
+    assert model.data(far, PhotoRole.Summary) is None and model.data(far) is None
+    assert model.data(far, PhotoRole.PhotoId) == 3457  # ids are always there
+    assert time.perf_counter() - t0 < 0.01
+    qtbot.waitUntil(lambda: model.data(far, PhotoRole.Summary) is not None, timeout=5000)
+    assert model.data(far) == "IMG_003457.JPG"
+    # pages are 500 ids, read on demand: never the whole list
+    assert all(len(p) <= 500 for p in source.page_calls) and len(source.page_calls) <= 4
+    assert 6 in model.loaded_pages
+
+
+def test_thumbnails_load_visible_rows_then_one_screen_ahead(qtbot, io_pool, thumbs_dir) -> None:  # type: ignore[no-untyped-def]
+    model, loader = make_model(qtbot, io_pool, thumbs_dir, FakeSource(range(1, 3001)))
+    order: list[int] = []
+    loader.thumbnails_ready.connect(lambda ids: order.extend(ids))
+    qtbot.waitUntil(lambda: loader.is_idle and bool(order), timeout=5000)
+    order.clear()
+    model.set_visible_rows(2000, 2019)        # rows 2000–2019 on screen → ids 2001–2020
+    qtbot.waitUntil(lambda: len(order) >= 40, timeout=5000)
+    qtbot.waitUntil(lambda: loader.is_idle, timeout=5000)
+    assert set(order) == set(range(2001, 2041))    # visible + one screen ahead, nothing else
+    assert all(pid <= 2020 for pid in order[:12])  # the first batches are the visible rows
+    changed: list[int] = []
+    model.dataChanged.connect(lambda a, b, roles: changed.append(a.row()) if roles == [PhotoRole.Thumbnail] else None)
+    model.set_visible_rows(2040, 2041)
+    qtbot.waitUntil(lambda: len(changed) >= 2, timeout=5000)
+    assert 2040 in changed and 2041 in changed    # dataChanged for exactly those rows
+
+
+def test_scrolling_away_drops_queued_thumbnails(qtbot, thumbs_dir) -> None:  # type: ignore[no-untyped-def]
+    pool = ManualExecutor()
+    loader = ThumbnailLoader(pool, thumbs_dir, batch_size=2, max_batches_in_flight=1)
+    model = PhotoGridModel(pool, loader)
+    got: list[int] = []
+    loader.thumbnails_ready.connect(lambda ids: got.extend(ids))
+    model.set_source(FakeSource(range(1, 3001)))
+    pool.run_one()                                # the id list
+    qtbot.waitUntil(lambda: model.rowCount() == 3000, timeout=5000)
+    model.set_visible_rows(0, 29)
+    pool.run_one()                                # page 0
+    qtbot.waitUntil(lambda: loader.in_flight_count == 2, timeout=5000)
+    assert loader.pending_count == 58             # rows 0–59 wanted: 2 started, 58 queued
+    pool.run_one()                                # the first thumbnail batch
+    qtbot.waitUntil(lambda: got == [1, 2], timeout=5000)     # announced after the ~30 ms coalescing
+    model.set_visible_rows(1500, 1509)            # the user scrolled on: rows 0–59 are no longer wanted
+    assert loader.pending_count == 0 and loader.in_flight_count == 2   # rows 2–3 were already started
+    while pool.queue or not loader.is_idle:    # run what was started, as it gets started
+        if pool.queue:
+            pool.run_one()
+        qtbot.waitUntil(lambda: bool(pool.queue) or loader.is_idle, timeout=5000)
+    assert set(got) == {1, 2, 3, 4} | set(range(1501, 1521))  # nothing else of the old screen was read
+
+
+def test_stale_generation_results_are_dropped(qtbot, io_pool, thumbs_dir) -> None:  # type: ignore[no-untyped-def]
+    gate = threading.Event()
+    loader = ThumbnailLoader(io_pool, thumbs_dir, batch_size=4, max_batches_in_flight=2)
+    blocker = io_pool.submit(gate.wait, 10), io_pool.submit(gate.wait, 10)  # hold both workers
+    loader.request([ThumbnailRequest(pid, 256, fake_hash(pid)) for pid in range(1, 9)])
+    assert loader.in_flight_count == 8
+    ready: list[int] = []
+    loader.thumbnails_ready.connect(lambda ids: ready.extend(ids))
+    assert loader.reset() == 1                   # a new query starts
+    loader.request([ThumbnailRequest(100, 256, fake_hash(100))])
+    gate.set()
+    qtbot.waitUntil(lambda: ready == [100], timeout=5000)
+    qtbot.waitUntil(lambda: loader.stale_dropped == 8, timeout=5000)
+    assert ready == [100] and all(f.result() for f in blocker)
+    assert loader.pixmap(1, 256, fake_hash(1)) is None and loader.pixmap(100, 256, fake_hash(100)) is not None
+
+
+def test_new_query_bumps_generation_and_drops_old_pages(qtbot, io_pool, thumbs_dir) -> None:  # type: ignore[no-untyped-def]
+    gate = threading.Event()
+    slow = FakeSource(range(1, 2001))
+    model, loader = make_model(qtbot, io_pool, thumbs_dir, slow)
+    gen = model.generation
+    slow.gate = gate                              # page reads of the old query now hang
+    model.set_visible_rows(1200, 1230)
+    with qtbot.waitSignal(model.modelReset, timeout=5000):
+        model.set_source(FakeSource(range(5000, 5100)))
+    assert model.generation == gen + 1 and loader.generation >= 1
+    gate.set()
+    qtbot.waitUntil(lambda: model.data(model.index(0, 0), PhotoRole.Summary) is not None, timeout=5000)
+    qtbot.waitUntil(lambda: not model._pages_in_flight, timeout=5000)  # noqa: SLF001
+    assert model.rowCount() == 100 and model.photo_id_at(0) == 5000
+    assert all(p < 1 for p in model.loaded_pages)   # the old query's page 2 never landed
+
+
+def test_refresh_appends_moves_and_never_resets(qtbot, io_pool, thumbs_dir) -> None:  # type: ignore[no-untyped-def]
+    source = FakeSource(range(1, 101))
+    model, _ = make_model(qtbot, io_pool, thumbs_dir, source)
+    counts: list[int] = []
+    model.count_changed.connect(counts.append)
+    resets: list[bool] = []
+    model.modelReset.connect(lambda: resets.append(True))
+    gen = model.generation
+    source.ids += list(range(101, 151))           # a scan found more photos
+    with qtbot.waitSignal(model.rowsInserted, timeout=5000) as blocker:
+        model.refresh()
+    assert blocker.args[1:] == [100, 149] and model.rowCount() == 150 and not resets and model.generation == gen
+    with qtbot.waitSignal(model.ids_loaded, timeout=5000) as same:
+        model.refresh()                          # nothing changed: rows kept
+    assert same.args == [False] and not resets
+    source.ids[10], source.ids[20] = source.ids[20], source.ids[10]   # two photos swapped places
+    changed: list[tuple[int, int]] = []
+    model.dataChanged.connect(lambda a, b, roles: changed.append((a.row(), b.row()))
+                              if PhotoRole.PhotoId in roles else None)
+    with qtbot.waitSignal(model.ids_loaded, timeout=5000) as moved:
+        model.refresh()
+    assert moved.args == [False] and not resets and model.generation == gen
+    assert model.photo_id_at(10) == 21 and model.row_of(11) == 20 and changed[0] == (10, 20)
+    del source.ids[120:]                          # photos left the view: rows go at the end
+    with qtbot.waitSignal(model.rowsRemoved, timeout=5000) as removed:
+        model.refresh()
+    assert removed.args[1:] == [120, 149] and model.rowCount() == 120 and not resets
+    assert counts == [150, 120]
+    with qtbot.waitSignal(model.modelReset, timeout=5000):
+        model.set_source(FakeSource(range(7, 9)))  # a new query is the only reset
+    assert model.generation == gen + 1 and model.rowCount() == 2
+    with qtbot.waitSignal(model.count_changed, timeout=5000) as cleared:
+        model.set_source(None)
+    assert cleared.args == [0] and model.rowCount() == 0
+
+
+def test_refresh_rereads_visible_pages_and_their_changes(qtbot, io_pool, thumbs_dir) -> None:  # type: ignore[no-untyped-def]
+    class ScanningSource(FakeSource):
+        analysed = False
+
+        def summary(self, pid: int) -> PhotoSummary:
+            s = super().summary(pid)
+            if self.analysed:
+                return s
+            return PhotoSummary(s.id, s.file_name, s.path, 1, None, "new", None, None, (), None, None, None, None)
+
+    source = ScanningSource(range(1, 41))
+    model, loader = make_model(qtbot, io_pool, thumbs_dir, source)
+    qtbot.waitUntil(lambda: model.data(model.index(3, 0), PhotoRole.Status) == "new", timeout=5000)
+    assert model.data(model.index(3, 0), PhotoRole.Thumbnail) is None
+    source.analysed = True                        # the scan wrote thumbnails meanwhile
+    changed: list[tuple[int, int]] = []
+    model.dataChanged.connect(lambda a, b, roles: changed.append((a.row(), b.row())))
+    model.refresh()
+    qtbot.waitUntil(lambda: model.data(model.index(3, 0), PhotoRole.Thumbnail) is not None, timeout=5000)
+    assert model.data(model.index(3, 0), PhotoRole.Status) == "ok" and (0, 39) in changed
+
+
+def test_pixmap_cache_is_bounded_in_bytes(qtbot, io_pool, thumbs_dir) -> None:  # type: ignore[no-untyped-def]
+    one = 256 * 192 * 4
+    loader = ThumbnailLoader(io_pool, thumbs_dir, cache_bytes=one * 5)
+    got: list[int] = []
+    loader.thumbnails_ready.connect(lambda ids: got.extend(ids))
+    loader.request([ThumbnailRequest(pid, 256, fake_hash(pid)) for pid in range(1, 13)])
+    qtbot.waitUntil(lambda: len(got) == 12, timeout=5000)
+    assert loader.cached_bytes == one * 5
+    assert [pid for pid in range(1, 13) if loader.pixmap(pid, 256, fake_hash(pid)) is not None] == sorted(got[-5:])
+    # a missing file is remembered as missing until told to forget
+    loader.request([ThumbnailRequest(99, 256, "f" * 64)])
+    qtbot.waitUntil(lambda: loader.in_flight_count == 0, timeout=5000)
+    loader.request([ThumbnailRequest(99, 256, "f" * 64)])
+    assert loader.in_flight_count == 0
+    loader.forget_failures()
+    loader.request([ThumbnailRequest(99, 256, "f" * 64)])
+    assert loader.in_flight_count == 1
+    qtbot.waitUntil(lambda: loader.in_flight_count == 0, timeout=5000)
+
+
+def test_index_ids_patches_the_reverse_index() -> None:
+    import random
+
+    from lumina_desktop.ui.models.photo_grid_model import index_ids
+
+    rng = random.Random(5)
+    base = tuple(rng.sample(range(1, 10_000), 3000))
+    first = index_ids(base, ())
+    assert first.row_of == {pid: r for r, pid in enumerate(base)}
+    same = index_ids(base, base, first.row_of)
+    assert same.is_unchanged and same.row_of is first.row_of
+    cases = [base + (20_001, 20_002), base[:2000], base[:100] + base[101:1500] + (base[100],) + base[1500:],
+             tuple(reversed(base)), base[:10] + (30_000,) + base[11:] + (30_001,), ()]
+    for ids in cases:
+        got = index_ids(ids, base, first.row_of)
+        assert got.row_of == {pid: r for r, pid in enumerate(ids)}
+        changed = [r for r in range(min(len(ids), len(base))) if ids[r] != base[r]]
+        assert (got.first, got.last) == ((changed[0], changed[-1]) if changed else (min(len(ids), len(base)),) * 2)
+    assert first.row_of == {pid: r for r, pid in enumerate(base)}   # the old index is never modified
+
+
+def test_decoded_thumbnails_are_opaque_and_fitted(tmp_path: Path) -> None:
+    from PySide6.QtGui import QColor
+
+    from lumina_desktop.ui.thumbnails import decode_fitted
+
+    Image.new("RGB", (256, 192), (200, 40, 40)).save(tmp_path / "t.jpg", quality=95)
+    image = decode_fitted(tmp_path / "t.jpg", 160)
+    assert image is not None and (image.width(), image.height()) == (160, 120)
+    pixel = QColor.fromRgba(image.pixel(80, 60))
+    assert pixel.alpha() == 255 and abs(pixel.red() - 200) < 8   # RGB32 needs 0xff padding, or it blends away
+    small = decode_fitted(tmp_path / "t.jpg", 1000, can_enlarge=False)
+    assert small is not None and small.width() == 256
+    assert decode_fitted(tmp_path / "missing.jpg", 160) is None

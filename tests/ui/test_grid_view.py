@@ -1,0 +1,134 @@
+"""PhotoGridView with 100,000 synthetic photos: opens without blocking, scrolls, reports what is visible."""
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QElapsedTimer, QTimer
+
+from lumina_desktop.ui.models.photo_grid_model import PhotoGridModel
+from lumina_desktop.ui.models.roles import PhotoRole
+from lumina_desktop.ui.thumbnails import ThumbnailLoader
+from lumina_desktop.ui.widgets.photo_grid_view import PhotoGridView, row_ranges
+from tests.ui.test_grid_model import FakeSource, write_thumbnails
+
+pytestmark = pytest.mark.ui
+N = 100_000
+
+
+class StallMeter:
+    """Longest gap between ticks of a 5 ms timer: how long the GUI thread was busy."""
+
+    def __init__(self) -> None:
+        self.clock = QElapsedTimer()
+        self.timer = QTimer()
+        self.timer.setInterval(5)
+        self.timer.timeout.connect(self._on_timer_timeout)
+        self.max_gap_ms = 0
+        self._last = 0
+
+    def start(self) -> None:
+        self.clock.start()
+        self._last = 0
+        self.timer.start()
+
+    def stop(self) -> None:
+        self.timer.stop()
+
+    def _on_timer_timeout(self) -> None:
+        now = self.clock.elapsed()
+        self.max_gap_ms = max(self.max_gap_ms, now - self._last)
+        self._last = now
+
+
+@pytest.fixture
+def grid(qtbot, tmp_path: Path) -> Iterator[tuple[PhotoGridView, PhotoGridModel, ThumbnailLoader]]:  # type: ignore[no-untyped-def]
+    write_thumbnails(tmp_path)
+    pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="test-grid-io")
+    loader = ThumbnailLoader(pool, tmp_path)
+    model = PhotoGridModel(pool, loader)
+    view = PhotoGridView()
+    qtbot.addWidget(view)
+    view.setModel(model)
+    view.resize(1000, 700)
+    view.show()
+    yield view, model, loader
+    pool.shutdown(wait=True, cancel_futures=True)
+
+
+def visible_thumbnails(view: PhotoGridView, model: PhotoGridModel) -> bool:
+    first, last = view.visible_rows()
+    return last >= 0 and all(model.data(model.index(r, 0), PhotoRole.Thumbnail) is not None
+                             for r in range(first, last + 1))
+
+
+def truly_visible(view: PhotoGridView, model: PhotoGridModel, around: range) -> list[int]:
+    vp = view.viewport().rect()
+    return [r for r in around if view.visualRect(model.index(r, 0)).intersects(vp)]
+
+
+def test_100k_photos_open_without_blocking(qtbot, grid) -> None:  # type: ignore[no-untyped-def]
+    view, model, loader = grid
+    meter = StallMeter()
+    meter.start()
+    t0 = time.perf_counter()
+    model.set_source(FakeSource(range(1, N + 1)))
+    assert time.perf_counter() - t0 < 0.05          # the ids load off the GUI thread
+    qtbot.waitUntil(lambda: model.rowCount() == N, timeout=10000)
+    qtbot.waitUntil(lambda: visible_thumbnails(view, model), timeout=10000)
+    opened_s = time.perf_counter() - t0
+    # the batched layout finishes while the first screen is already usable
+    qtbot.waitUntil(lambda: view.visualRect(model.index(N - 1, 0)).isValid(), timeout=20000)
+    meter.stop()
+    assert opened_s < 5.0 and meter.max_gap_ms < 300, (opened_s, meter.max_gap_ms)
+    assert len(model.loaded_pages) <= 3 and loader.loaded < 200   # only what is on screen (and ahead)
+
+    # jump to the end: the rows there get pages and thumbnails; nothing in between is read
+    meter.start()
+    view.scrollToBottom()
+    qtbot.waitUntil(lambda: view.visible_rows()[1] == N - 1, timeout=5000)
+    qtbot.waitUntil(lambda: visible_thumbnails(view, model), timeout=10000)
+    meter.stop()
+    first, last = view.visible_rows()
+    assert truly_visible(view, model, range(first - 40, N)) == list(range(first, last + 1))
+    assert len(model.loaded_pages) <= 5 and loader.loaded < 400
+    assert meter.max_gap_ms < 300
+
+    # a layout in batches of 200 rows stays a regular grid (visible rows computed right mid-list)
+    view.scrollTo(model.index(N // 2 + 77, 0))
+    qtbot.waitUntil(lambda: visible_thumbnails(view, model), timeout=10000)
+    first, last = view.visible_rows()
+    assert first <= N // 2 + 77 <= last
+    assert truly_visible(view, model, range(first - 40, last + 40)) == list(range(first, last + 1))
+
+
+def test_selection_of_many_rows_uses_ranges(qtbot, grid) -> None:  # type: ignore[no-untyped-def]
+    view, model, _ = grid
+    with qtbot.waitSignal(model.ids_loaded, timeout=10000):
+        model.set_source(FakeSource(range(1, N + 1)))
+    wanted = list(range(10, 60_010)) + [90_000]
+    t0 = time.perf_counter()
+    view.select_photo_ids(wanted, current=90_000)
+    ids = view.selected_photo_ids()
+    assert time.perf_counter() - t0 < 1.0
+    assert ids == tuple(wanted) and view.current_photo_id() == 90_000
+    assert len(view.selectionModel().selection()) == 2
+    assert row_ranges([5, 3, 4, 9, 10, 1]) == [(1, 1), (3, 5), (9, 10)]
+
+
+def test_zoom_changes_the_cell_and_keeps_the_top_photo(qtbot, grid) -> None:  # type: ignore[no-untyped-def]
+    view, model, _ = grid
+    with qtbot.waitSignal(model.ids_loaded, timeout=10000):
+        model.set_source(FakeSource(range(1, 5001)))
+    qtbot.waitUntil(lambda: view.visualRect(model.index(4999, 0)).isValid(), timeout=10000)
+    view.scrollTo(model.index(2000, 0), view.ScrollHint.PositionAtTop)
+    top = view.top_visible_photo_id()
+    assert top is not None
+    view.set_thumb_px(280)
+    assert view.delegate.cell_size().width() == 280 + 12 and view.gridSize().width() >= 292
+    qtbot.waitUntil(lambda: view.visible_rows()[0] <= model.row_of(top) <= view.visible_rows()[1], timeout=10000)
+    view.set_thumb_px(20)
+    assert view.thumb_px == 96   # clamped to the slider's range

@@ -1,0 +1,156 @@
+"""The main window as a new user meets it: empty catalog, add a folder, watch the scan, cancel, resume, quit."""
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+from PySide6.QtCore import QMimeData, QPoint, Qt, QUrl
+from PySide6.QtGui import QDropEvent
+
+from lumina_desktop.config import load_settings
+from lumina_desktop.core.jobs import JobState
+from lumina_desktop.ui.app import AppContext, StartupBridge, create_application, start_database
+from lumina_desktop.ui.windows.main_window import MainWindow
+from tests.jobs.test_scan import make_jpeg
+
+pytestmark = [pytest.mark.ui, pytest.mark.db, pytest.mark.slow]
+SHOTS = os.environ.get("LUMINA_SCREENSHOTS")  # a folder: save screenshots of each state there
+
+
+def shot(win: MainWindow, name: str) -> None:
+    if SHOTS:
+        Path(SHOTS).mkdir(parents=True, exist_ok=True)
+        win.grab().save(str(Path(SHOTS) / f"{name}.png"))
+
+
+@pytest.fixture
+def window(qtbot, test_db, tmp_path: Path) -> Iterator[MainWindow]:  # type: ignore[no-untyped-def]
+    create_application()
+    settings = load_settings({"database_url": test_db.conninfo, "data_dir": str(tmp_path / "data"),
+                              "background_workers": 2, "batch_size": 5}, environ={}, config_dir=tmp_path)
+    ctx = AppContext(settings)
+    startup = StartupBridge()
+    win = MainWindow(ctx)  # not qtbot.addWidget: its teardown close() would start our quit sequence
+    startup.database_opened.connect(win.on_database_opened)
+    startup.database_failed.connect(win.on_database_failed)
+    win.resize(1280, 800)
+    win.show()
+    with qtbot.waitSignal(startup.database_opened, timeout=30000):
+        start_database(ctx, startup)
+    qtbot.waitUntil(lambda: win.state is not None, timeout=10000)
+    yield win
+    if not win._closing:
+        win.quit_now(cancel_jobs=True)
+    qtbot.waitUntil(lambda: win._quit_ready, timeout=10000)
+    ctx.shutdown()
+    win.deleteLater()
+
+
+def library(tmp_path: Path, n: int) -> Path:
+    root = tmp_path / "Pictures"
+    for i in range(n):
+        make_jpeg(root / f"2024-0{1 + i % 3}" / f"IMG_{i:04d}.jpg", i, size=(400, 300))
+    return root
+
+
+def test_first_run_shows_empty_catalog_and_add_folder(window: MainWindow) -> None:
+    assert window.empty.title.text() == "Your catalog is empty"
+    assert window.empty.button.isVisible() and window.add_folder_action.isEnabled()
+    assert window.state is not None and window.state.current is not None and window.state.current.name == "Photos"
+    assert window.stack.currentWidget() is window.empty
+    shot(window, "01-empty")
+
+
+def test_drop_folder_scans_and_fills_the_grid(window: MainWindow, qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    root = library(tmp_path, 24)
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(root))])
+    drop = QDropEvent(QPoint(200, 200), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                      Qt.KeyboardModifier.NoModifier)
+    window.dropEvent(drop)
+    qtbot.waitUntil(lambda: any(j.kind == "scan" for j in window.job_panel.jobs.values()), timeout=20000)
+    job = next(j for j in window.job_panel.jobs.values() if j.kind == "scan")
+    qtbot.waitUntil(lambda: window.job_panel.jobs[job.id].state == JobState.SUCCEEDED, timeout=60000)
+    row = window.job_panel.rows[job.id]
+    assert row.bar.value() == 1000 and "24 files" in row.detail.text()
+    qtbot.waitUntil(lambda: window.stack.currentWidget() is window.browser, timeout=10000)
+    qtbot.waitUntil(lambda: window.browser.model.rowCount() == 24, timeout=10000)  # type: ignore[union-attr]
+    assert window.state is not None and len(window.state.folders) == 1
+    qtbot.waitUntil(lambda: window.sidebar.tree.topLevelItem(1).child(0).text(1) == "24", timeout=10000)
+    shot(window, "02-grid-after-scan")
+
+
+def test_cancel_a_scan_from_the_panel_then_resume(window: MainWindow, qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    root = library(tmp_path, 150)
+    window.library.add_folders([str(root)])  # type: ignore[union-attr]
+    qtbot.waitUntil(lambda: any(j.kind == "scan" and j.state == JobState.RUNNING and j.fraction > 0.1
+                                for j in window.job_panel.jobs.values()), timeout=60000)
+    job_id = next(j.id for j in window.job_panel.jobs.values() if j.kind == "scan")
+    row = window.job_panel.rows[job_id]
+    assert window.jobs_label.text().startswith("Scan")
+    shot(window, "03-scan-running")
+    qtbot.mouseClick(row.cancel_button, Qt.MouseButton.LeftButton)
+    assert row.cancel_button.text() == "Cancelling…"
+    qtbot.waitUntil(lambda: row.job.state == JobState.CANCELLED, timeout=15000)
+    shot(window, "04-scan-cancelled")
+    qtbot.mouseClick(row.resume_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: row.job.state == JobState.SUCCEEDED, timeout=120000)
+    qtbot.waitUntil(lambda: window.browser is not None and window.browser.model.rowCount() == 150, timeout=10000)
+
+
+def test_catalog_create_rename_switch_delete(window: MainWindow, qtbot) -> None:  # type: ignore[no-untyped-def]
+    lib = window.library
+    assert lib is not None
+    lib.create_catalog("Travel")
+    qtbot.waitUntil(lambda: window.state.current.name == "Travel", timeout=10000)  # type: ignore[union-attr]
+    assert window.sidebar.catalog_combo.count() == 2
+    lib.rename_catalog(window.state.current.id, "Trips")  # type: ignore[union-attr]
+    qtbot.waitUntil(lambda: window.state.current.name == "Trips", timeout=10000)  # type: ignore[union-attr]
+    assert "Trips" in window.windowTitle()
+    errors: list[str] = []
+    lib.failed.connect(errors.append)
+    lib.create_catalog("trips")
+    qtbot.waitUntil(lambda: bool(errors), timeout=10000)
+    assert errors == ["a catalog named 'trips' already exists"]
+    lib.delete_catalog(window.state.current.id)  # type: ignore[union-attr]
+    qtbot.waitUntil(lambda: window.state.current.name == "Photos", timeout=10000)  # type: ignore[union-attr]
+    assert window.sidebar.catalog_combo.count() == 1
+
+
+def test_adding_a_missing_folder_is_one_clear_message(window: MainWindow, qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    errors: list[str] = []
+    window.library.failed.connect(errors.append)  # type: ignore[union-attr]
+    window.library.add_folders([str(tmp_path / "not-there")])  # type: ignore[union-attr]
+    qtbot.waitUntil(lambda: bool(errors), timeout=10000)
+    assert errors[0].endswith("does not exist") and "Traceback" not in errors[0]
+
+
+def test_quit_while_scanning_leaves_the_job_resumable(window: MainWindow, qtbot, tmp_path: Path, db) -> None:  # type: ignore[no-untyped-def]
+    import time
+
+    from lumina_desktop.db import jobs as jobs_db
+
+    root = library(tmp_path, 200)
+    window.library.add_folders([str(root)])  # type: ignore[union-attr]
+    qtbot.waitUntil(lambda: any(j.kind == "scan" and j.state == JobState.RUNNING and j.fraction > 0.1
+                                for j in window.job_panel.jobs.values()), timeout=60000)
+    job_id = next(j.id for j in window.job_panel.jobs.values() if j.kind == "scan")
+    before = {t.name for t in threading.enumerate()}
+    assert any(n.startswith("lumina-coord") for n in before)
+    t0 = time.monotonic()
+    stopped: list[bool] = []
+    real_stop = window.ctx.stop_jobs
+    window.ctx.stop_jobs = lambda **kw: stopped.append(real_stop(**kw)) or stopped[-1]  # type: ignore[method-assign]
+    window.quit_now(cancel_jobs=False)
+    qtbot.waitUntil(lambda: window._quit_ready, timeout=10000)
+    assert time.monotonic() - t0 < 6.0
+    assert stopped == [True], "the job engine did not stop within 5 s"
+    assert not window.isVisible()
+    with db.connection() as c:
+        assert jobs_db.get_job(c, job_id).state == JobState.INTERRUPTED  # type: ignore[union-attr]
+    alive = {t.name for t in threading.enumerate() if t.is_alive()}
+    assert not any(n.startswith(("lumina-coord", "lumina-worker_", "lumina-heartbeat", "lumina-job-listener"))
+                   for n in alive), alive
