@@ -10,7 +10,7 @@ import logging
 import sys
 from dataclasses import dataclass
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QGuiApplication, QIcon
@@ -21,6 +21,9 @@ from lumina_desktop.config import Settings, load_settings
 from lumina_desktop.core.errors import LuminaError
 from lumina_desktop.db.pool import Database, open_database
 from lumina_desktop.jobs.coordinator import JobCoordinator
+
+if TYPE_CHECKING:
+    from lumina_desktop.ui.windows.main_window import MainWindow
 
 log = logging.getLogger(__name__)
 
@@ -124,6 +127,28 @@ def start_database(ctx: AppContext, bridge: StartupBridge) -> Future[Services]:
     return fut
 
 
+def _quit_on_signals(window: MainWindow) -> None:
+    """SIGINT/SIGTERM quit cleanly: running jobs are left resumable and the server is stopped.
+
+    Python runs signal handlers only between bytecodes, so a light timer gives it the chance
+    while Qt's event loop runs.
+    """
+    import signal
+
+    from PySide6.QtCore import QTimer
+
+    def handler(signum: int, _frame: object) -> None:
+        log.info("signal %d: quitting", signum)
+        QTimer.singleShot(0, lambda: window.quit_now(cancel_jobs=False))
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, handler)
+    tick = QTimer(window)
+    tick.setInterval(250)
+    tick.timeout.connect(lambda: None)
+    tick.start()
+
+
 def run(argv: Sequence[str]) -> int:
     """Open the main window; returns the exit code."""
     from lumina_desktop.log import setup_logging
@@ -145,6 +170,7 @@ def run(argv: Sequence[str]) -> int:
     bridge.database_failed.connect(window.on_database_failed)
     window.show()
     start_database(ctx, bridge)
+    _quit_on_signals(window)
     code = app.exec()
     ctx.shutdown()
     return code if window.exit_code is None else window.exit_code
