@@ -17,9 +17,11 @@ in until the new one is ready.
 
 Scheduling: :meth:`ThumbnailLoader.request` *replaces* the queue with the caller's ordered list
 (visible rows, then one screen ahead); whatever was queued and not yet started is dropped.  At
-most ``max_batches_in_flight`` small batches run at once, so thumbnail reads never fill the
-interactive lane ahead of page queries.  Every batch carries the loader's ``generation``;
-:meth:`reset` bumps it and results of older generations are dropped unseen.
+most ``max_batches_in_flight`` (default one) small batch runs at a time, so thumbnail reads never
+fill the interactive lane ahead of page queries, and while a scan keeps the GIL busy one more
+decoding thread does not crowd the GUI thread out (measured: p99 stall 105 → 63 ms).  Every
+batch carries the loader's ``generation``; :meth:`reset` bumps it and results of older
+generations are dropped unseen.
 """
 from __future__ import annotations
 
@@ -126,7 +128,7 @@ class ThumbnailLoader(QObject):
     thumbnails_ready = Signal(object)   # tuple[int, ...]: photo ids whose pixmap is now cached
 
     def __init__(self, executor: Executor, thumbnails_dir: Path, *, cache_bytes: int = DEFAULT_CACHE_BYTES,
-                 batch_size: int = 8, max_batches_in_flight: int = 2, compose: Compose | None = None,
+                 batch_size: int = 8, max_batches_in_flight: int = 1, compose: Compose | None = None,
                  parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._executor = executor
