@@ -20,6 +20,24 @@ from lumina_desktop.db.cluster import EmbeddedCluster
 TEMPLATE_DB = "lumina_test_template"
 
 
+def _stop_abandoned_test_clusters() -> None:
+    """A test run that was killed leaves its server running: stop those whose owner is gone."""
+    for owner in Path(tempfile.gettempdir()).glob("lumina-test-*/owner.pid"):
+        try:
+            pid = int(owner.read_text())
+            os.kill(pid, 0)
+            continue  # still running (another test session)
+        except ProcessLookupError:
+            pass
+        except (ValueError, OSError):
+            continue
+        try:
+            EmbeddedCluster(owner.parent / "data").stop()
+        except Exception:
+            pass
+        shutil.rmtree(owner.parent, ignore_errors=True)
+
+
 @pytest.fixture(scope="session")
 def pg_cluster() -> Iterator[EmbeddedCluster]:
     """The app's own embedded cluster manager, started once (fsync off), in a temp folder.
@@ -30,8 +48,10 @@ def pg_cluster() -> Iterator[EmbeddedCluster]:
 
     from lumina_desktop.db.migrate import apply_migrations
 
+    _stop_abandoned_test_clusters()
     base = Path(tempfile.mkdtemp(prefix="lumina-test-"))
     os.chmod(base, 0o755)  # the server user (when we are root) must reach it
+    (base / "owner.pid").write_text(str(os.getpid()))
     cluster = EmbeddedCluster(base / "data", fsync=False)
     cluster.acquire()
     with psycopg.connect(cluster.conninfo("postgres"), autocommit=True) as conn:
