@@ -80,6 +80,10 @@ def test_drop_folder_scans_and_fills_the_grid(window: MainWindow, qtbot, tmp_pat
     qtbot.waitUntil(lambda: window.browser.model.rowCount() == 24, timeout=10000)  # type: ignore[union-attr]
     assert window.state is not None and len(window.state.folders) == 1
     qtbot.waitUntil(lambda: window.sidebar.tree.topLevelItem(1).child(0).text(1) == "24", timeout=10000)
+    from lumina_desktop.ui.models.roles import PhotoRole
+
+    model = window.browser.model  # type: ignore[union-attr]
+    qtbot.waitUntil(lambda: model.data(model.index(0, 0), PhotoRole.Thumbnail) is not None, timeout=10000)
     shot(window, "02-grid-after-scan")
 
 

@@ -11,7 +11,7 @@ from datetime import date
 
 from PySide6.QtCore import QDate, QSignalBlocker, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
-    QCheckBox, QComboBox, QDateEdit, QHBoxLayout, QLabel, QLineEdit, QSizePolicy, QToolButton, QWidget,
+    QCheckBox, QComboBox, QDateEdit, QHBoxLayout, QVBoxLayout, QLabel, QLineEdit, QSizePolicy, QToolButton, QWidget,
 )
 
 from lumina_desktop.core.library import (
@@ -62,10 +62,10 @@ class FilterBarWidget(QWidget):
         self.search_edit.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.folder_combo = QComboBox()
         self.folder_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.folder_combo.setMinimumContentsLength(14)
+        self.folder_combo.setMinimumContentsLength(10)
         self.camera_combo = QComboBox()
         self.camera_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.camera_combo.setMinimumContentsLength(12)
+        self.camera_combo.setMinimumContentsLength(10)
         self.kind_combo = QComboBox()
         for kind, label in _KIND_LABELS.items():
             self.kind_combo.addItem(label, kind)
@@ -89,21 +89,28 @@ class FilterBarWidget(QWidget):
         self._fill_cameras()
         self._sync_sort_widgets()
 
-        lay = QHBoxLayout(self)
+        # two rows, so the window fits a 1280 px laptop screen with the side panels open
+        first = QHBoxLayout()
+        first.setSpacing(6)
+        first.addWidget(self.view_combo)
+        first.addWidget(self.search_edit, 2)
+        first.addSpacing(8)
+        first.addWidget(self.sort_combo)
+        first.addWidget(self.order_button)
+        second = QHBoxLayout()
+        second.setSpacing(6)
+        second.addWidget(self.folder_combo, 1)
+        second.addWidget(self.camera_combo, 1)
+        second.addWidget(self.kind_combo)
+        second.addWidget(self.date_check)
+        second.addWidget(self.date_from)
+        second.addWidget(QLabel("–"))
+        second.addWidget(self.date_to)
+        lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
-        lay.setSpacing(6)
-        lay.addWidget(self.view_combo)
-        lay.addWidget(self.search_edit, 2)
-        lay.addWidget(self.folder_combo, 1)
-        lay.addWidget(self.camera_combo, 1)
-        lay.addWidget(self.kind_combo)
-        lay.addWidget(self.date_check)
-        lay.addWidget(self.date_from)
-        lay.addWidget(QLabel("–"))
-        lay.addWidget(self.date_to)
-        lay.addSpacing(8)
-        lay.addWidget(self.sort_combo)
-        lay.addWidget(self.order_button)
+        lay.setSpacing(4)
+        lay.addLayout(first)
+        lay.addLayout(second)
 
         self._search_timer = QTimer(self)
         self._search_timer.setSingleShot(True)
