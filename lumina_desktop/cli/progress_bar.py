@@ -42,6 +42,7 @@ def watch(db: Database, job_id: int, *, out: TextIO = sys.stderr, until_finished
     tty = out.isatty()
     last_line = ""
     start = time.monotonic()
+    last_print, last_printed = -10.0, ""
     try:
         while True:
             with db.connection() as conn:
@@ -52,8 +53,9 @@ def watch(db: Database, job_id: int, *, out: TextIO = sys.stderr, until_finished
             line = render(job, width)
             if tty:
                 out.write("\r" + line.ljust(len(last_line)))
-            elif line != last_line and (job.state.is_finished or int(time.monotonic() - start) % 5 == 0):
-                out.write(line + "\n")
+            elif line != last_printed and (job.state.is_finished or time.monotonic() - last_print >= 5.0):
+                out.write(line + "\n")  # not a terminal (a log, CI): a line every 5 s and at the end
+                last_print, last_printed = time.monotonic(), line
             out.flush()
             last_line = line
             if (until_finished and (job.state.is_finished or job.state == JobState.INTERRUPTED)) or stop():
