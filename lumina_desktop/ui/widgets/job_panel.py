@@ -84,6 +84,9 @@ def job_detail(job: JobSnapshot) -> str:
         parts.append(job.error.splitlines()[0][:200])
     elif job.state == JobState.INTERRUPTED:
         parts.append("Stopped when its program quit; resume to finish")
+    elif job.state == JobState.CANCELLED:
+        done = f" after {p.done:,} of {p.total:,}" if p is not None and p.total else ""
+        parts.append(f"Cancelled{done}; what was done is kept, resume to finish")
     return "  ·  ".join(x for x in parts if x)
 
 
