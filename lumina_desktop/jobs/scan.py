@@ -31,6 +31,7 @@ from lumina_desktop.db import catalogs
 from lumina_desktop.db import jobs as jobs_db
 from lumina_desktop.db import photos
 from lumina_desktop.jobs.context import BatchInfo, JobContext, JobEnv
+from lumina_desktop.jobs.executor import cpu_slots
 from lumina_desktop.jobs.registry import ItemFailure, JobKind, register
 
 log = logging.getLogger(__name__)
@@ -147,7 +148,8 @@ class ScanKind(JobKind):
     def process_item(self, env: JobEnv, job: JobSnapshot, item: Any) -> Any:
         raw = decode_path(item["p"])
         try:
-            res = analyse_file(raw, thumb_sizes=THUMB_SIZES)
+            with cpu_slots():  # no more decoders than cores (see cpu_slots)
+                res = analyse_file(raw, thumb_sizes=THUMB_SIZES)
         except MediaError as err:
             raise ItemFailure(err.reason.value, str(err.message), payload=err) from None
         written = []
