@@ -221,3 +221,38 @@ def test_tier_vocabulary_matches_sql(conn) -> None:  # type: ignore[no-untyped-d
     for name in ("duplicate_groups_tier_check", "duplicate_members_tier_check"):
         (d,) = conn.execute("SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = %s", (name,)).fetchone()
         assert set(re.findall(r"'(\w+)'", d)) == set(TIERS)
+
+
+def test_cancelled_then_resumed_run_equals_a_fresh_run(coordinator, conn, db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from lumina_desktop.db import jobs as jobs_db
+
+    root = tmp_path / "lib"
+    build_library(root)
+    _, cat = run(coordinator, conn, root, "scan")
+    with db.connection() as c:
+        job_id = jobs_db.create_job(c, "duplicates", cat.id, {})
+    assert coordinator.cancel(job_id) == JobState.CANCELLED
+    with db.connection() as c:
+        assert dup_db.current_run(c, cat.id) is None  # nothing half-done became current
+    coordinator.resume(job_id)
+    resumed = coordinator.wait(job_id, 60)
+    assert resumed.state == JobState.SUCCEEDED
+    got = sorted(sorted(members_by_name([g])) for g in load_groups(db, cat.id))
+    fresh, _ = run(coordinator, conn, root, "duplicates")
+    assert sorted(sorted(members_by_name([g])) for g in load_groups(db, cat.id)) == got
+    assert resumed.result["groups"] == fresh.result["groups"] == 1
+
+
+def test_a_photo_whose_grey_is_missing_is_unverified_not_dropped(coordinator, conn, db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    root = tmp_path / "lib"
+    files = build_library(root)
+    _, cat = run(coordinator, conn, root, "scan")
+    with db.connection() as c:  # a damaged fingerprint: the pixel check cannot run for this file
+        c.execute("UPDATE image_fingerprints f SET grey = NULL FROM images i WHERE i.id = f.image_id AND i.path = %s",
+                  (str(files["small/original_small.jpg"]),))
+    job, _ = run(coordinator, conn, root, "duplicates")
+    assert job.result["unverified"] == 1
+    sg = load_groups(db, cat.id)[0]
+    small = next(m for m in sg.group.members if sg.paths[m.photo_id].endswith("original_small.jpg"))
+    assert small.is_verified is False and small.match.startswith("phash (unverified")
+    assert sg.group.has_unverified
