@@ -85,6 +85,11 @@ def test_drop_folder_scans_and_fills_the_grid(window: MainWindow, qtbot, tmp_pat
     model = window.browser.model  # type: ignore[union-attr]
     qtbot.waitUntil(lambda: model.data(model.index(0, 0), PhotoRole.Thumbnail) is not None, timeout=10000)
     shot(window, "02-grid-after-scan")
+    window.find_duplicates_action.trigger()
+    qtbot.waitUntil(lambda: any(j.kind == "duplicates" and j.state == JobState.SUCCEEDED
+                                for j in window.job_panel.jobs.values()), timeout=30000)
+    dup = next(j for j in window.job_panel.jobs.values() if j.kind == "duplicates")
+    assert "0 groups" in window.job_panel.rows[dup.id].detail.text()  # 24 different pictures
 
 
 def test_cancel_a_scan_from_the_panel_then_resume(window: MainWindow, qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -158,3 +163,24 @@ def test_quit_while_scanning_leaves_the_job_resumable(window: MainWindow, qtbot,
     alive = {t.name for t in threading.enumerate() if t.is_alive()}
     assert not any(n.startswith(("lumina-coord", "lumina-worker_", "lumina-heartbeat", "lumina-job-listener"))
                    for n in alive), alive
+
+
+def test_settings_saver_writes_the_settings_file(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from concurrent.futures import ThreadPoolExecutor
+
+    from lumina_desktop.config import load_settings, write_settings_file
+    from lumina_desktop.ui.windows.preferences_dialog import PreferencesDialog
+
+    create_application()
+    settings = load_settings({"data_dir": str(tmp_path / "d")}, environ={}, config_dir=tmp_path)
+    dlg = PreferencesDialog(settings)
+    qtbot.addWidget(dlg)
+    assert dlg.changed_values() == {}
+    dlg.workers.setValue(3)
+    dlg.database_url.setText("postgresql://u@h/db")
+    values = dlg.changed_values()
+    assert values == {"background_workers": 3, "database_url": "postgresql://u@h/db"}
+    with ThreadPoolExecutor(1) as io:
+        io.submit(write_settings_file, settings.settings_path, values).result()
+    again = load_settings(environ={}, config_dir=tmp_path)
+    assert again.background_workers == 3 and again.database_url == "postgresql://u@h/db"

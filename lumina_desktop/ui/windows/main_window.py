@@ -24,6 +24,7 @@ from lumina_desktop.ui.widgets.catalog_sidebar import CatalogSidebarWidget, Libr
 from lumina_desktop.ui.widgets.empty_state import EmptyStateWidget
 from lumina_desktop.ui.widgets.job_panel import JobPanel
 from lumina_desktop.ui.widgets.photo_browser import PhotoBrowserWidget
+from lumina_desktop.ui.windows.preferences_dialog import SettingsSaver
 
 if TYPE_CHECKING:
     from lumina_desktop.ui.app import AppContext, Services
@@ -66,6 +67,8 @@ class MainWindow(QMainWindow):
         self._refresh_timer.setSingleShot(True)
         self._refresh_timer.setInterval(1000)
         self._refresh_timer.timeout.connect(self._on_refresh_timer_timeout)
+        self.settings_saver = SettingsSaver(ctx.io, self)
+        self.settings_saver.failed.connect(self._show_error)
         self._build_actions()
 
     def _add_dock(self, title: str, name: str, widget: Any, area: Qt.DockWidgetArea) -> QDockWidget:
@@ -93,6 +96,8 @@ class MainWindow(QMainWindow):
         for a in (self.add_folder_action, self.rescan_action, None, self.new_catalog_action, None,
                   self.settings_action, None, quit_action):
             file_menu.addSeparator() if a is None else file_menu.addAction(a)
+        self.find_duplicates_action = act("Find &duplicates", self._on_find_duplicates_triggered, "Ctrl+D")
+        self.menuBar().addMenu("&Jobs").addAction(self.find_duplicates_action)
         self.view_menu = self.menuBar().addMenu("&View")
         self.view_menu.addAction(self.findChild(QDockWidget, "library_dock").toggleViewAction())
 
@@ -128,7 +133,7 @@ class MainWindow(QMainWindow):
         sb.new_catalog_requested.connect(self._on_new_catalog_triggered)
         sb.rename_catalog_requested.connect(self._on_rename_catalog_requested)
         sb.delete_catalog_requested.connect(self._on_delete_catalog_requested)
-        for a in (self.add_folder_action, self.rescan_action, self.new_catalog_action):
+        for a in (self.add_folder_action, self.rescan_action, self.new_catalog_action, self.find_duplicates_action):
             a.setEnabled(True)
         self._restore_state()
         self.bridge.start()
@@ -140,10 +145,8 @@ class MainWindow(QMainWindow):
 
     def _restore_state(self) -> None:
         s = QSettings()
-        if (geom := s.value("main_window/geometry")) is not None:
-            self.restoreGeometry(geom)
-        if (state := s.value("main_window/state")) is not None:
-            self.restoreState(state)
+        self.restoreGeometry(s.value("main_window/geometry", b""))
+        self.restoreState(s.value("main_window/state", b""))
 
     # -- library
     def _on_library_state_loaded(self, state: LibraryState) -> None:
@@ -182,6 +185,10 @@ class MainWindow(QMainWindow):
             self.library.load(self.library.catalog_id)  # sidebar counts; switches empty → grid
         if self.browser is not None and self.stack.currentWidget() is self.browser:
             self.browser.refresh()
+
+    def _on_find_duplicates_triggered(self) -> None:
+        if self.state and self.state.current and self.bridge is not None:
+            self.bridge.submit("duplicates", {"incremental": True}, self.state.current.id)
 
     def _on_add_folder_triggered(self) -> None:
         path = QFileDialog.getExistingDirectory(self, "Add folder")
@@ -231,14 +238,7 @@ class MainWindow(QMainWindow):
             self.library.remove_folder(folder_id, path)
 
     def _on_settings_triggered(self) -> None:
-        from lumina_desktop.config import write_settings_file
-        from lumina_desktop.ui.windows.preferences_dialog import PreferencesDialog
-
-        dlg = PreferencesDialog(self.ctx.settings, self)
-        if dlg.exec() and (values := dlg.changed_values()):
-            fut = self.ctx.io.submit(write_settings_file, self.ctx.settings.settings_path, values)
-            fut.add_done_callback(lambda f: f.exception() and self.bridge and
-                                  self.bridge.action_failed.emit(f"Settings not saved: {f.exception()}"))
+        if self.settings_saver.edit(self.ctx.settings, self):
             self.statusBar().showMessage("Settings saved; they apply the next time Lumina starts", 8000)
 
     def _show_error(self, message: str) -> None:

@@ -5,8 +5,10 @@ worker thread; they apply on the next start, which the dialog says.
 """
 from __future__ import annotations
 
+from concurrent.futures import Executor
 from typing import Any
 
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -21,7 +23,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from lumina_desktop.config import Settings
+from lumina_desktop.config import Settings, write_settings_file
+from lumina_desktop.core.errors import LuminaError
 
 
 class PreferencesDialog(QDialog):
@@ -79,3 +82,28 @@ class PreferencesDialog(QDialog):
         if self.cache_mb.value() != self.settings.thumbnail_cache_mb:
             out["thumbnail_cache_mb"] = self.cache_mb.value()
         return out
+
+
+class SettingsSaver(QObject):
+    """Writes changed settings on the interactive lane; a failure comes back as ``failed``."""
+
+    failed = Signal(str)
+
+    def __init__(self, io: Executor, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.io = io
+
+    def edit(self, settings: Settings, parent: QWidget) -> bool:
+        """Show the dialog; True if changes were handed over for saving."""
+        dlg = PreferencesDialog(settings, parent)
+        if not (dlg.exec() and (values := dlg.changed_values())):
+            return False
+
+        def save() -> None:
+            try:
+                write_settings_file(settings.settings_path, values)
+            except (OSError, LuminaError) as exc:
+                self.failed.emit(f"Settings were not saved: {exc}")
+
+        self.io.submit(save)
+        return True
