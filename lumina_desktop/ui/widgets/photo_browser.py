@@ -41,8 +41,6 @@ class PhotoBrowserWidget(QWidget):
         super().__init__(parent)
         self.ctx = ctx
         self.catalog_id: int | None = None
-        self._filter = PhotoFilter()
-        self._sort = SortOrder()
         self._restore: tuple[tuple[int, ...], int | None] | None = None
         self._options_token = 0
         self._options_age_s: float | None = None
@@ -101,27 +99,24 @@ class PhotoBrowserWidget(QWidget):
     def set_catalog(self, catalog_id: int | None) -> None:
         """Browse ``catalog_id`` (None: nothing); the folder filter is cleared."""
         self.catalog_id = catalog_id
-        self._filter = replace(self.filter_bar.take_pending(), folder_id=None)
+        flt = replace(self.filter_bar.take_pending(), folder_id=None)
         self.filter_bar.set_options(FilterOptions())
-        self.filter_bar.set_filter(self._filter)
+        self.filter_bar.set_filter(flt)
         self._load_options()
         self._query()
 
     def set_folder(self, folder_id: int | None) -> None:
-        self._filter = replace(self.filter_bar.take_pending(), folder_id=folder_id)
-        self.filter_bar.set_filter(self._filter)
+        self.filter_bar.set_filter(replace(self.filter_bar.take_pending(), folder_id=folder_id))
         self._query()
 
     def set_smart_view(self, name: str) -> None:
         """'all', 'recent', 'errors' or 'missing'."""
         if name not in SMART_VIEWS:
             raise ValueError(f"unknown smart view {name!r}")
-        self._filter = self.filter_bar.take_pending().with_smart_view(name)
-        self.filter_bar.set_filter(self._filter)
+        self.filter_bar.set_filter(self.filter_bar.take_pending().with_smart_view(name))
         self._query()
 
     def set_sort(self, order: SortOrder) -> None:
-        self._sort = order
         self.filter_bar.set_sort(order)
         self._query()
 
@@ -144,11 +139,12 @@ class PhotoBrowserWidget(QWidget):
 
     @property
     def current_filter(self) -> PhotoFilter:
-        return self._filter
+        """The filter bar holds the one copy of the view's filter and sort."""
+        return self.filter_bar.current_filter
 
     @property
     def current_sort(self) -> SortOrder:
-        return self._sort
+        return self.filter_bar.current_sort
 
     def close_viewer(self) -> None:
         if self.viewer is not None:
@@ -161,7 +157,7 @@ class PhotoBrowserWidget(QWidget):
             self.model.set_source(None)
             return
         self.details.db = db
-        self.model.set_source(CatalogPhotoSource(db, self.catalog_id, self._filter, self._sort))
+        self.model.set_source(CatalogPhotoSource(db, self.catalog_id, self.current_filter, self.current_sort))
 
     def _load_options(self) -> None:
         db, catalog_id = self.ctx.db, self.catalog_id
@@ -184,12 +180,10 @@ class PhotoBrowserWidget(QWidget):
             self.filter_bar.set_options(options)
 
     # -- filter bar and zoom
-    def _on_filter_bar_filter_changed(self, flt: PhotoFilter) -> None:
-        self._filter = flt
+    def _on_filter_bar_filter_changed(self, _flt: PhotoFilter) -> None:
         self._query()
 
-    def _on_filter_bar_sort_changed(self, order: SortOrder) -> None:
-        self._sort = order
+    def _on_filter_bar_sort_changed(self, _order: SortOrder) -> None:
         self._query()
 
     def _on_zoom_slider_value_changed(self, px: int) -> None:
