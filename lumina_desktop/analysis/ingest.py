@@ -6,7 +6,7 @@ decoder registration in ``decode`` and the ICC transform cache in ``colour``).
 
 One read, one decode: the file is read into memory once; both hashes come from those
 bytes; the picture is decoded once from the same bytes (at reduced size: JPEG draft
-scaling, HEIF embedded thumbnails, RAW embedded previews); thumbnails, perceptual
+scaling by libjpeg-turbo, HEIF embedded thumbnails, RAW embedded previews); thumbnails, perceptual
 hashes and the grey image are all derived from that single decode.  Videos are not
 read into memory: they are hashed in 1 MiB chunks and only their header boxes parsed.
 
@@ -134,7 +134,7 @@ def _analyse_picture_bytes(data: bytes, ftype: FileType, *, name: str, mtime_s: 
         full_size = im.size
         pil_format = im.format or ftype.name
         icc = im.info.get("icc_profile")
-        decoded = decode.load_reduced(im, _decode_edge(thumb_sizes), what)
+        decoded = decode.load_reduced(im, thumbnails.decode_band(thumb_sizes), what, data)
         # Some decoders (Pillow's TIFF, pillow-heif) orient while loading and drop the
         # tag; what is left in the image's EXIF is what we still have to apply.
         remaining = _remaining_orientation(im) if file_orientation != 1 else 1
@@ -144,10 +144,6 @@ def _analyse_picture_bytes(data: bytes, ftype: FileType, *, name: str, mtime_s: 
         meta = dataclasses.replace(meta, orientation=file_orientation)
         return _finish(decoded, icc, ftype, pil_format, identity, meta, remaining,
                        thumb_sizes, what, warnings)
-
-
-def _decode_edge(thumb_sizes: tuple[int, ...]) -> int:
-    return max(max(thumb_sizes), perceptual.BASE_PX)
 
 
 def _remaining_orientation(im: Image.Image) -> int:
@@ -190,7 +186,8 @@ def _analyse_raw(data: bytes, ftype: FileType, identity: FileIdentity, *, name: 
         icc = im.info.get("icc_profile")
         full_size = preview.raw_size or im.size
         if isinstance(im, ImageFile.ImageFile):
-            decoded = decode.load_reduced(im, _decode_edge(thumb_sizes), what)
+            decoded = decode.load_reduced(im, thumbnails.decode_band(thumb_sizes), what,
+                                          preview.encoded)
         else:
             decoded = im
         meta = exif.build_metadata(

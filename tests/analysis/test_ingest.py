@@ -32,7 +32,7 @@ def _check_common(result: IngestResult, width: int, height: int) -> None:
     for size in (256, 1280):
         thumb = _thumb(result, size)
         assert thumb.format == "JPEG" and thumb.mode == "RGB"
-        assert max(thumb.size) == min(size, max(width, height))
+        assert max(thumb.size) == min(size, max(width, height))  # small: never enlarged
 
 
 @pytest.mark.parametrize(("fmt", "ext", "params"), [
@@ -71,13 +71,13 @@ def test_heic_via_pillow_heif(tmp_path: Path) -> None:
     _check_common(result, 320, 240)
 
 
-def test_large_jpeg_is_draft_decoded_to_preview_size(tmp_path: Path) -> None:
+def test_large_jpeg_is_decoded_at_a_dct_scale_inside_the_preview_band(tmp_path: Path) -> None:
     picture = upright(2800, 1900).resize((2800, 1900))
     path = tmp_path / "big.jpg"
     path.write_bytes(encode(picture, "JPEG", quality=85))
     result = analyse_file(path)
     assert result.metadata.width == 2800
-    assert _thumb(result, 1280).size == (1280, 869)
+    assert _thumb(result, 1280).size == (1400, 950)  # 1/2 scale, in 1024–1600: kept as is
     assert _thumb(result, 256).size == (256, 174)
 
 
