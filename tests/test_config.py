@@ -66,3 +66,15 @@ def test_describe_masks_password(tmp_path: Path) -> None:
     s = load_settings(environ={"LUMINA_DATABASE_URL": "postgresql://u:pw@h/d"}, config_dir=tmp_path)
     text = json.dumps(s.describe())
     assert "pw@" not in text and "****" in text
+
+
+def test_previews_setting_from_file_and_env_with_a_clear_error(tmp_path: Path) -> None:
+    from lumina_desktop.config import load_settings, write_settings_file
+    from lumina_desktop.core.errors import ConfigError
+
+    assert load_settings(environ={}, config_dir=tmp_path).previews == "scan"
+    write_settings_file(tmp_path / "settings.json", {"previews": "on_demand"})
+    assert load_settings(environ={}, config_dir=tmp_path).previews == "on_demand"
+    assert load_settings(environ={"LUMINA_PREVIEWS": "scan"}, config_dir=tmp_path).previews == "scan"
+    with pytest.raises(ConfigError, match="previews from environment variable LUMINA_PREVIEWS must be one of scan, on_demand"):
+        load_settings(environ={"LUMINA_PREVIEWS": "later"}, config_dir=tmp_path)

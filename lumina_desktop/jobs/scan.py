@@ -35,7 +35,14 @@ from lumina_desktop.jobs.executor import cpu_slots
 from lumina_desktop.jobs.registry import ItemFailure, JobKind, register
 
 log = logging.getLogger(__name__)
-THUMB_SIZES = (256, 1280)
+THUMB_SIZES = (thumbs.GRID_PX, thumbs.PREVIEW_PX)
+GRID_ONLY = (thumbs.GRID_PX,)
+
+
+def scan_thumb_sizes(previews: str) -> tuple[int, ...]:
+    """Thumbnail sizes a scan makes: with the preview, or (``previews="on_demand"``) the grid
+    size only; the preview is then made when first shown (``analysis.previews``)."""
+    return GRID_ONLY if previews == "on_demand" else THUMB_SIZES
 
 
 def encode_path(raw: bytes) -> str:
@@ -149,7 +156,7 @@ class ScanKind(JobKind):
         raw = decode_path(item["p"])
         try:
             with cpu_slots():  # no more decoders than cores (see cpu_slots)
-                res = analyse_file(raw, thumb_sizes=THUMB_SIZES)
+                res = analyse_file(raw, thumb_sizes=scan_thumb_sizes(env.settings.previews))
         except MediaError as err:
             raise ItemFailure(err.reason.value, str(err.message), payload=err) from None
         written = []

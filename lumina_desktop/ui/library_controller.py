@@ -60,7 +60,13 @@ class LibraryController(QObject):
                 then(result)
             return result
 
-        return self.io.submit(run)
+        try:
+            return self.io.submit(run)
+        except RuntimeError:  # the pool is shut down: the app is quitting
+            log.debug("library action dropped: quitting")
+            dropped: Future[Any] = Future()
+            dropped.cancel()
+            return dropped
 
     def _reload(self, catalog_id: int | None = None) -> None:
         state = read_library_state(self.db, catalog_id if catalog_id is not None else self.catalog_id)

@@ -222,3 +222,43 @@ def test_scan_of_the_real_photo_corpus(coordinator, conn) -> None:  # type: igno
     assert len(orient) == 16
     for name, w, h in orient:
         assert (w > h) == name.startswith("landscape"), (name, w, h)
+
+
+def test_previews_on_demand_scan_makes_grid_only_and_the_preview_when_first_shown(
+        make_coordinator, conn, tmp_path: Path, settings) -> None:  # type: ignore[no-untyped-def]
+    import dataclasses
+
+    from lumina_desktop.db import library
+    from lumina_desktop.ui.widgets.details_panel import read_preview
+
+    lazy = dataclasses.replace(settings, previews="on_demand")
+    root = tmp_path / "lib"
+    make_jpeg(root / "big.jpg", 1, size=(3000, 2000))
+    make_jpeg(root / "edited.jpg", 2, size=(2400, 1600))
+    job, cat = scan(make_coordinator(settings=lazy), conn, root)
+    assert job.result["new"] == 2 and job.result["errors"] == 0
+    found = rows(conn, cat.id)
+    ids = {name: v[0] for name, v in found.items()}
+    sizes = conn.execute("SELECT DISTINCT thumb_sizes::int[] FROM images WHERE catalog_id = %s", (cat.id,)).fetchall()
+    assert sizes == [([256],)]
+    big_hash = found["big.jpg"][2]
+    cache = lazy.thumbnails_dir
+    assert (cache / thumbnail_relpath(big_hash, 256)).exists()
+    assert not (cache / thumbnail_relpath(big_hash, 1280)).exists()
+
+    details = library.photo_details(conn, ids["big.jpg"])
+    assert details is not None
+    image = read_preview(cache, details, max_px=100_000)
+    made = cache / thumbnail_relpath(big_hash, 1280)
+    assert made.exists() and image is not None
+    with Image.open(made) as preview:
+        assert preview.size == (1500, 1000)  # the 1/2-scale decode, as a scan would make it
+    assert (image.width(), image.height()) == (1500, 1000)
+
+    # a file edited since the scan gets no preview under its old hash: the grid image is shown
+    edited = library.photo_details(conn, ids["edited.jpg"])
+    assert edited is not None
+    make_jpeg(root / "edited.jpg", 99, size=(2400, 1600))
+    image = read_preview(cache, edited, max_px=100_000)
+    assert not (cache / thumbnail_relpath(edited.content_hash or "", 1280)).exists()
+    assert image is not None and max(image.width(), image.height()) == 256

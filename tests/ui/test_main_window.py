@@ -178,9 +178,11 @@ def test_settings_saver_writes_the_settings_file(qtbot, tmp_path: Path) -> None:
     assert dlg.changed_values() == {}
     dlg.workers.setValue(3)
     dlg.database_url.setText("postgresql://u@h/db")
+    dlg.previews.setCurrentIndex(dlg.previews.findData("on_demand"))
     values = dlg.changed_values()
-    assert values == {"background_workers": 3, "database_url": "postgresql://u@h/db"}
+    assert values == {"background_workers": 3, "database_url": "postgresql://u@h/db", "previews": "on_demand"}
     with ThreadPoolExecutor(1) as io:
         io.submit(write_settings_file, settings.settings_path, values).result()
     again = load_settings(environ={}, config_dir=tmp_path)
     assert again.background_workers == 3 and again.database_url == "postgresql://u@h/db"
+    assert again.previews == "on_demand"

@@ -1,6 +1,7 @@
 """DetailsPanel: the selected photo's metadata and a larger preview (GUI thread).
 
-The catalog row and the 1280 px thumbnail are read and decoded in one call on the interactive
+The catalog row and the 1280 px preview (made now if the catalog makes previews on demand)
+are read and decoded in one call on the interactive
 lane (:func:`load_details`), which returns immutable values; a request token drops answers
 for a photo that is no longer selected.  Formatting helpers are pure functions.
 """
@@ -17,13 +18,17 @@ from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QFont, QImage, QPixmap, QResizeEvent
 from PySide6.QtWidgets import QFormLayout, QFrame, QLabel, QScrollArea, QSizePolicy, QVBoxLayout, QWidget
 
+from lumina_desktop.analysis.previews import ensure_preview
 from lumina_desktop.analysis.thumbnails import thumbnail_relpath
 from lumina_desktop.core.library import PhotoDetails
+from lumina_desktop.core.media import MediaKind
+from lumina_desktop.core.models import ImageStatus
 from lumina_desktop.ui.tasks import run_query
 from lumina_desktop.ui.thumbnails import decode_fitted
 
 PREVIEW_PX = 1280
 PREVIEW_DECODE_MAX_PX = 720
+_PREVIEWABLE = (MediaKind.IMAGE.value, MediaKind.RAW.value)
 SELECTION_DEBOUNCE_MS = 60
 _DATE_SOURCES = {"exif": "EXIF", "xmp": "XMP", "container": "video container", "filename": "file name",
                  "folder": "folder name", "file_mtime": "file modification time"}
@@ -36,14 +41,24 @@ class DetailsResult:
     is_preview_unchanged: bool = False   # same picture as shown: keep the current preview
 
 
-def read_preview(thumbnails_dir: Path, content_hash: str | None, sizes: tuple[int, ...],
+def read_preview(thumbnails_dir: Path, details: PhotoDetails,
                  max_px: int = PREVIEW_DECODE_MAX_PX) -> QImage | None:
-    """Worker: the largest stored thumbnail (1280 preferred), decoded and reduced to ``max_px``."""
-    if not content_hash or not sizes:
+    """Worker: the photo's 1280 px preview decoded and reduced to ``max_px``.
+
+    A photo scanned with previews on demand gets its preview made now, from the original
+    (about 30 ms, once); if that cannot be done, the largest stored thumbnail is shown.
+    """
+    sizes = details.thumb_sizes
+    if not details.content_hash or not sizes:
         return None
-    px = PREVIEW_PX if PREVIEW_PX in sizes else max(sizes)
+    path: Path | None = None
     try:
-        path = thumbnails_dir / thumbnail_relpath(content_hash, px)
+        if PREVIEW_PX in sizes:
+            path = thumbnails_dir / thumbnail_relpath(details.content_hash, PREVIEW_PX)
+        elif details.kind in _PREVIEWABLE and details.status == ImageStatus.OK.value:
+            path = ensure_preview(details.os_path, details.content_hash, thumbnails_dir, PREVIEW_PX)
+        if path is None:
+            path = thumbnails_dir / thumbnail_relpath(details.content_hash, max(sizes))
     except ValueError:
         return None
     return decode_fitted(path, max_px, can_enlarge=False)   # Pillow: the GIL is free while it decodes
@@ -61,7 +76,7 @@ def load_details(db: Any, thumbnails_dir: Path, photo_id: int,
         return DetailsResult(None, None)
     if shown is not None and shown == (details.content_hash, details.thumb_sizes):
         return DetailsResult(details, None, is_preview_unchanged=True)
-    return DetailsResult(details, read_preview(thumbnails_dir, details.content_hash, details.thumb_sizes))
+    return DetailsResult(details, read_preview(thumbnails_dir, details))
 
 
 # -- formatting (pure)

@@ -181,9 +181,9 @@ class MainWindow(QMainWindow):
             self._on_refresh_timer_timeout()
 
     def _on_refresh_timer_timeout(self) -> None:
-        if self.library is not None:
+        if self.library is not None and not self._closing:
             self.library.load(self.library.catalog_id)  # sidebar counts; switches empty → grid
-        if self.browser is not None and self.stack.currentWidget() is self.browser:
+        if self.browser is not None and self.stack.currentWidget() is self.browser and not self._closing:
             self.browser.refresh()
 
     def _on_find_duplicates_triggered(self) -> None:
@@ -277,14 +277,14 @@ class MainWindow(QMainWindow):
         """Stop jobs (cancelled, or left resumable), stop the listener, then close: ≤ ~5 s."""
         if self._closing:
             return
-        cancel = cancel_jobs
         self._closing = True
+        self._refresh_timer.stop()
         self.setEnabled(False)
         self.statusBar().showMessage("Finishing…")
         bridge = self.bridge
 
         def finish() -> None:
-            self.ctx.stop_jobs(cancel=cancel, timeout_s=5.0)
+            self.ctx.stop_jobs(cancel=cancel_jobs, timeout_s=5.0)
             if bridge is not None:
                 bridge.stop()
 

@@ -1,4 +1,5 @@
-"""Settings dialog (GUI thread): worker count, data folder, database URL, thumbnail cache size.
+"""Settings dialog (GUI thread): worker count, data folder, database URL, thumbnail cache size,
+when previews are made.
 
 Values are written to the one settings file (``config.write_settings_file``) by the caller on a
 worker thread; they apply on the next start, which the dialog says.
@@ -12,6 +13,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
+    QComboBox,
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
@@ -50,11 +52,18 @@ class PreferencesDialog(QDialog):
         self.cache_mb.setSingleStep(256)
         self.cache_mb.setSuffix(" MB")
         self.cache_mb.setValue(settings.thumbnail_cache_mb)
+        self.previews = QComboBox()
+        self.previews.addItem("While scanning (slower scans, instant large view)", "scan")
+        self.previews.addItem("When first shown large (scans about twice as fast)", "on_demand")
+        self.previews.setCurrentIndex(max(0, self.previews.findData(settings.previews)))
+        self.previews.setToolTip("When the 1280 px preview of each photo is made; grid thumbnails "
+                                 "are always made while scanning")
         form = QFormLayout()
         form.addRow("Background workers:", self.workers)
         form.addRow("Data folder:", data_row)
         form.addRow("Database URL:", self.database_url)
         form.addRow("Thumbnail cache:", self.cache_mb)
+        form.addRow("Make previews:", self.previews)
         note = QLabel(f"Changes apply the next time Lumina starts. Settings file: {settings.settings_path}")
         note.setWordWrap(True)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
@@ -81,6 +90,8 @@ class PreferencesDialog(QDialog):
             out["database_url"] = self.database_url.text().strip() or None
         if self.cache_mb.value() != self.settings.thumbnail_cache_mb:
             out["thumbnail_cache_mb"] = self.cache_mb.value()
+        if self.previews.currentData() != self.settings.previews:
+            out["previews"] = self.previews.currentData()
         return out
 
 

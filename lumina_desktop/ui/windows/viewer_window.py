@@ -76,7 +76,7 @@ def load_preview(db: Any, thumbnails_dir: Path, photo_id: int) -> ViewerImage:
         d = library.photo_details(conn, photo_id)
     if d is None:
         return ViewerImage(photo_id, None, None, False, "This photo is no longer in the catalog")
-    image = read_preview(thumbnails_dir, d.content_hash, d.thumb_sizes, max_px=100_000)
+    image = read_preview(thumbnails_dir, d, max_px=100_000)
     return ViewerImage(photo_id, d, image, False, "" if image is not None else "No preview")
 
 
