@@ -1,12 +1,16 @@
 """Benchmark ingest: images/s at 1 and 2 workers vs vipsthumbnail, and rescan files/s.
 
     python tests/benchmarks/bench_ingest.py [--count 2000] [--rescan-files 20000] [--corpus DIR]
+                                            [--vips-both-sample 500]
 
 Corpus (cached in --corpus, default /tmp/lumina-bench-corpus): --count realistic 2–12 MP JPEGs
 made from the real photos in ../shared/photos (resized/cropped, re-encoded at q 85–95 with
 their EXIF), plus the real JPEGs themselves.  Full ingest = the scan job (metadata, both
 hashes, thumbnails 256 + 1280 px, perceptual data) on a fresh catalog; vipsthumbnail makes
 only 256-px thumbnails of the same files, one process per worker (VIPS_CONCURRENCY=1).
+Also measured in the same run: ingest with ``previews = "on_demand"`` (everything but the
+1280 px preview), and vipsthumbnail doing the same thumbnail work as full ingest (a 1280 px
+thumbnail of the original, then a 256 px one of that) on an evenly spaced sample of the files.
 Rescan = the scan job over an unchanged catalog of --rescan-files files (rows inserted to
 match the files' size and mtime, so nothing is read).  The last line is JSON.
 """
@@ -92,8 +96,8 @@ def build_corpus(folder: Path, count: int) -> list[Path]:
     return sorted(p for p in folder.rglob("*.jpg"))
 
 
-def ingest(db, settings, folder: Path, workers: int, name: str) -> tuple[float, dict]:  # type: ignore[no-untyped-def]
-    s = dataclasses.replace(settings, background_workers=workers)
+def ingest(db, settings, folder: Path, workers: int, name: str, previews: str = "scan") -> tuple[float, dict]:  # type: ignore[no-untyped-def]
+    s = dataclasses.replace(settings, background_workers=workers, previews=previews)
     with db.connection() as conn:
         cat = catalogs.create_catalog(conn, name)
         f = catalogs.add_folder(conn, cat.id, str(folder))
@@ -112,7 +116,7 @@ def ingest(db, settings, folder: Path, workers: int, name: str) -> tuple[float, 
     return dt, dict(job.result or {})
 
 
-def vips(files: list[Path], workers: int, out: Path) -> float:
+def vips(files: list[Path], workers: int, out: Path, size: int = 256) -> float:
     exe = shutil.which("vipsthumbnail")
     if exe is None:
         raise SystemExit("vipsthumbnail not found: apt-get install libvips-tools")
@@ -126,11 +130,19 @@ def vips(files: list[Path], workers: int, out: Path) -> float:
         listfile = out / f"list{k}.txt"
         listfile.write_text("\n".join(str(p) for p in chunk))
         procs.append(subprocess.Popen(
-            ["xargs", "-a", str(listfile), "-d", "\n", exe, "--size", "256", "-o", str(out) + f"/%s_{k}.jpg"],
+            ["xargs", "-a", str(listfile), "-d", "\n", exe, "--size", str(size), "-o", str(out) + f"/%s_{k}.jpg"],
             env=env, stderr=subprocess.DEVNULL))
     for p in procs:
         p.wait()
     return time.perf_counter() - t0
+
+
+def vips_both(files: list[Path], workers: int, out: Path) -> float:
+    """vipsthumbnail making both sizes ingest makes: 1280 px from the original, 256 px from that."""
+    t = vips(files, workers, out / "big", 1280)
+    previews = sorted((out / "big").glob("*.jpg"))
+    assert len(previews) == len(files), (len(previews), len(files))
+    return t + vips(previews, workers, out / "small", 256)
 
 
 def rescan(db, settings, base: Path, n: int) -> tuple[float, dict]:  # type: ignore[no-untyped-def]
@@ -171,6 +183,8 @@ def main() -> None:
     ap.add_argument("--count", type=int, default=2000)
     ap.add_argument("--rescan-files", type=int, default=20000)
     ap.add_argument("--corpus", default="/tmp/lumina-bench-corpus")
+    ap.add_argument("--vips-both-sample", type=int, default=500,
+                    help="files (evenly spaced) for vipsthumbnail making 1280 + 256 px; 0 skips it")
     args = ap.parse_args()
     if not PHOTOS.is_dir():
         raise SystemExit(f"{PHOTOS} is missing: the corpus is made from the real photos there")
@@ -189,8 +203,13 @@ def main() -> None:
     try:
         t1, r1 = ingest(db, settings, corpus, 1, "w1")
         t2, r2 = ingest(db, settings, corpus, 2, "w2")
+        g1, _ = ingest(db, settings, corpus, 1, "g1", previews="on_demand")
+        g2, _ = ingest(db, settings, corpus, 2, "g2", previews="on_demand")
         v1 = vips(files, 1, base / "vips1")
         v2 = vips(files, 2, base / "vips2")
+        sample = files[:: max(1, len(files) // args.vips_both_sample)] if args.vips_both_sample else []
+        b1 = vips_both(sample, 1, base / "both1") if sample else None
+        b2 = vips_both(sample, 2, base / "both2") if sample else None
         tr, rr = rescan(db, settings, base, args.rescan_files)
     finally:
         db.close()
@@ -200,9 +219,19 @@ def main() -> None:
         "files": n, "ingest_w1_img_s": n / t1, "ingest_w2_img_s": n / t2,
         "vips_p1_img_s": n / v1, "vips_p2_img_s": n / v2,
         "ratio_w1_vs_vips1": (n / t1) / (n / v1), "ratio_w2_vs_vips2": (n / t2) / (n / v2),
-        "scaling_w2_over_w1": t1 / t2, "rescan_files": args.rescan_files, "rescan_files_s": args.rescan_files / tr,
+        "scaling_w2_over_w1": t1 / t2,
+        "grid_only_w1_img_s": n / g1, "grid_only_w2_img_s": n / g2,
+        "ratio_grid_only_w1_vs_vips1": (n / g1) / (n / v1), "ratio_grid_only_w2_vs_vips2": (n / g2) / (n / v2),
+        "rescan_files": args.rescan_files, "rescan_files_s": args.rescan_files / tr,
         "errors_w1": r1.get("errors"), "errors_w2": r2.get("errors"),
     }
+    if b1 and b2:
+        res.update({
+            "vips_both_sample_files": len(sample),
+            "vips_both_p1_img_s": len(sample) / b1, "vips_both_p2_img_s": len(sample) / b2,
+            "ratio_w1_vs_vips_both1": (n / t1) / (len(sample) / b1),
+            "ratio_w2_vs_vips_both2": (n / t2) / (len(sample) / b2),
+        })
     print(f"\n{'measure':<34}{'value':>12}")
     for k, v in res.items():
         print(f"{k:<34}{v:>12,.2f}" if isinstance(v, float) else f"{k:<34}{v!s:>12}")
