@@ -276,3 +276,55 @@ def test_browser_without_a_database_stays_empty(qtbot, tmp_path: Path) -> None: 
         assert browser.view.selectionMode() is not Qt.ItemFlag.NoItemFlags
     finally:
         pool.shutdown(wait=True)
+
+
+def test_previews_on_demand_are_made_when_a_photo_is_selected(qtbot, db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A real scan with previews=on_demand, then the details panel shows a preview made on the spot."""
+    import os
+
+    from lumina_desktop.db import catalogs
+    from lumina_desktop.jobs.coordinator import JobCoordinator
+    from lumina_desktop.jobs.executor import shutdown_executor
+
+    settings = load_settings({"data_dir": str(tmp_path / "data"), "previews": "on_demand",
+                              "background_workers": 2}, environ={}, config_dir=tmp_path)
+    root = tmp_path / "photos"
+    for i in range(3):
+        real_jpeg(root / f"IMG_{i}.jpg", i, size=(3000, 2000))
+    with db.connection() as conn:
+        cat = catalogs.create_catalog(conn, "Lazy")
+        folder = catalogs.add_folder(conn, cat.id, str(root))
+    co = JobCoordinator(db, settings)
+    try:
+        job = co.wait(co.submit("scan", {"folder_ids": [folder.id]}, catalog_id=cat.id), 60)
+    finally:
+        co.shutdown()
+        shutdown_executor()
+    assert job.result and job.result["new"] == 3
+    previews = sorted(settings.thumbnails_dir.rglob("*_1280.jpg"))
+    assert previews == [] and len(list(settings.thumbnails_dir.rglob("*_256.jpg"))) == 3
+
+    pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="test-browser-io")
+    try:
+        browser = PhotoBrowserWidget(Ctx(settings, db, pool))
+        qtbot.addWidget(browser)
+        browser.resize(1100, 700)
+        browser.show()
+        with qtbot.waitSignal(browser.count_changed, timeout=10000):
+            browser.set_catalog(cat.id)
+        pid = browser.model.data(browser.model.index(0, 0), PhotoRole.PhotoId)
+        browser.view.select_photo_ids((pid,))
+        panel = browser.details
+        qtbot.waitUntil(lambda: panel.details is not None and panel.details.id == pid
+                        and panel.preview_label.pixmap() is not None
+                        and not panel.preview_label.pixmap().isNull(), timeout=10000)
+        made = sorted(settings.thumbnails_dir.rglob("*_1280.jpg"))
+        assert [p.name for p in made] == [f"{panel.details.content_hash}_1280.jpg"]
+        with Image.open(made[0]) as im:
+            assert im.size == (1500, 1000)
+        if os.environ.get("LUMINA_SCREENSHOTS"):
+            out = Path(os.environ["LUMINA_SCREENSHOTS"])
+            out.mkdir(parents=True, exist_ok=True)
+            browser.grab().save(str(out / "browser_preview_on_demand.png"))
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
