@@ -4,37 +4,74 @@ Runs on a worker thread (details panel, viewer).  The preview is made from the o
 file exactly as a scan would make it (same decode, orientation, colour, band), and written
 into the thumbnail cache under the photo's content hash — but only if the file still has
 that content: a file edited since the scan gets no preview under the old hash (the next
-rescan re-analyses it).
+rescan re-analyses it).  The file is hashed before anything is decoded, and a file that
+could not give a preview is remembered (by path, size and mtime), so selecting it again
+costs a ``stat``, not another read.
 """
 from __future__ import annotations
 
+import logging
 import os
+import stat
+import threading
+from collections import OrderedDict
 from pathlib import Path
 
-from lumina_desktop.analysis.ingest import PathArg, analyse_file
+from lumina_desktop.analysis import hashing
+from lumina_desktop.analysis.ingest import MAX_FILE_BYTES, analyse_bytes
 from lumina_desktop.analysis.thumbnails import PREVIEW_PX, atomic_write, thumbnail_relpath
 from lumina_desktop.core.media import MediaError
 
+log = logging.getLogger(__name__)
+_MAX_REMEMBERED = 4096
+_failed: OrderedDict[tuple[str, int, int, str], None] = OrderedDict()
+_failed_lock = threading.Lock()
 
-def ensure_preview(source: PathArg, content_hash: str, root: Path, size: int = PREVIEW_PX
+
+def _remember(key: tuple[str, int, int, str]) -> None:
+    with _failed_lock:
+        _failed[key] = None
+        while len(_failed) > _MAX_REMEMBERED:
+            _failed.popitem(last=False)
+
+
+def ensure_preview(source: str, content_hash: str, root: Path, size: int = PREVIEW_PX
                    ) -> Path | None:
     """The cached ``size`` thumbnail of ``source``, made now if missing; None if it cannot be.
 
-    None means: the file is gone, unreadable, undecodable, or no longer has ``content_hash``.
+    None means: the file is gone, unreadable, undecodable, no longer has ``content_hash``,
+    or the cache cannot be written (logged).  Never raises for a property of the file or
+    the disk.
     """
     target = root / thumbnail_relpath(content_hash, size)
     if target.exists():
         return target
-    if not os.path.exists(source):
+    try:
+        st = os.stat(source)
+    except OSError:
+        return None
+    key = (source, st.st_size, st.st_mtime_ns, content_hash)
+    with _failed_lock:
+        if key in _failed:
+            return None
+    if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_FILE_BYTES:
         return None
     try:
-        result = analyse_file(source, thumb_sizes=(size,))
-    except MediaError:
+        with open(source, "rb") as fh:
+            data = fh.read()
+        if hashing.content_hash(data) != content_hash:  # edited since the scan: not under the old hash
+            _remember(key)
+            return None
+        encoded = analyse_bytes(data, name=source, mtime_s=st.st_mtime, thumb_sizes=(size,)).thumbnails[size]
+    except (MediaError, OSError, KeyError) as exc:
+        log.info("no preview for %s: %s", source, exc)
+        _remember(key)
         return None
-    data = result.thumbnails.get(size)
-    if data is None or result.identity.content_hash != content_hash:
+    try:
+        atomic_write(target, encoded, durable=False)
+    except OSError as exc:  # cache folder full, read-only or broken: show the grid image instead
+        log.warning("cannot write preview %s: %s", target, exc)
         return None
-    atomic_write(target, data, durable=False)
     return target
 
 

@@ -91,10 +91,11 @@ def test_truncated_jpeg_still_reported_as_truncated() -> None:
 
 
 def test_extraneous_bytes_warning_falls_back_to_pillow_and_decodes() -> None:
-    """libjpeg warns about garbage between markers; strict decoding refuses, Pillow accepts."""
+    """libjpeg warns about garbage between markers; simplejpeg refuses, Pillow decodes it."""
     data = encode(photo_like(1200, 800, seed=9), "JPEG", quality=90)
-    eoi = data.rindex(b"\xff\xd9")
-    damaged = data[:eoi] + b"\x00\x01\x02" + data[eoi:]
+    dht = data.index(b"\xff\xc4")
+    damaged = data[:dht] + b"\x00\x01\x02" + data[dht:]  # "3 extraneous bytes before marker 0xc4"
+    assert decode._decode_jpeg_turbo(damaged, PREVIEW_BAND) is None  # noqa: SLF001 - strict refuses
     result = analyse_bytes(damaged, name="junk.jpg")
     assert result.metadata.width == 1200 and result.thumbnails
 
@@ -109,4 +110,44 @@ def test_ingest_preview_is_the_dct_scaled_decode_not_resampled() -> None:
     assert grid.size == (256, 171)
     # the preview is the picture, not just the right size
     reference = np.asarray(picture.resize((1500, 1000), Image.Resampling.LANCZOS), dtype=float)
+    assert np.abs(np.asarray(preview, dtype=float) - reference).mean() < 6
+
+
+def test_portrait_jpeg_scales_by_its_long_edge() -> None:
+    data = encode(photo_like(2000, 3000, seed=11), "JPEG", quality=90)
+    im = decode.load_reduced(_open(data), PREVIEW_BAND, "t", data)
+    assert im.size == (1000, 1500)
+
+
+def test_progressive_jpeg_on_the_fast_path() -> None:
+    data = encode(photo_like(3000, 2000, seed=12), "JPEG", quality=90, progressive=True)
+    fast = decode._decode_jpeg_turbo(data, PREVIEW_BAND)  # noqa: SLF001
+    assert fast is not None and fast.size == (1500, 1000)
+
+
+def test_mpo_first_frame_on_the_fast_path() -> None:
+    first, second = photo_like(2400, 1600, seed=13), photo_like(2400, 1600, seed=14)
+    buf = io.BytesIO()
+    first.save(buf, "MPO", save_all=True, append_images=[second], quality=90)
+    data = buf.getvalue()
+    im = decode.open_image(data, "JPEG", max_pixels=decode.DEFAULT_MAX_PIXELS, what="t")
+    assert im.format == "MPO"
+    decoded = decode.load_reduced(im, PREVIEW_BAND, "t", data)
+    assert decoded.size == (1200, 800) and getattr(decoded, "format", None) is None
+    reference = np.asarray(first.resize((1200, 800), Image.Resampling.LANCZOS), dtype=float)
+    assert np.abs(np.asarray(decoded, dtype=float) - reference).mean() < 4
+
+
+def test_exif_rotated_jpeg_preview_is_upright_with_the_band_size() -> None:
+    from .builders import stored_for
+
+    upright_picture = photo_like(2000, 3000, seed=15)
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    data = encode(stored_for(upright_picture, 6), "JPEG", quality=92, exif=exif.tobytes())
+    result = analyse_bytes(data, name="rotated.jpg")
+    assert (result.metadata.width, result.metadata.height) == (2000, 3000)
+    preview = Image.open(io.BytesIO(result.thumbnails[1280]))
+    assert preview.size == (1000, 1500)
+    reference = np.asarray(upright_picture.resize((1000, 1500), Image.Resampling.LANCZOS), dtype=float)
     assert np.abs(np.asarray(preview, dtype=float) - reference).mean() < 6

@@ -42,11 +42,12 @@ class DetailsResult:
 
 
 def read_preview(thumbnails_dir: Path, details: PhotoDetails,
-                 max_px: int = PREVIEW_DECODE_MAX_PX) -> QImage | None:
+                 max_px: int = PREVIEW_DECODE_MAX_PX, *, make_missing: bool = True) -> QImage | None:
     """Worker: the photo's 1280 px preview decoded and reduced to ``max_px``.
 
-    A photo scanned with previews on demand gets its preview made now, from the original
-    (about 30 ms, once); if that cannot be done, the largest stored thumbnail is shown.
+    A photo scanned with previews on demand gets its preview made now from the original
+    (``make_missing``; about 30 ms, once); otherwise, or if that cannot be done, the
+    largest stored thumbnail is shown.
     """
     sizes = details.thumb_sizes
     if not details.content_hash or not sizes:
@@ -55,7 +56,7 @@ def read_preview(thumbnails_dir: Path, details: PhotoDetails,
     try:
         if PREVIEW_PX in sizes:
             path = thumbnails_dir / thumbnail_relpath(details.content_hash, PREVIEW_PX)
-        elif details.kind in _PREVIEWABLE and details.status == ImageStatus.OK.value:
+        elif make_missing and details.kind in _PREVIEWABLE and details.status == ImageStatus.OK.value:
             path = ensure_preview(details.os_path, details.content_hash, thumbnails_dir, PREVIEW_PX)
         if path is None:
             path = thumbnails_dir / thumbnail_relpath(details.content_hash, max(sizes))

@@ -76,7 +76,8 @@ def load_preview(db: Any, thumbnails_dir: Path, photo_id: int) -> ViewerImage:
         d = library.photo_details(conn, photo_id)
     if d is None:
         return ViewerImage(photo_id, None, None, False, "This photo is no longer in the catalog")
-    image = read_preview(thumbnails_dir, d, max_px=100_000)
+    # the original is decoded next (load_full) except for RAW, whose preview is the best view
+    image = read_preview(thumbnails_dir, d, max_px=100_000, make_missing=d.kind == "raw")
     return ViewerImage(photo_id, d, image, False, "" if image is not None else "No preview")
 
 
