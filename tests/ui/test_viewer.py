@@ -86,3 +86,31 @@ def test_decode_original_is_upright_rgb(tmp_path) -> None:  # type: ignore[no-un
     assert (image.width(), image.height()) == (48, 64) and not image.isNull()
     with pytest.raises(OSError):
         decode_original(str(tmp_path / "nope.jpg"), "JPEG")
+
+
+class _GoneDatabase:
+    """The database went away (server stopped, connection lost): every connection fails."""
+
+    def connection(self):  # type: ignore[no-untyped-def]
+        from lumina_desktop.core.errors import DatabaseError
+
+        raise DatabaseError("the database server is not running")
+
+
+def test_details_and_viewer_say_when_the_database_is_gone(qtbot, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from concurrent.futures import ThreadPoolExecutor
+
+    from lumina_desktop.ui.widgets.details_panel import DetailsPanel
+    from lumina_desktop.ui.windows.viewer_window import ViewerWindow
+
+    with ThreadPoolExecutor(1) as pool:
+        panel = DetailsPanel(pool, _GoneDatabase(), tmp_path)
+        qtbot.addWidget(panel)
+        panel.show_photo(7)
+        qtbot.waitUntil(lambda: "Could not load this photo" in panel.title_label.text(), timeout=5000)
+        assert "not running" in panel.title_label.text() and panel.details is None
+        viewer = ViewerWindow(pool, _GoneDatabase(), tmp_path)
+        qtbot.addWidget(viewer)
+        viewer.show_photos((7, 8), 0)
+        qtbot.waitUntil(lambda: "Could not load this photo" in (viewer.canvas.message or ""), timeout=5000)
+        assert viewer.canvas.pixmap is None

@@ -281,7 +281,13 @@ class DetailsPanel(QWidget):
             return
         db, root = self.db, self._thumbs_dir
         run_query(self._executor, lambda: load_details(db, root, photo_id, shown),
-                  lambda res: self._on_details_loaded(token, res), owner=self)
+                  lambda res: self._on_details_loaded(token, res),
+                  lambda exc: self._on_details_failed(token, exc), owner=self)
+
+    def _on_details_failed(self, token: int, exc: BaseException) -> None:
+        if token == self._token:  # e.g. the database went away: say so, never keep the old photo
+            self.details = None
+            self._show_empty(f"Could not load this photo ({type(exc).__name__}: {exc})")
 
     # -- display
     def _show_empty(self, title: str) -> None:

@@ -282,7 +282,14 @@ class ViewerWindow(QWidget):
             return
         db, root = self.db, self._thumbs_dir
         run_query(self._executor, lambda: load_preview(db, root, photo_id),
-                  lambda res: self._on_preview_loaded(token, res), owner=self)
+                  lambda res: self._on_preview_loaded(token, res),
+                  lambda exc: self._on_preview_failed(token, exc), owner=self)
+
+    def _on_preview_failed(self, token: int, exc: BaseException) -> None:
+        if token == self._token:
+            self.canvas.set_pixmap(None, (0, 0), keep_view=False)
+            self.canvas.message = f"Could not load this photo ({type(exc).__name__}: {exc})"
+            self.canvas.update()
 
     def toggle_fit(self, *, prefer_fit: bool) -> None:
         """F: fit (again: 100 %); 1: 100 % (again: fit)."""
