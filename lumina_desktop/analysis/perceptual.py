@@ -7,9 +7,13 @@ changing both sides and bumping the stored data:
 
 * Input is the upright (EXIF orientation applied), sRGB, alpha-on-white picture
   reduced so its long edge is at most :data:`BASE_PX` (256) px by :func:`reduce_to`
-  (box pre-reduction + LANCZOS) — ingest feeds the very image it encodes as the 256 px grid thumbnail;
-  :func:`perceptual_data` reduces larger inputs itself, so other callers get the same
-  numbers up to resampling noise (a couple of bits).
+  (box pre-reduction + LANCZOS) — ingest feeds the very image it encodes as the 256 px
+  grid thumbnail; :func:`perceptual_data` reduces larger inputs itself, so other callers
+  get the same numbers up to resampling noise.  Measured on 40 real JPEGs: the grid image
+  from a 1/8-scale decode (scan with previews on demand) against one from the 1024–1600 px
+  preview decode (default scan) differ by 2 bits on average, at most 10 (pHash) and 17
+  (dHash); the duplicate index searches radius 15 and verifies pixels, so both are fine
+  in one catalog.
 * ``phash`` = ``np.packbits(imagehash.phash(grey, hash_size=16).hash.ravel())`` —
   32 bytes, row-major bits of the 16×16 boolean matrix (bit 7 of byte 0 is [0, 0]).
 * ``dhash`` = the same packing of ``imagehash.dhash(grey, hash_size=16)``.
