@@ -3,7 +3,8 @@
 Runs on any thread (worker).  Pure functions; imagehash/numpy/Pillow only.
 
 CONTRACT with the duplicate detector (``analysis.duplicates``) — do not change without
-changing both sides and bumping the stored data:
+changing both sides and bumping ``core.media.FINGERPRINT_VERSION`` (stored with each
+fingerprint; a rescan then re-analyses photos fingerprinted by an older chain):
 
 * Input is the upright (EXIF orientation applied), sRGB, alpha-on-white picture
   reduced so its long edge is at most :data:`BASE_PX` (256) px by :func:`reduce_to`

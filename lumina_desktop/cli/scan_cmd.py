@@ -34,6 +34,8 @@ def _scan(args: argparse.Namespace) -> int:
     print("  files {files:,}   new {new:,}   changed {changed:,}   moved {moved:,}   unchanged {unchanged:,}   "
           "missing {missing:,}   errors {errors:,}".format(**{k: r.get(k, 0) for k in
                                                             ("files", "new", "changed", "moved", "unchanged", "missing", "errors")}))
+    if r.get("refreshed"):
+        print(f"  refreshed {r['refreshed']:,} unchanged files analysed by an older version of Lumina")
     if r.get("errors"):
         print(f"  see the errors with: lumina-desktop jobs show {job.id} --errors 50")
     return 0 if job.state == JobState.SUCCEEDED else 1

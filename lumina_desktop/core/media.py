@@ -24,6 +24,16 @@ HASH_BYTES = 32
 GREY_SIZE = 64
 """Side of ``PerceptualData.grey``: a GREY_SIZE×GREY_SIZE 8-bit greyscale image."""
 
+FINGERPRINT_VERSION = 2
+"""Version of the chain that makes ``PerceptualData`` (stored with each fingerprint).
+
+Bump it whenever decoding or resampling up to the 256 px base changes, so hashes from
+different chains never mix unnoticed: a rescan re-analyses photos whose stored version
+is older, even when the file is unchanged.  1: Pillow draft at 1/2–1/8, BOX to 1280,
+LANCZOS with reducing gap 2.  2: libjpeg-turbo n/8 into the 1024–1600 preview band (or
+the grid size), LANCZOS with reducing gap 1.5.
+"""
+
 
 class MediaKind(enum.StrEnum):
     """What a supported file is catalogued as (the values are stored in the DB)."""

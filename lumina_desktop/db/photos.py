@@ -6,7 +6,7 @@ from typing import Any, Iterable, Sequence
 
 import psycopg
 
-from lumina_desktop.core.media import IngestResult, MediaError
+from lumina_desktop.core.media import FINGERPRINT_VERSION, IngestResult, MediaError
 
 
 @dataclass(frozen=True)
@@ -15,14 +15,22 @@ class KnownFile:
     size: int | None
     mtime_ns: int | None
     status: str
+    fingerprint_version: int | None = None  # None: no fingerprint (video, error, not analysed)
+
+    @property
+    def needs_refresh(self) -> bool:
+        """Analysed by an older fingerprint chain: re-analyse even if the file is unchanged."""
+        return self.fingerprint_version is not None and self.fingerprint_version < FINGERPRINT_VERSION
 
 
 def known_files(conn: psycopg.Connection, catalog_id: int, folder_ids: Sequence[int]) -> dict[str, KnownFile]:
     """path → what the catalog knows, for the images of these folders."""
     rows = conn.execute(
-        "SELECT path, id, size_bytes, mtime_ns, status FROM images WHERE catalog_id = %s AND folder_id = ANY(%s)",
+        "SELECT i.path, i.id, i.size_bytes, i.mtime_ns, i.status, f.version FROM images i "
+        "LEFT JOIN image_fingerprints f ON f.image_id = i.id "
+        "WHERE i.catalog_id = %s AND i.folder_id = ANY(%s)",
         (catalog_id, list(folder_ids))).fetchall()
-    return {r[0]: KnownFile(r[1], r[2], r[3], r[4]) for r in rows}
+    return {r[0]: KnownFile(r[1], r[2], r[3], r[4], r[5]) for r in rows}
 
 
 def insert_placeholders(conn: psycopg.Connection, catalog_id: int,
@@ -108,11 +116,13 @@ def store_ingest(conn: psycopg.Connection, catalog_id: int, folder_id: int, path
     p = res.perceptual
     if p is not None:
         conn.execute(
-            "INSERT INTO image_fingerprints (image_id, content_hash, phash, dhash, grey, grey_size, aspect) "
-            "VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (image_id) DO UPDATE SET "
+            "INSERT INTO image_fingerprints (image_id, content_hash, phash, dhash, grey, grey_size, aspect, version) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (image_id) DO UPDATE SET "
             "content_hash = EXCLUDED.content_hash, phash = EXCLUDED.phash, dhash = EXCLUDED.dhash, "
-            "grey = EXCLUDED.grey, grey_size = EXCLUDED.grey_size, aspect = EXCLUDED.aspect",
-            (target_id, res.identity.content_hash, p.phash, p.dhash, p.grey, p.grey_size, p.aspect))
+            "grey = EXCLUDED.grey, grey_size = EXCLUDED.grey_size, aspect = EXCLUDED.aspect, "
+            "version = EXCLUDED.version",
+            (target_id, res.identity.content_hash, p.phash, p.dhash, p.grey, p.grey_size, p.aspect,
+             FINGERPRINT_VERSION))
     else:
         conn.execute("DELETE FROM image_fingerprints WHERE image_id = %s", (target_id,))
     return outcome

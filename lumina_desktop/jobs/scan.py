@@ -6,9 +6,11 @@ thumbnails.  Two jobs would read every file twice.  Phases: discover (walk, stat
 the catalog), analyse (per file, in the worker pool), finalize (summary).
 
 Incremental: a file whose size and mtime match its catalogued row is skipped without being
-read; a changed file is re-analysed in place; a new file whose content matches a catalogued
-image that went missing is a move (the old row, with its id, tags and decisions, takes the new
-path); a catalogued file no longer on disk is marked missing, never deleted.
+read, unless its fingerprints came from an older analysis chain (``FINGERPRINT_VERSION``):
+then it is re-analysed and counted as "refreshed".  A changed file is re-analysed in place; a
+new file whose content matches a catalogued image that went missing is a move (the old row,
+with its id, tags and decisions, takes the new path); a catalogued file no longer on disk is
+marked missing, never deleted.
 """
 from __future__ import annotations
 
@@ -114,7 +116,7 @@ class ScanKind(JobKind):
         placeholders: list[tuple[int, str, bytes | None, str, int, int]] = []
         errors: list[tuple[str, str, str]] = []
         came_back: list[int] = []
-        stats = {"files": 0, "unchanged": 0, "to_analyse": 0, "missing": 0, "folders": len(folders)}
+        stats = {"files": 0, "unchanged": 0, "to_analyse": 0, "refresh": 0, "missing": 0, "folders": len(folders)}
         for folder in folders:
             root = os.fsencode(folder.path)
             if not os.path.isdir(root):
@@ -129,8 +131,9 @@ class ScanKind(JobKind):
                 if stats["files"] % 500 == 0:
                     ctx.progress(stats["files"], 0, f"Found {stats['files']:,} files")
                 row = known.get(text)
-                if row is not None and not full and row.status in ("ok", "missing", "error") and \
-                        row.size == st.st_size and row.mtime_ns == st.st_mtime_ns:
+                same = row is not None and row.size == st.st_size and row.mtime_ns == st.st_mtime_ns
+                stale = row is not None and row.needs_refresh and row.status != "error"
+                if same and not full and row.status in ("ok", "missing", "error") and not stale:
                     stats["unchanged"] += 1
                     if row.status == "missing":
                         came_back.append(row.id)
@@ -139,7 +142,11 @@ class ScanKind(JobKind):
                     placeholders.append((folder.id, text, exact, path_for_db(os.path.basename(raw))[0],
                                          st.st_size, st.st_mtime_ns))
                 stats["to_analyse"] += 1
-                yield {"f": folder.id, "p": encode_path(raw), "m": st.st_mtime_ns}
+                item = {"f": folder.id, "p": encode_path(raw), "m": st.st_mtime_ns}
+                if same and not full and stale:  # unchanged, but fingerprinted by an older chain
+                    stats["refresh"] += 1
+                    item["r"] = 1
+                yield item
         gone = [r.id for p, r in known.items() if p not in seen and r.status != "missing"]
         stats["missing"] = len(gone)
         photos.insert_placeholders(conn, catalog_id, placeholders)
@@ -177,7 +184,7 @@ class ScanKind(JobKind):
 
     def store(self, conn: psycopg.Connection, job: JobSnapshot, batch: BatchInfo,
               results: list[tuple[Any, Any]]) -> dict[str, int]:
-        counts = {"new": 0, "changed": 0, "moved": 0, "errors": 0, "vanished": 0}
+        counts = {"new": 0, "changed": 0, "refreshed": 0, "moved": 0, "errors": 0, "vanished": 0}
         assert job.catalog_id is not None
         for item, value in results:
             raw = decode_path(item["p"])
@@ -190,7 +197,7 @@ class ScanKind(JobKind):
             res, mtime_ns, sizes = value
             outcome = photos.store_ingest(conn, job.catalog_id, item["f"], text, exact,
                                           path_for_db(os.path.basename(raw))[0], res, mtime_ns, sizes)
-            counts[outcome] += 1
+            counts["refreshed" if outcome == "changed" and item.get("r") else outcome] += 1
         return counts
 
     def finalize(self, ctx: JobContext) -> dict[str, Any]:
@@ -202,6 +209,7 @@ class ScanKind(JobKind):
         return {
             "files": d.get("files", 0), "unchanged": d.get("unchanged", 0),
             "new": totals.get("new", 0), "changed": totals.get("changed", 0), "moved": totals.get("moved", 0),
+            "refreshed": totals.get("refreshed", 0),
             "missing": d.get("missing", 0) + totals.get("vanished", 0) - totals.get("moved", 0),
             "errors": totals.get("errors", 0) + d.get("discovery_errors", 0),
         }

@@ -262,3 +262,31 @@ def test_previews_on_demand_scan_makes_grid_only_and_the_preview_when_first_show
     image = read_preview(cache, edited, max_px=100_000)
     assert not (cache / thumbnail_relpath(edited.content_hash or "", 1280)).exists()
     assert image is not None and max(image.width(), image.height()) == 256
+
+
+def test_rescan_refreshes_fingerprints_from_an_older_analysis_chain(coordinator, conn, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from lumina_desktop.core.media import FINGERPRINT_VERSION
+
+    root = tmp_path / "lib"
+    for i in range(3):
+        make_jpeg(root / f"img{i}.jpg", i)
+    job, cat = scan(coordinator, conn, root)
+    assert job.result["new"] == 3 and job.result["refreshed"] == 0
+    before = rows(conn, cat.id)
+    old_id = before["img1.jpg"][0]
+    good = conn.execute("SELECT phash, version FROM image_fingerprints WHERE image_id = %s", (old_id,)).fetchone()
+    assert good[1] == FINGERPRINT_VERSION
+    # as if analysed by the chain before this one: an older version and different hash bits
+    conn.execute("UPDATE image_fingerprints SET version = %s, phash = %s WHERE image_id = %s",
+                 (FINGERPRINT_VERSION - 1, b"\0" * 32, old_id))
+    conn.commit()
+    job, _ = scan(coordinator, conn, root)
+    r = job.result
+    assert (r["refreshed"], r["unchanged"], r["new"], r["changed"], r["errors"]) == (1, 2, 0, 0, 0)
+    after = rows(conn, cat.id)
+    assert after["img1.jpg"][0] == old_id  # same row: tags and decisions stay
+    fresh = conn.execute("SELECT phash, version FROM image_fingerprints WHERE image_id = %s", (old_id,)).fetchone()
+    conn.commit()
+    assert fresh == good
+    job, _ = scan(coordinator, conn, root)
+    assert (job.result["refreshed"], job.result["unchanged"]) == (0, 3)

@@ -74,7 +74,8 @@ def job_detail(job: JobSnapshot) -> str:
         r = job.result
         if job.kind == "scan":
             parts.append(f"{r.get('files', 0):,} files: {r.get('new', 0):,} new, {r.get('changed', 0):,} changed, "
-                         f"{r.get('moved', 0):,} moved, {r.get('missing', 0):,} missing")
+                         f"{r.get('moved', 0):,} moved, {r.get('missing', 0):,} missing"
+                         + (f", {r['refreshed']:,} refreshed" if r.get("refreshed") else ""))
         elif job.kind == "duplicates":
             parts.append(f"{r.get('groups', 0):,} groups: {r.get('identical', 0):,} identical, "
                          f"{r.get('same_picture', 0):,} same picture, {r.get('near_copy', 0):,} near copies")
