@@ -35,6 +35,7 @@ PHOTOS = ROOT.parent / "shared" / "photos"
 sys.path.insert(0, str(ROOT))
 
 from lumina_desktop.config import load_settings  # noqa: E402
+from lumina_desktop.core.media import FINGERPRINT_VERSION  # noqa: E402
 from lumina_desktop.db import catalogs  # noqa: E402
 from lumina_desktop.db.pool import open_database  # noqa: E402
 from lumina_desktop.jobs.coordinator import JobCoordinator  # noqa: E402
@@ -165,6 +166,10 @@ def rescan(db, settings, base: Path, n: int) -> tuple[float, dict]:  # type: ign
                                 "content_hash) FROM STDIN") as cp:
             for r in rows:
                 cp.write_row(r)
+        # analysed photos have current fingerprints: the rescan joins them (FINGERPRINT_VERSION)
+        conn.execute("INSERT INTO image_fingerprints (image_id, content_hash, phash, dhash, version) "
+                     "SELECT id, content_hash, %s, %s, %s FROM images WHERE catalog_id = %s",
+                     (b"\0" * 32, b"\0" * 32, FINGERPRINT_VERSION, cat.id))
     co = JobCoordinator(db, settings)
     try:
         t0 = time.perf_counter()
