@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
+from lumina_desktop.core.errors import LuminaError
+
 DateSource = Literal["exif", "xmp", "container", "filename", "folder", "file_mtime"]
 """Where ``PhotoMetadata.capture_time`` came from, most to least trustworthy."""
 
@@ -58,8 +60,11 @@ class FailureReason(enum.StrEnum):
     UNSUPPORTED = "unsupported"
 
 
-class MediaError(Exception):
+class MediaError(LuminaError):
     """A file that cannot be ingested, with a stable ``reason`` code and a human message.
+
+    A :class:`LuminaError` (its text is meant for the user), normally recorded as a per-item
+    error by the job that met it rather than raised to the user.
 
     ``str(err)`` is ``"<reason>: <message>"``.  Pickles cleanly (args are the two strings).
     """

@@ -52,3 +52,15 @@ def test_dataclasses_are_frozen_values() -> None:
                           perceptual=PerceptualData(b"\0" * 32, b"\0" * 32, b"\0" * 4096, 64, 1.5))
     assert result.thumbnails == {} and result.warnings == ()
     assert pickle.loads(pickle.dumps(result)) == result
+
+
+def test_media_error_is_a_user_facing_lumina_error_and_pickles() -> None:
+    import pickle
+
+    from lumina_desktop.core.errors import LuminaError
+    from lumina_desktop.core.media import FailureReason, MediaError
+
+    err = MediaError(FailureReason.TRUNCATED, "ends early")
+    assert isinstance(err, LuminaError) and str(err) == "truncated: ends early"
+    back = pickle.loads(pickle.dumps(err))
+    assert back.reason is FailureReason.TRUNCATED and back.message == "ends early"
