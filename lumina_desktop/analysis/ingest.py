@@ -55,7 +55,7 @@ def _open_error(exc: OSError, name: str) -> MediaError:
     return MediaError(FailureReason.UNREADABLE, f"cannot read {name!r}: {exc.strerror or exc}")
 
 
-def _open_regular(path: PathArg, name: str) -> BinaryIO:
+def open_regular(path: PathArg, name: str) -> BinaryIO:
     """Open a regular file for reading without ever blocking (a FIFO named .jpg would
     block a plain ``open()`` forever); anything but a regular file is ``unreadable``."""
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
@@ -80,7 +80,7 @@ def analyse_file(path: PathArg, *, thumb_sizes: tuple[int, ...] = thumbnails.DEF
     """
     name = os.fsdecode(path)
     try:
-        with _open_regular(path, name) as fh:
+        with open_regular(path, name) as fh:
             st = os.fstat(fh.fileno())
             head = fh.read(formats.SNIFF_BYTES)
             ftype, warning = formats.resolve(name, head)
@@ -243,7 +243,7 @@ def probe_video(path: PathArg) -> IngestResult:
     """Catalogue a video without decoding it: streamed content hash + header metadata."""
     name = os.fsdecode(path)
     try:
-        with _open_regular(path, name) as fh:
+        with open_regular(path, name) as fh:
             st = os.fstat(fh.fileno())
             head = fh.read(formats.SNIFF_BYTES)
             ftype, warning = formats.resolve(name, head)
@@ -295,4 +295,4 @@ def _video_date(info: VideoInfo, name: str, mtime_s: float) -> DateGuess | None:
     return infer_date(name, mtime_s)
 
 
-__all__ = ["MAX_FILE_BYTES", "analyse_bytes", "analyse_file", "probe_video"]
+__all__ = ["MAX_FILE_BYTES", "analyse_bytes", "analyse_file", "open_regular", "probe_video"]

@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import logging
 import os
-import stat
 import threading
 from collections import OrderedDict
 from pathlib import Path
 
 from lumina_desktop.analysis import hashing
-from lumina_desktop.analysis.ingest import MAX_FILE_BYTES, analyse_bytes
+from lumina_desktop.analysis.ingest import MAX_FILE_BYTES, analyse_bytes, open_regular
 from lumina_desktop.analysis.thumbnails import PREVIEW_PX, atomic_write, thumbnail_relpath
 from lumina_desktop.core.media import MediaError
 
@@ -54,10 +53,10 @@ def ensure_preview(source: str, content_hash: str, root: Path, size: int = PREVI
     with _failed_lock:
         if key in _failed:
             return None
-    if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_FILE_BYTES:
+    if st.st_size > MAX_FILE_BYTES:
         return None
     try:
-        with open(source, "rb") as fh:
+        with open_regular(source, source) as fh:  # never blocks on a FIFO; regular files only
             data = fh.read()
         if hashing.content_hash(data) != content_hash:  # edited since the scan: not under the old hash
             _remember(key)
