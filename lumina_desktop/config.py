@@ -45,6 +45,8 @@ class Settings:
     previews: str = "scan"
     """When 1280 px previews are made: "scan" (with the grid thumbnail, while scanning) or
     "on_demand" (when a photo is first shown large: scans run about twice as fast)."""
+    disabled_follow_ons: tuple[str, ...] = ()
+    """Job kinds that do not run by themselves after a scan (Settings › After a scan)."""
     sources: Mapping[str, str] = dataclasses.field(default_factory=dict, compare=False)
 
     @property
@@ -71,6 +73,7 @@ class Settings:
             ("thumbnail_cache_mb", str(self.thumbnail_cache_mb)),
             ("batch_size", str(self.batch_size)),
             ("previews", self.previews),
+            ("disabled_follow_ons", ", ".join(self.disabled_follow_ons) or "(none)"),
         ]
         return [(k, v, self.sources.get(k, "default")) for k, v in rows]
 
@@ -78,6 +81,7 @@ class Settings:
 # setting name -> (environment variables, converter)
 _INT_KEYS = {"background_workers", "interactive_workers", "thumbnail_cache_mb", "batch_size"}
 _PATH_KEYS = {"data_dir", "thumbnail_cache_dir"}
+_LIST_KEYS = {"disabled_follow_ons"}
 PREVIEW_CHOICES = ("scan", "on_demand")
 _CHOICE_KEYS = {"previews": PREVIEW_CHOICES}
 _ENV = {
@@ -89,6 +93,7 @@ _ENV = {
     "thumbnail_cache_mb": ("LUMINA_THUMBNAIL_CACHE_MB",),
     "batch_size": ("LUMINA_BATCH_SIZE",),
     "previews": ("LUMINA_PREVIEWS",),
+    "disabled_follow_ons": ("LUMINA_DISABLED_FOLLOW_ONS",),
 }
 SETTING_NAMES = tuple(_ENV)
 
@@ -108,6 +113,12 @@ def _convert(key: str, value: Any, source: str) -> Any:
         if n < 1:
             raise ConfigError(f"{key} from {source} must be at least 1, got {n}")
         return n
+    if key in _LIST_KEYS:  # a JSON list, or comma-separated names (environment)
+        if isinstance(value, str):
+            value = [v.strip() for v in value.split(",") if v.strip()]
+        if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+            raise ConfigError(f"{key} from {source} must be a list of names, got {value!r}")
+        return tuple(value)
     if key in _PATH_KEYS:
         if value in (None, ""):
             return None
@@ -152,7 +163,7 @@ def write_settings_file(path: Path, values: Mapping[str, Any]) -> None:
         if value is None:
             current.pop(key, None)
         else:
-            current[key] = str(value) if isinstance(value, Path) else value
+            current[key] = str(value) if isinstance(value, Path) else list(value) if isinstance(value, tuple) else value
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(current, indent=2, sort_keys=True) + "\n", encoding="utf-8")

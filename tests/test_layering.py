@@ -10,7 +10,7 @@ from pathlib import Path
 import lumina_desktop
 
 QT_FREE = ("lumina_desktop.core", "lumina_desktop.db", "lumina_desktop.analysis",
-           "lumina_desktop.jobs", "lumina_desktop.cli", "lumina_desktop.config", "lumina_desktop.log")
+           "lumina_desktop.jobs", "lumina_desktop.services", "lumina_desktop.cli", "lumina_desktop.config", "lumina_desktop.log")
 
 
 def _qt_free_modules() -> list[str]:

@@ -69,7 +69,7 @@ def _find(args: argparse.Namespace) -> int:
 
 def _groups(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     from lumina_desktop.db import catalogs
-    from lumina_desktop.jobs.duplicates import load_groups
+    from lumina_desktop.jobs.kinds.duplicates import load_groups
 
     with database(args) as db:
         with db.connection() as conn:

@@ -14,6 +14,7 @@ from lumina_desktop.core.errors import LuminaError, NotFoundError
 from lumina_desktop.core.jobs import JobSnapshot, JobState
 from lumina_desktop.db import jobs as jobs_db
 from lumina_desktop.db.pool import Database
+from lumina_desktop.services.describe import JobWording
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -33,14 +34,17 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     c = s.add_parser("cancel", help="cancel a job (works from any process)")
     c.add_argument("job_id", type=int)
     c.set_defaults(handler=_cancel)
-    r = s.add_parser("resume", help="resume a cancelled/interrupted job here, with a progress bar")
+    r = s.add_parser("resume", help="resume a cancelled/interrupted job (or start a queued one) here, with a progress bar")
     r.add_argument("job_id", type=int)
     r.add_argument("--detach", action="store_true", help="only mark it pending-resumable; do not run it here")
     r.set_defaults(handler=_resume)
     st = s.add_parser("stats", help="worker pool metrics: busy/idle, queue depth, items/s per kind")
     st.set_defaults(handler=_stats)
-    run = s.add_parser("run", help="run a job of any registered kind here, with a progress bar")
-    run.add_argument("kind")
+    from lumina_desktop.jobs.kinds import BUILTIN_KINDS
+
+    run = s.add_parser("run", help="run a job of any registered kind here, with a progress bar",
+                       description="kinds: " + "; ".join(f"{k.name}: {k.title}" for k in BUILTIN_KINDS))
+    run.add_argument("kind", choices=BUILTIN_KINDS.names(), metavar="KIND")
     run.add_argument("--param", action="append", default=[], metavar="KEY=JSON", help="job parameter")
     run.add_argument("--catalog", help="catalog name (created if missing)")
     run.set_defaults(handler=_run)
@@ -58,21 +62,30 @@ def _fmt_time(ts: Any) -> str:
     return ts.astimezone().strftime("%Y-%m-%d %H:%M:%S") if ts else ""
 
 
+def wording() -> JobWording:
+    from lumina_desktop.jobs.kinds import BUILTIN_KINDS
+
+    return JobWording(BUILTIN_KINDS)
+
+
 def _list(args: argparse.Namespace) -> int:
     with database(args) as db, db.connection() as conn:
+        jobs_db.recover_dead(conn)  # a job whose process died shows as interrupted at once
         jobs = jobs_db.list_jobs(conn, limit=args.limit, active_only=args.active)
     if not jobs:
         print("no jobs")
         return 0
+    w = wording()
     print_table([(j.id, j.kind, j.state.value, f"{j.fraction * 100:.0f}%",
                   f"{j.progress.done:,}/{j.progress.total:,}" if j.progress else "", j.item_errors,
-                  _fmt_time(j.created_at)) for j in jobs],
-                ("id", "kind", "state", "progress", "items", "errors", "created"))
+                  _fmt_time(j.created_at), w.name(j)) for j in jobs],
+                ("id", "kind", "state", "progress", "items", "errors", "created", "what"))
     return 0
 
 
 def _get(db: Database, job_id: int) -> JobSnapshot:
     with db.connection() as conn:
+        jobs_db.recover_dead(conn)
         job = jobs_db.get_job(conn, job_id)
     if job is None:
         raise NotFoundError(f"no job with id {job_id}")
@@ -86,7 +99,8 @@ def _show(args: argparse.Namespace) -> int:
             errors = jobs_db.list_item_errors(conn, job.id, args.errors)
             batches = jobs_db.batch_summary(conn, job.id)
     p = job.progress
-    print(f"job {job.id}: {job.kind}, {job.state.value}")
+    w = wording()
+    print(f"job {job.id}: {w.name(job)} ({job.kind}), {job.state.value}")
     print(f"  params:    {json.dumps(job.params)}")
     print(f"  created:   {_fmt_time(job.created_at)}   started: {_fmt_time(job.started_at)}   finished: {_fmt_time(job.finished_at)}")
     if p:
@@ -96,7 +110,7 @@ def _show(args: argparse.Namespace) -> int:
     if job.error:
         print(f"  error:     {job.error}")
     if job.result:
-        print(f"  result:    {json.dumps(job.result)}")
+        print(f"  result:    {w.result(job) or json.dumps(job.result)}")
     print(f"  item errors: {job.item_errors}")
     for e in errors:
         print(f"    {e.item}: {e.error_class}: {e.message}")
@@ -118,10 +132,11 @@ def _watch(args: argparse.Namespace) -> int:
 
 
 def _cancel(args: argparse.Namespace) -> int:
-    from lumina_desktop.jobs.batches import BatchManager
+    from lumina_desktop.db.jobs import PgJobStore
+    from lumina_desktop.jobs.engine.batches import BatchManager
 
     with database(args) as db:
-        state = BatchManager(db, "cli-cancel").cancel(args.job_id)
+        state = BatchManager(PgJobStore(db), "cli-cancel").cancel(args.job_id)
     if state is None:
         raise NotFoundError(f"no job with id {args.job_id}")
     print(f"job {args.job_id}: {state.value}")
@@ -130,10 +145,10 @@ def _cancel(args: argparse.Namespace) -> int:
 
 def run_job_here(db: Database, settings: Any, start: Any, *, label: str = "") -> JobSnapshot:
     """Run a job in this process with a live bar; Ctrl-C cancels it cleanly (exit 130)."""
-    from lumina_desktop.jobs.coordinator import JobCoordinator
-    from lumina_desktop.jobs.executor import shutdown_executor
+    from lumina_desktop.jobs import wiring
+    from lumina_desktop.jobs.engine.executor import shutdown_executor
 
-    coordinator = JobCoordinator(db, settings, role="cli")
+    coordinator = wiring.coordinator(db, settings, role="cli")
     interrupted = threading.Event()
     try:
         job_id = start(coordinator)
@@ -168,9 +183,9 @@ def _resume(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
     with database(args, pool_size=settings.background_workers + 4) as db:
         if args.detach:
-            from lumina_desktop.jobs.batches import BatchManager
+            from lumina_desktop.db.jobs import PgJobStore
 
-            if not BatchManager(db, "cli").resume(args.job_id):
+            if not PgJobStore(db).resume(args.job_id):
                 raise LuminaError(f"job {args.job_id} cannot be resumed (only cancelled, interrupted or failed jobs)")
             print(f"job {args.job_id} is pending")
             return 0
@@ -204,8 +219,7 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _print_summary(job: JobSnapshot) -> None:
-    print(f"job {job.id} ({job.kind}): {job.state.value}; {job.item_errors} item error(s)"
-          + (f"; result {json.dumps(job.result)}" if job.result else "") + (f"; {job.error}" if job.error else ""))
+    print(wording().summary_line(job))
 
 
 def _stats(args: argparse.Namespace) -> int:
@@ -239,14 +253,15 @@ def _worker(args: argparse.Namespace) -> int:
     import dataclasses
 
     from lumina_desktop.cli import settings_from_args
-    from lumina_desktop.jobs.executor import shutdown_executor
-    from lumina_desktop.jobs.worker import WorkerProcess
+    from lumina_desktop.jobs import wiring
+    from lumina_desktop.jobs.engine.executor import shutdown_executor
 
     settings = settings_from_args(args)
     if args.threads:
         settings = dataclasses.replace(settings, background_workers=args.threads)
     with database(args, pool_size=settings.background_workers + 4) as db:
-        worker = WorkerProcess(db, settings)
+        worker = wiring.worker(db, settings)
+        worker.start()
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, lambda *_: worker.stop_event.set())
         print(f"worker {worker.worker_id}: {worker.threads} threads; Ctrl-C to stop", file=sys.stderr, flush=True)

@@ -49,6 +49,7 @@ RESUMABLE_STATES = frozenset({JobState.CANCELLED, JobState.INTERRUPTED, JobState
 
 TRANSITIONS: Mapping[JobState, frozenset[JobState]] = {
     JobState.PENDING: frozenset({JobState.RUNNING, JobState.CANCELLED, JobState.INTERRUPTED}),
+    # RUNNING → PENDING never happens: a resumed job goes through INTERRUPTED or CANCELLED
     JobState.RUNNING: frozenset({JobState.SUCCEEDED, JobState.FAILED, JobState.CANCELLING,
                                  JobState.CANCELLED, JobState.INTERRUPTED}),
     JobState.CANCELLING: frozenset({JobState.CANCELLED, JobState.INTERRUPTED}),
@@ -63,12 +64,35 @@ def can_transition(old: JobState, new: JobState) -> bool:
     return new in TRANSITIONS[old]
 
 
+def sources_of(new: JobState) -> list[str]:
+    """The states a job may be in to move to ``new`` (the guard of every state UPDATE)."""
+    return [old.value for old in JobState if new in TRANSITIONS[old]]
+
+
+def values(states: frozenset[JobState] | tuple[JobState, ...]) -> list[str]:
+    return sorted(s.value for s in states)
+
+
 class BatchState(str, enum.Enum):
     PENDING = "pending"
     RUNNING = "running"
     SUCCEEDED = "succeeded"
     FAILED = "failed"
     CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True)
+class BatchRow:
+    """A claimed batch: its items still to do start at ``done_items``."""
+
+    id: int
+    job_id: int
+    seq: int
+    items: list[Any]
+    attempts: int
+    kind: str
+    done_items: int = 0
+    catalog_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -104,6 +128,7 @@ class JobSnapshot:
     item_errors: int
     cancel_requested: bool
     progress: JobProgress | None = None
+    parent_job_id: int | None = None
 
     @property
     def fraction(self) -> float:

@@ -138,7 +138,9 @@ def remove_folder(conn: psycopg.Connection, catalog_id: int, path: str) -> int:
     """Remove a folder and forget its images (files untouched); returns images forgotten."""
     text, _ = path_for_db(os.path.abspath(os.path.expanduser(path)))
     with conn.transaction():
-        row = conn.execute("SELECT id FROM catalog_folders WHERE catalog_id = %s AND path = %s",
+        # FOR UPDATE waits for a scan batch that is storing into this folder (it holds the row
+        # FOR KEY SHARE) and makes the next one see the folder gone, so no image is left behind
+        row = conn.execute("SELECT id FROM catalog_folders WHERE catalog_id = %s AND path = %s FOR UPDATE",
                            (catalog_id, text)).fetchone()
         if row is None:
             raise NotFoundError(f"{text} is not a folder of this catalog")

@@ -143,3 +143,34 @@ def decisions(conn: psycopg.Connection, catalog_id: int) -> list[tuple[str, str,
 def content_hash_of(conn: psycopg.Connection, catalog_id: int, path: str) -> str | None:
     row = conn.execute("SELECT content_hash FROM images WHERE catalog_id = %s AND path = %s", (catalog_id, path)).fetchone()
     return row[0] if row else None
+
+
+class DuplicatesRepository:
+    """What the duplicates kind reads and writes, over a connection in a transaction (``tx``)."""
+
+    def hash_rows(self, tx: psycopg.Connection, catalog_id: int) -> list[tuple[int, bytes, str, str | None, datetime | None]]:
+        return hash_rows(tx, catalog_id)
+
+    def fingerprint_rows(self, tx: psycopg.Connection, ids: Sequence[int]) -> list[dict[str, Any]]:
+        return fingerprint_rows(tx, ids)
+
+    def current_run(self, tx: psycopg.Connection, catalog_id: int) -> dict[str, Any] | None:
+        return current_run(tx, catalog_id)
+
+    def start_run(self, tx: psycopg.Connection, job_id: int, catalog_id: int, *, incremental: bool, photos: int,
+                  high_water: datetime | None) -> None:
+        start_run(tx, job_id, catalog_id, incremental=incremental, photos=photos, high_water=high_water)
+
+    def replace_component_groups(self, tx: psycopg.Connection, run_job_id: int, catalog_id: int, component_key: int,
+                                 groups: Iterable[tuple[dict[str, Any], list[dict[str, Any]]]]) -> int:
+        return replace_component_groups(tx, run_job_id, catalog_id, component_key, groups)
+
+    def finish_run(self, tx: psycopg.Connection, job_id: int, catalog_id: int, *, carry_from: int | None,
+                   affected_ids: Sequence[int]) -> None:
+        finish_run(tx, job_id, catalog_id, carry_from=carry_from, affected_ids=affected_ids)
+
+    def current_groups(self, tx: psycopg.Connection, catalog_id: int) -> list[dict[str, Any]]:
+        return current_groups(tx, catalog_id)
+
+    def decisions(self, tx: psycopg.Connection, catalog_id: int) -> list[tuple[str, str, str]]:
+        return decisions(tx, catalog_id)

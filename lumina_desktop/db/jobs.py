@@ -1,53 +1,56 @@
-"""Job engine SQL: jobs, batches, progress, history, item errors, worker liveness (any non-GUI thread).
+"""Job engine SQL: jobs, batches, progress, history, item errors, process liveness (any non-GUI thread).
 
-Every function takes a connection and leaves transaction control to the caller unless its name
-says otherwise; batch completion is committed by the caller together with the batch's results.
+The module functions take a connection and leave transaction control to the caller.
+``PgJobStore`` is the engine's store (``jobs.engine.store.JobStore``) over a pool: every state
+change is guarded by the transitions of ``core.jobs`` (``sources_of``), and no state is spelled
+here as a literal.
+
+Liveness: every process that owns jobs or claims batches holds a session-level advisory lock
+(``LIVENESS_LOCK_NS``, its ``job_workers.lock_key``) on a connection of its own.  The server
+drops it the moment the process dies, so ``recover_dead`` sees a dead owner at once, from any
+process on any machine, with no stale-heartbeat delay.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import logging
+import os
+import socket
+import threading
+from contextlib import contextmanager
 from datetime import datetime
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 import psycopg
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
-from lumina_desktop.core.jobs import BatchState, ItemError, JobProgress, JobSnapshot, JobState
+from lumina_desktop.core.jobs import (
+    ACTIVE_STATES,
+    FINISHED_STATES,
+    BatchRow,
+    BatchState,
+    ItemError,
+    JobProgress,
+    JobSnapshot,
+    JobState,
+    sources_of,
+    values,
+)
 
+log = logging.getLogger(__name__)
 NOTIFY_CHANNEL = "lumina_jobs"
+CHANGES_CHANNEL = "lumina_changes"
+LIVENESS_LOCK_NS = 0x4C4A  # "LJ": the first key of every process's liveness lock
+
+_ACTIVE = values(ACTIVE_STATES)
+_FINISHED = values(FINISHED_STATES)
+_OWNED = [JobState.RUNNING.value, JobState.CANCELLING.value]
+R = JobState.RUNNING.value
+
+__all__ = ["BatchRow", "PgJobStore", "NOTIFY_CHANNEL", "CHANGES_CHANNEL"]
 
 
-@dataclass(frozen=True)
-class BatchRow:
-    id: int
-    job_id: int
-    seq: int
-    items: list[Any]
-    attempts: int
-    kind: str
-
-
-# ------------------------------------------------------------------ workers (process liveness)
-
-def register_worker(conn: psycopg.Connection, worker_id: str, host: str, pid: int, role: str, threads: int) -> None:
-    conn.execute(
-        "INSERT INTO job_workers (worker_id, host, pid, role, threads) VALUES (%s, %s, %s, %s, %s) "
-        "ON CONFLICT (worker_id) DO UPDATE SET heartbeat_at = now(), stopped_at = NULL",
-        (worker_id, host, pid, role, threads))
-
-
-def heartbeat(conn: psycopg.Connection, worker_id: str, busy: int, queued: int, items_done: int) -> None:
-    conn.execute(
-        "UPDATE job_workers SET heartbeat_at = now(), busy = %s, queued = %s, items_done = %s "
-        "WHERE worker_id = %s", (busy, queued, items_done, worker_id))
-    conn.execute("UPDATE jobs SET heartbeat_at = now() WHERE owner = %s AND state IN ('running', 'cancelling')",
-                 (worker_id,))
-
-
-def stop_worker(conn: psycopg.Connection, worker_id: str) -> None:
-    conn.execute("UPDATE job_workers SET stopped_at = now(), busy = 0, queued = 0 WHERE worker_id = %s", (worker_id,))
-
+# ------------------------------------------------------------------ processes
 
 def worker_stats(conn: psycopg.Connection, alive_within_s: float) -> list[dict[str, Any]]:
     with conn.cursor(row_factory=dict_row) as cur:
@@ -62,8 +65,43 @@ def throughput_by_kind(conn: psycopg.Connection, since_hours: float = 24 * 30) -
         return cur.execute(
             "SELECT kind, count(*) AS jobs, sum(items_total) AS items, sum(duration_s) AS seconds, "
             "sum(items_total) / nullif(sum(duration_s), 0) AS items_per_s FROM job_history "
-            "WHERE finished_at > now() - make_interval(hours => %s) AND state = 'succeeded' "
-            "GROUP BY kind ORDER BY kind", (since_hours,)).fetchall()
+            "WHERE finished_at > now() - make_interval(hours => %s) AND state = %s "
+            "GROUP BY kind ORDER BY kind", (since_hours, JobState.SUCCEEDED.value)).fetchall()
+
+
+_LIVE = """
+SELECT w.worker_id FROM job_workers w JOIN pg_locks l
+  ON l.locktype = 'advisory' AND l.granted AND l.objsubid = 2
+ AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+ AND l.classid::bigint = %(ns)s AND l.objid::bigint = w.lock_key
+WHERE w.stopped_at IS NULL
+"""
+
+
+def recover_dead(conn: psycopg.Connection) -> list[int]:
+    """Jobs whose owner holds no liveness lock: running → interrupted, cancelling → cancelled.
+    Batches claimed by a dead process go back to pending (they keep how far they got)."""
+    args = {"ns": LIVENESS_LOCK_NS, "owned": _OWNED, "r": R, "int": JobState.INTERRUPTED.value,
+            "pending": BatchState.PENDING.value, "running": BatchState.RUNNING.value}
+    rows = conn.execute(
+        f"SELECT id, state FROM jobs WHERE state = ANY(%(owned)s) "
+        f"AND (owner IS NULL OR owner NOT IN ({_LIVE})) FOR UPDATE SKIP LOCKED", args).fetchall()
+    ids = []
+    for job_id, state in rows:
+        if state == JobState.CANCELLING.value:
+            finish_job(conn, job_id, JobState.CANCELLED)
+        else:
+            conn.execute("UPDATE jobs SET state = %(int)s, owner = NULL WHERE id = %(id)s",
+                         {**args, "id": job_id})
+            notify(conn, job_id)
+        ids.append(job_id)
+    conn.execute(
+        f"UPDATE job_batches SET state = %(pending)s, claimed_by = NULL WHERE state = %(running)s "
+        f"AND (claimed_by IS NULL OR claimed_by NOT IN ({_LIVE}))", args)
+    # queued jobs reserved by a process that died before starting them: anyone may take them
+    conn.execute(f"UPDATE jobs SET owner = NULL WHERE state = %(p)s AND owner IS NOT NULL "
+                 f"AND owner NOT IN ({_LIVE})", {**args, "p": JobState.PENDING.value})
+    return ids
 
 
 # ------------------------------------------------------------------ jobs
@@ -72,7 +110,8 @@ _JOB_SELECT = """
 SELECT j.id, j.catalog_id, j.kind, j.state, j.params, j.owner, j.created_at, j.started_at,
        j.finished_at, j.error, j.result, j.cancel_requested,
        (SELECT count(*) FROM job_item_errors e WHERE e.job_id = j.id)::int AS item_errors,
-       p.phase, p.done, p.total, p.fraction, p.message, p.rate, p.eta_s, p.updated_at AS p_updated
+       p.phase, p.done, p.total, p.fraction, p.message, p.rate, p.eta_s, p.updated_at AS p_updated,
+       j.parent_job_id
 FROM jobs j LEFT JOIN job_progress p ON p.job_id = j.id
 """
 
@@ -84,12 +123,14 @@ def _snapshot(r: dict[str, Any]) -> JobSnapshot:
                            r["rate"], r["eta_s"], r["p_updated"])
     return JobSnapshot(r["id"], r["catalog_id"], r["kind"], JobState(r["state"]), r["params"], r["owner"],
                        r["created_at"], r["started_at"], r["finished_at"], r["error"], r["result"],
-                       r["item_errors"], r["cancel_requested"], prog)
+                       r["item_errors"], r["cancel_requested"], prog, r["parent_job_id"])
 
 
-def create_job(conn: psycopg.Connection, kind: str, catalog_id: int | None, params: dict[str, Any]) -> int:
-    row = conn.execute("INSERT INTO jobs (kind, catalog_id, params) VALUES (%s, %s, %s) RETURNING id",
-                       (kind, catalog_id, Jsonb(params))).fetchone()
+def create_job(conn: psycopg.Connection, kind: str, catalog_id: int | None, params: Mapping[str, Any], *,
+               parent_job_id: int | None = None, owner: str | None = None) -> int:
+    """A pending job; with ``owner``, reserved for that process (no other one picks it up)."""
+    row = conn.execute("INSERT INTO jobs (kind, catalog_id, params, parent_job_id, owner) VALUES (%s, %s, %s, %s, %s) "
+                       "RETURNING id", (kind, catalog_id, Jsonb(dict(params)), parent_job_id, owner)).fetchone()
     assert row is not None
     conn.execute("INSERT INTO job_progress (job_id, phase, message) VALUES (%s, 'queued', 'Waiting to start')",
                  (row[0],))
@@ -110,54 +151,49 @@ def get_jobs(conn: psycopg.Connection, job_ids: Sequence[int]) -> list[JobSnapsh
 
 
 def list_jobs(conn: psycopg.Connection, *, catalog_id: int | None = None, limit: int = 50,
-              active_only: bool = False) -> list[JobSnapshot]:
-    where, args = [], []
+              active_only: bool = False, parent_job_id: int | None = None) -> list[JobSnapshot]:
+    where: list[str] = []
+    args: list[Any] = []
+    if parent_job_id is not None:
+        where.append("j.parent_job_id = %s")
+        args.append(parent_job_id)
     if catalog_id is not None:
         where.append("j.catalog_id = %s")
         args.append(catalog_id)
     if active_only:
-        where.append("j.state IN ('pending', 'running', 'cancelling')")
+        where.append("j.state = ANY(%s)")
+        args.append(_ACTIVE)
     sql = _JOB_SELECT + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY j.id DESC LIMIT %s"
     with conn.cursor(row_factory=dict_row) as cur:
         rows = cur.execute(sql, (*args, limit)).fetchall()  # type: ignore[arg-type]
     return [_snapshot(r) for r in rows]
 
 
-def pending_job_ids(conn: psycopg.Connection, kinds: Sequence[str]) -> list[int]:
-    rows = conn.execute("SELECT id FROM jobs WHERE state = 'pending' AND kind = ANY(%s) ORDER BY id",
-                        (list(kinds),)).fetchall()
-    return [r[0] for r in rows]
-
-
 def take_ownership(conn: psycopg.Connection, job_id: int, owner: str) -> bool:
     row = conn.execute(
-        "UPDATE jobs SET state = 'running', owner = %s, heartbeat_at = now(), "
-        "started_at = coalesce(started_at, now()) WHERE id = %s AND state = 'pending' "
-        "AND NOT cancel_requested RETURNING id", (owner, job_id)).fetchone()
+        "UPDATE jobs SET state = %s, owner = %s, heartbeat_at = now(), "
+        "started_at = coalesce(started_at, now()) WHERE id = %s AND state = ANY(%s) "
+        "AND (owner IS NULL OR owner = %s) AND NOT cancel_requested RETURNING id",
+        (R, owner, job_id, [JobState.PENDING.value], owner)).fetchone()
     return row is not None
-
-
-def job_state(conn: psycopg.Connection, job_id: int) -> tuple[JobState, bool] | None:
-    row = conn.execute("SELECT state, cancel_requested FROM jobs WHERE id = %s", (job_id,)).fetchone()
-    return (JobState(row[0]), bool(row[1])) if row else None
 
 
 def mark_discovered(conn: psycopg.Connection, job_id: int) -> None:
     conn.execute("UPDATE jobs SET discovered = true WHERE id = %s", (job_id,))
 
 
-def is_discovered(conn: psycopg.Connection, job_id: int) -> bool:
-    row = conn.execute("SELECT discovered FROM jobs WHERE id = %s", (job_id,)).fetchone()
-    return bool(row and row[0])
-
-
 def finish_job(conn: psycopg.Connection, job_id: int, state: JobState, *, error: str | None = None,
-               result: dict[str, Any] | None = None) -> None:
-    """Final state plus its ``job_history`` row, in the caller's transaction."""
-    conn.execute(
-        "UPDATE jobs SET state = %s, finished_at = now(), error = %s, result = %s, "
-        "cancel_requested = (%s = 'cancelled') AND cancel_requested WHERE id = %s",
-        (state.value, error, Jsonb(result) if result is not None else None, state.value, job_id))
+               result: Mapping[str, Any] | None = None, owner: str | None = None) -> bool:
+    """Final state plus its ``job_history`` row, in the caller's transaction (guarded transition;
+    with ``owner``, only while that process still owns the job).  False if the guard refused."""
+    row = conn.execute(
+        "UPDATE jobs SET state = %(s)s, finished_at = now(), error = %(e)s, result = %(r)s, "
+        "cancel_requested = (%(s)s = %(c)s) AND cancel_requested WHERE id = %(id)s AND state = ANY(%(src)s) "
+        "AND (%(o)s::text IS NULL OR owner = %(o)s) RETURNING id",
+        {"s": state.value, "e": error, "r": Jsonb(dict(result)) if result is not None else None,
+         "c": JobState.CANCELLED.value, "id": job_id, "src": sources_of(state), "o": owner}).fetchone()
+    if row is None:
+        return False
     conn.execute(
         """
         INSERT INTO job_history (job_id, catalog_id, kind, state, params, created_at, started_at,
@@ -172,74 +208,61 @@ def finish_job(conn: psycopg.Connection, job_id: int, state: JobState, *, error:
             items_failed = EXCLUDED.items_failed, error = EXCLUDED.error, result = EXCLUDED.result
         """, (job_id,))
     notify(conn, job_id)
+    return True
 
 
 def request_cancel(conn: psycopg.Connection, job_id: int) -> JobState | None:
     """Record a cancel request; pending batches are cancelled at once.  Returns the new state."""
-    row = conn.execute("SELECT state, owner FROM jobs WHERE id = %s FOR UPDATE", (job_id,)).fetchone()
+    row = conn.execute("SELECT state FROM jobs WHERE id = %s FOR UPDATE", (job_id,)).fetchone()
     if row is None:
         return None
     state = JobState(row[0])
-    conn.execute("UPDATE job_batches SET state = 'cancelled' WHERE job_id = %s AND state = 'pending'", (job_id,))
+    conn.execute("UPDATE job_batches SET state = %s WHERE job_id = %s AND state = %s",
+                 (BatchState.CANCELLED.value, job_id, BatchState.PENDING.value))
     if state in (JobState.PENDING, JobState.INTERRUPTED):
         conn.execute("UPDATE jobs SET cancel_requested = true WHERE id = %s", (job_id,))
         finish_job(conn, job_id, JobState.CANCELLED)
         return JobState.CANCELLED
     if state == JobState.RUNNING:
-        conn.execute("UPDATE jobs SET state = 'cancelling', cancel_requested = true WHERE id = %s", (job_id,))
+        conn.execute("UPDATE jobs SET state = %s, cancel_requested = true WHERE id = %s",
+                     (JobState.CANCELLING.value, job_id))
         notify(conn, job_id)
         return JobState.CANCELLING
     return state
 
 
 def resume_job(conn: psycopg.Connection, job_id: int) -> bool:
-    """Put a cancelled / interrupted / failed job back to pending; only unfinished batches rerun."""
+    """Put a cancelled / interrupted / failed job back to pending; only unfinished work reruns
+    (every batch keeps how many of its items are stored)."""
     row = conn.execute(
-        "UPDATE jobs SET state = 'pending', cancel_requested = false, owner = NULL, error = NULL, "
-        "finished_at = NULL, result = NULL WHERE id = %s "
-        "AND state IN ('cancelled', 'interrupted', 'failed') RETURNING id", (job_id,)).fetchone()
+        "UPDATE jobs SET state = %s, cancel_requested = false, owner = NULL, error = NULL, "
+        "finished_at = NULL, result = NULL WHERE id = %s AND state = ANY(%s) RETURNING id",
+        (JobState.PENDING.value, job_id, sources_of(JobState.PENDING))).fetchone()
     if row is None:
         return False
     conn.execute(
-        "UPDATE job_batches SET state = 'pending', claimed_by = NULL, attempts = 0, error = NULL "
-        "WHERE job_id = %s AND state <> 'succeeded'", (job_id,))
+        "UPDATE job_batches SET state = %s, claimed_by = NULL, attempts = 0, error = NULL "
+        "WHERE job_id = %s AND state <> %s", (BatchState.PENDING.value, job_id, BatchState.SUCCEEDED.value))
     conn.execute("DELETE FROM job_history WHERE job_id = %s", (job_id,))
     reset_progress(conn, job_id)
     notify(conn, job_id)
     return True
 
 
-def recover_stale(conn: psycopg.Connection, stale_after_s: float) -> list[int]:
-    """Jobs whose owner stopped heartbeating become interrupted; dead workers' batches go back to pending."""
-    dead = "SELECT worker_id FROM job_workers WHERE heartbeat_at < now() - make_interval(secs => %s) OR stopped_at IS NOT NULL"
-    rows = conn.execute(
-        f"UPDATE jobs SET state = 'interrupted', owner = NULL WHERE state IN ('running', 'cancelling') "
-        f"AND (owner IS NULL OR owner IN ({dead}) OR owner NOT IN (SELECT worker_id FROM job_workers)) "
-        f"RETURNING id", (stale_after_s,)).fetchall()
-    conn.execute(
-        f"UPDATE job_batches SET state = 'pending', claimed_by = NULL WHERE state = 'running' "
-        f"AND (claimed_by IN ({dead}) OR claimed_by NOT IN (SELECT worker_id FROM job_workers))",
-        (stale_after_s,))
-    ids = [r[0] for r in rows]
-    for job_id in ids:
-        notify(conn, job_id)
-    return ids
-
-
-def leave_interrupted(conn: psycopg.Connection, job_id: int) -> None:
+def leave_interrupted(conn: psycopg.Connection, job_id: int, owner: str | None = None) -> None:
     """The owner quits but keeps the job resumable: unfinished batches go back to pending."""
-    conn.execute("UPDATE jobs SET state = 'interrupted', owner = NULL WHERE id = %s "
-                 "AND state IN ('running', 'pending')", (job_id,))
-    conn.execute("UPDATE job_batches SET state = 'pending', claimed_by = NULL WHERE job_id = %s "
-                 "AND state IN ('running', 'cancelled')", (job_id,))
+    conn.execute("UPDATE jobs SET state = %s, owner = NULL WHERE id = %s AND state = ANY(%s) "
+                 "AND (%s::text IS NULL OR owner = %s)",
+                 (JobState.INTERRUPTED.value, job_id, [R, JobState.PENDING.value], owner, owner))
+    conn.execute("UPDATE job_batches SET state = %s, claimed_by = NULL WHERE job_id = %s AND state = ANY(%s)",
+                 (BatchState.PENDING.value, job_id, [BatchState.RUNNING.value, BatchState.CANCELLED.value]))
     notify(conn, job_id)
 
 
 def prune_finished(conn: psycopg.Connection, older_than_days: float) -> int:
     """Delete old finished jobs with their batches and errors; ``job_history`` keeps their record."""
-    cur = conn.execute(
-        "DELETE FROM jobs WHERE state IN ('succeeded', 'failed', 'cancelled') "
-        "AND finished_at < now() - make_interval(days => %s)", (older_than_days,))
+    cur = conn.execute("DELETE FROM jobs WHERE state = ANY(%s) AND finished_at < now() - make_interval(days => %s)",
+                       (_FINISHED, older_than_days))
     return cur.rowcount
 
 
@@ -260,49 +283,44 @@ def claim_batches(conn: psycopg.Connection, worker_id: str, limit: int, *, job_i
         """
         WITH c AS (
             SELECT b.id FROM job_batches b JOIN jobs j ON j.id = b.job_id
-            WHERE b.state = 'pending' AND j.state = 'running' AND j.discovered AND NOT j.cancel_requested
+            WHERE b.state = %(pending)s AND j.state = %(r)s AND j.discovered AND NOT j.cancel_requested
               AND (%(job)s::bigint IS NULL OR b.job_id = %(job)s)
               AND (%(kinds)s::text[] IS NULL OR j.kind = ANY(%(kinds)s))
             ORDER BY b.job_id, b.seq
             LIMIT %(n)s
             FOR UPDATE OF b SKIP LOCKED)
-        UPDATE job_batches b SET state = 'running', claimed_by = %(w)s, claimed_at = now(),
-               attempts = b.attempts + 1, started_at = now()
+        UPDATE job_batches b SET state = %(running)s, claimed_by = %(w)s, claimed_at = now(),
+               attempts = b.attempts + 1, started_at = coalesce(b.started_at, now())
         FROM c, jobs j WHERE b.id = c.id AND j.id = b.job_id
-        RETURNING b.id, b.job_id, b.seq, b.items, b.attempts, j.kind
-        """, {"job": job_id, "kinds": list(kinds) if kinds is not None else None, "n": limit, "w": worker_id},
+        RETURNING b.id, b.job_id, b.seq, b.items, b.attempts, j.kind, b.done_items, j.catalog_id
+        """, {"job": job_id, "kinds": list(kinds) if kinds is not None else None, "n": limit, "w": worker_id,
+              "pending": BatchState.PENDING.value, "running": BatchState.RUNNING.value, "r": R},
     ).fetchall()
     return sorted((BatchRow(*r) for r in rows), key=lambda b: (b.job_id, b.seq))
 
 
-def complete_batch(conn: psycopg.Connection, batch_id: int, worker_id: str, *, processed: int,
-                   succeeded: int, failed: int, duration_s: float, result: dict[str, int] | None = None) -> bool:
-    """Mark a claimed batch succeeded (caller commits it with the results).  False if we lost the claim."""
+def commit_batch(conn: psycopg.Connection, batch_id: int, worker_id: str, *, done_items: int, succeeded: int,
+                 failed: int, counters: Mapping[str, int], is_final: bool, duration_s: float) -> bool:
+    """Record how far a claimed batch got; the caller commits it with the results.  Counters are
+    added to the batch's.  False if the claim was lost (the caller must roll back)."""
     row = conn.execute(
-        "UPDATE job_batches SET state = 'succeeded', processed = %s, succeeded = %s, failed = %s, "
-        "finished_at = now(), duration_s = %s, error = NULL, result = %s WHERE id = %s AND state = 'running' "
-        "AND claimed_by = %s RETURNING id",
-        (processed, succeeded, failed, duration_s, Jsonb(result) if result else None, batch_id,
-         worker_id)).fetchone()
+        """
+        UPDATE job_batches SET done_items = %(done)s, processed = processed + %(s)s + %(f)s,
+            succeeded = succeeded + %(s)s, failed = failed + %(f)s,
+            duration_s = coalesce(duration_s, 0) + %(d)s,
+            result = CASE WHEN %(c)s::jsonb = '{}'::jsonb THEN result ELSE (
+                SELECT jsonb_object_agg(key, total) FROM (
+                    SELECT key, sum(value::bigint) AS total FROM (
+                        SELECT key, value FROM jsonb_each_text(coalesce(job_batches.result, '{}'::jsonb))
+                        UNION ALL SELECT key, value FROM jsonb_each_text(%(c)s::jsonb)) u
+                    GROUP BY key) t) END,
+            state = CASE WHEN %(final)s THEN %(ok)s ELSE state END,
+            finished_at = CASE WHEN %(final)s THEN now() END, error = NULL
+        WHERE id = %(id)s AND state = %(running)s AND claimed_by = %(w)s RETURNING id
+        """, {"done": done_items, "s": succeeded, "f": failed, "d": duration_s, "c": Jsonb(dict(counters)),
+              "final": is_final, "ok": BatchState.SUCCEEDED.value, "id": batch_id,
+              "running": BatchState.RUNNING.value, "w": worker_id}).fetchone()
     return row is not None
-
-
-def batch_totals(conn: psycopg.Connection, job_id: int) -> dict[str, int]:
-    """Sum of the counters that ``store`` returned, over the job's succeeded batches."""
-    rows = conn.execute(
-        "SELECT key, sum(value::bigint) FROM job_batches b, jsonb_each_text(b.result) "
-        "WHERE b.job_id = %s AND b.state = 'succeeded' AND b.result IS NOT NULL GROUP BY key",
-        (job_id,)).fetchall()
-    return {k: int(v) for k, v in rows}
-
-
-def set_discovery(conn: psycopg.Connection, job_id: int, stats: dict[str, Any]) -> None:
-    conn.execute("UPDATE jobs SET discovery = %s WHERE id = %s", (Jsonb(stats), job_id))
-
-
-def get_discovery(conn: psycopg.Connection, job_id: int) -> dict[str, Any]:
-    row = conn.execute("SELECT discovery FROM jobs WHERE id = %s", (job_id,)).fetchone()
-    return dict(row[0]) if row and row[0] else {}
 
 
 def release_batch(conn: psycopg.Connection, batch_id: int, worker_id: str, state: BatchState,
@@ -311,9 +329,43 @@ def release_batch(conn: psycopg.Connection, batch_id: int, worker_id: str, state
     claimed_by = None if state == BatchState.PENDING else worker_id
     conn.execute(
         "UPDATE job_batches SET state = %s, error = %s, claimed_by = %s, "
-        "finished_at = CASE WHEN %s IN ('failed', 'cancelled') THEN now() END "
-        "WHERE id = %s AND state = 'running' AND claimed_by = %s",
-        (state.value, error, claimed_by, state.value, batch_id, worker_id))
+        "finished_at = CASE WHEN %s THEN now() END WHERE id = %s AND state = %s AND claimed_by = %s",
+        (state.value, error, claimed_by, state in (BatchState.FAILED, BatchState.CANCELLED), batch_id,
+         BatchState.RUNNING.value, worker_id))
+
+
+def release_owned(conn: psycopg.Connection, worker_id: str, job_id: int | None, state: BatchState) -> None:
+    """Batches this process left running (a cancel, a shutdown): to ``state``.  Handing back
+    (pending) only applies to jobs still running and not being cancelled."""
+    conn.execute(
+        "UPDATE job_batches b SET state = %(s)s, claimed_by = CASE WHEN %(s)s = %(p)s THEN NULL ELSE claimed_by END "
+        "FROM jobs j WHERE j.id = b.job_id AND b.claimed_by = %(w)s AND b.state = ANY(%(from)s) "
+        "AND (%(job)s::bigint IS NULL OR b.job_id = %(job)s) "
+        "AND (%(s)s <> %(p)s OR (j.state = %(r)s AND NOT j.cancel_requested))",
+        {"s": state.value, "p": BatchState.PENDING.value, "w": worker_id, "job": job_id, "r": R,
+         "from": [BatchState.RUNNING.value] + ([BatchState.CANCELLED.value] if state == BatchState.PENDING else [])})
+
+
+def cancel_pending_batches(conn: psycopg.Connection, job_id: int) -> None:
+    conn.execute("UPDATE job_batches SET state = %s WHERE job_id = %s AND state = %s",
+                 (BatchState.CANCELLED.value, job_id, BatchState.PENDING.value))
+
+
+def batch_totals(conn: psycopg.Connection, job_id: int) -> dict[str, int]:
+    """Sum of the counters that ``store`` returned, over everything the job stored."""
+    rows = conn.execute(
+        "SELECT key, sum(value::bigint) FROM job_batches b, jsonb_each_text(b.result) "
+        "WHERE b.job_id = %s AND b.result IS NOT NULL GROUP BY key", (job_id,)).fetchall()
+    return {k: int(v) for k, v in rows}
+
+
+def set_discovery(conn: psycopg.Connection, job_id: int, stats: Mapping[str, Any]) -> None:
+    conn.execute("UPDATE jobs SET discovery = %s, discovered = true WHERE id = %s", (Jsonb(dict(stats)), job_id))
+
+
+def get_discovery(conn: psycopg.Connection, job_id: int) -> dict[str, Any]:
+    row = conn.execute("SELECT discovery FROM jobs WHERE id = %s", (job_id,)).fetchone()
+    return dict(row[0]) if row and row[0] else {}
 
 
 def batch_summary(conn: psycopg.Connection, job_id: int) -> dict[str, tuple[int, int]]:
@@ -321,6 +373,31 @@ def batch_summary(conn: psycopg.Connection, job_id: int) -> dict[str, tuple[int,
     rows = conn.execute("SELECT state, count(*), coalesce(sum(item_count), 0) FROM job_batches "
                         "WHERE job_id = %s GROUP BY state", (job_id,)).fetchall()
     return {r[0]: (int(r[1]), int(r[2])) for r in rows}
+
+
+def stored_progress(conn: psycopg.Connection, job_id: int) -> tuple[int, int]:
+    row = conn.execute(
+        "SELECT coalesce(sum(CASE WHEN state = %s THEN item_count ELSE done_items END), 0), "
+        "coalesce(sum(item_count), 0) FROM job_batches WHERE job_id = %s",
+        (BatchState.SUCCEEDED.value, job_id)).fetchone()
+    assert row is not None
+    return int(row[0]), int(row[1])
+
+
+def record_changes(conn: psycopg.Connection, catalog_id: int, job_id: int, kind: str,
+                   photo_ids: Sequence[int]) -> None:
+    """The change feed: these photos changed (committed with the batch), and NOTIFY the catalog."""
+    if not photo_ids:
+        return
+    conn.execute("INSERT INTO catalog_changes (catalog_id, job_id, kind, photo_ids) VALUES (%s, %s, %s, %s)",
+                 (catalog_id, job_id, kind, list(photo_ids)))
+    conn.execute("SELECT pg_notify(%s, %s)", (CHANGES_CHANNEL, str(catalog_id)))
+
+
+def changed_photos(conn: psycopg.Connection, job_id: int) -> list[int]:
+    rows = conn.execute("SELECT DISTINCT unnest(photo_ids) AS id FROM catalog_changes WHERE job_id = %s "
+                        "ORDER BY id", (job_id,)).fetchall()
+    return [int(r[0]) for r in rows]
 
 
 def record_item_errors(conn: psycopg.Connection, job_id: int, batch_id: int | None,
@@ -374,3 +451,197 @@ def timestamp_now(conn: psycopg.Connection) -> datetime:
     row = conn.execute("SELECT now()").fetchone()
     assert row is not None
     return row[0]
+
+
+# ------------------------------------------------------------------ the engine's store
+
+class PgJobStore:
+    """``JobStore`` over a connection pool (``db.pool.Database``)."""
+
+    def __init__(self, db: Any) -> None:
+        self.db = db
+        self._live: dict[str, psycopg.Connection] = {}
+        self._live_lock = threading.Lock()
+
+    @contextmanager
+    def transaction(self) -> Iterator[psycopg.Connection]:
+        with self.db.connection() as conn, conn.transaction():
+            yield conn
+
+    # -- liveness
+    def attach(self, worker_id: str, role: str, threads: int) -> None:
+        conn = psycopg.connect(self.db.conninfo, autocommit=True, application_name=f"lumina-{role}-liveness")
+        try:
+            row = conn.execute(
+                "INSERT INTO job_workers (worker_id, host, pid, role, threads) VALUES (%s, %s, %s, %s, %s) "
+                "ON CONFLICT (worker_id) DO UPDATE SET heartbeat_at = now(), stopped_at = NULL RETURNING lock_key",
+                (worker_id, socket.gethostname(), os.getpid(), role, threads)).fetchone()
+            assert row is not None
+            conn.execute("SELECT pg_advisory_lock(%s, %s)", (LIVENESS_LOCK_NS, row[0]))
+        except BaseException:
+            conn.close()
+            raise
+        with self._live_lock:
+            old = self._live.pop(worker_id, None)
+            self._live[worker_id] = conn
+        if old is not None:
+            old.close()
+
+    def detach(self, worker_id: str) -> None:
+        with self._live_lock:
+            conn = self._live.pop(worker_id, None)
+        try:
+            with self.db.connection() as c:
+                c.execute("UPDATE job_workers SET stopped_at = now(), busy = 0, queued = 0 WHERE worker_id = %s",
+                          (worker_id,))
+        except Exception:
+            log.warning("could not mark worker %s stopped", worker_id)
+        if conn is not None:
+            conn.close()  # drops the liveness lock
+
+    def heartbeat(self, worker_id: str, busy: int, queued: int, items_done: int) -> None:
+        """Worker metrics; also proves the liveness connection works (re-attached if it broke)."""
+        with self._live_lock:
+            conn = self._live.get(worker_id)
+        try:
+            if conn is None or conn.closed:
+                raise psycopg.OperationalError("liveness connection closed")
+            conn.execute("UPDATE job_workers SET heartbeat_at = now(), busy = %s, queued = %s, items_done = %s "
+                         "WHERE worker_id = %s", (busy, queued, items_done, worker_id))
+        except psycopg.OperationalError:
+            log.warning("liveness connection of %s lost; reconnecting", worker_id)
+            row = None
+            with self.db.connection() as c:
+                row = c.execute("SELECT role, threads FROM job_workers WHERE worker_id = %s", (worker_id,)).fetchone()
+            if row is not None:
+                self.attach(worker_id, row[0], row[1])
+
+    def recover_dead(self) -> list[int]:
+        with self.transaction() as conn:
+            return recover_dead(conn)
+
+    # -- jobs
+    def create_job(self, kind: str, catalog_id: int | None, params: Mapping[str, Any], *,
+                   parent_job_id: int | None = None, owner: str | None = None) -> int:
+        with self.transaction() as conn:
+            return create_job(conn, kind, catalog_id, params, parent_job_id=parent_job_id, owner=owner)
+
+    def get_job(self, job_id: int) -> JobSnapshot | None:
+        with self.db.connection() as conn:
+            return get_job(conn, job_id)
+
+    def take_ownership(self, job_id: int, owner: str) -> bool:
+        with self.transaction() as conn:
+            return take_ownership(conn, job_id, owner)
+
+    def pending_jobs(self, kinds: Sequence[str]) -> list[int]:
+        with self.db.connection() as conn:
+            rows = conn.execute("SELECT id FROM jobs WHERE state = %s AND owner IS NULL AND NOT cancel_requested "
+                                "AND kind = ANY(%s) ORDER BY id", (JobState.PENDING.value, list(kinds))).fetchall()
+        return [r[0] for r in rows]
+
+    def job_state(self, job_id: int) -> tuple[JobState, bool, str | None] | None:
+        with self.db.connection() as conn:
+            row = conn.execute("SELECT state, cancel_requested, owner FROM jobs WHERE id = %s", (job_id,)).fetchone()
+        return (JobState(row[0]), bool(row[1]), row[2]) if row else None
+
+    def cancel_requested_among(self, job_ids: Sequence[int]) -> list[int]:
+        with self.db.connection() as conn:
+            rows = conn.execute("SELECT id FROM jobs WHERE id = ANY(%s) AND (cancel_requested OR state = ANY(%s))",
+                                (list(job_ids), [JobState.CANCELLING.value, JobState.CANCELLED.value])).fetchall()
+        return [r[0] for r in rows]
+
+    def request_cancel(self, job_id: int) -> JobState | None:
+        with self.transaction() as conn:
+            return request_cancel(conn, job_id)
+
+    def resume(self, job_id: int) -> bool:
+        with self.transaction() as conn:
+            recover_dead(conn)
+            return resume_job(conn, job_id)
+
+    def finish(self, job_id: int, owner: str, state: JobState, *, error: str | None = None,
+               result: Mapping[str, Any] | None = None,
+               follow_ons: Sequence[tuple[str, Mapping[str, Any]]] = ()) -> list[int] | None:
+        with self.transaction() as conn:
+            if not finish_job(conn, job_id, state, error=error, result=result, owner=owner):
+                return None
+            row = conn.execute("SELECT catalog_id FROM jobs WHERE id = %s", (job_id,)).fetchone()
+            catalog_id = row[0] if row else None
+            return [create_job(conn, kind, catalog_id, params, parent_job_id=job_id) for kind, params in follow_ons]
+
+    def leave_interrupted(self, job_id: int, owner: str) -> None:
+        with self.transaction() as conn:
+            leave_interrupted(conn, job_id, owner)
+
+    # -- discovery
+    def is_discovered(self, job_id: int) -> bool:
+        with self.db.connection() as conn:
+            row = conn.execute("SELECT discovered FROM jobs WHERE id = %s", (job_id,)).fetchone()
+        return bool(row and row[0])
+
+    def reset_batches(self, tx: Any, job_id: int) -> None:
+        tx.execute("DELETE FROM job_batches WHERE job_id = %s", (job_id,))
+
+    def insert_batches(self, tx: Any, job_id: int, first_seq: int, batches: Sequence[list[Any]]) -> None:
+        insert_batches(tx, job_id, first_seq, batches)
+
+    def save_discovery(self, tx: Any, job_id: int, stats: Mapping[str, Any]) -> None:
+        set_discovery(tx, job_id, stats)
+
+    def discovery(self, job_id: int) -> dict[str, Any]:
+        with self.db.connection() as conn:
+            return get_discovery(conn, job_id)
+
+    def record_item_errors(self, tx: Any, job_id: int, batch_id: int | None,
+                           errors: Sequence[tuple[str, str, str]]) -> None:
+        record_item_errors(tx, job_id, batch_id, errors)
+
+    # -- batches
+    def claim_batches(self, owner: str, limit: int, *, job_id: int | None = None,
+                      kinds: Sequence[str] | None = None) -> list[BatchRow]:
+        with self.transaction() as conn:
+            return claim_batches(conn, owner, limit, job_id=job_id, kinds=kinds)
+
+    def commit_batch(self, tx: Any, batch: BatchRow, owner: str, *, done_items: int, succeeded: int,
+                     failed: int, counters: Mapping[str, int], is_final: bool, duration_s: float) -> bool:
+        return commit_batch(tx, batch.id, owner, done_items=done_items, succeeded=succeeded, failed=failed,
+                            counters=counters, is_final=is_final, duration_s=duration_s)
+
+    def record_changes(self, tx: Any, catalog_id: int, job_id: int, kind: str, photo_ids: Sequence[int]) -> None:
+        record_changes(tx, catalog_id, job_id, kind, photo_ids)
+
+    def release_batch(self, batch_id: int, owner: str, state: BatchState, error: str | None = None) -> None:
+        with self.transaction() as conn:
+            release_batch(conn, batch_id, owner, state, error)
+
+    def release_owned(self, owner: str, job_id: int | None, state: BatchState) -> None:
+        with self.transaction() as conn:
+            release_owned(conn, owner, job_id, state)
+
+    def cancel_pending_batches(self, job_id: int) -> None:
+        with self.transaction() as conn:
+            cancel_pending_batches(conn, job_id)
+
+    def batch_summary(self, job_id: int) -> dict[str, tuple[int, int]]:
+        with self.db.connection() as conn:
+            return batch_summary(conn, job_id)
+
+    def stored_progress(self, job_id: int) -> tuple[int, int]:
+        with self.db.connection() as conn:
+            return stored_progress(conn, job_id)
+
+    def batch_totals(self, job_id: int) -> dict[str, int]:
+        with self.db.connection() as conn:
+            return batch_totals(conn, job_id)
+
+    def changed_photos(self, job_id: int) -> list[int]:
+        with self.db.connection() as conn:
+            return changed_photos(conn, job_id)
+
+    # -- progress
+    def publish_progress(self, job_id: int, *, phase: str, done: int, total: int, fraction: float,
+                         message: str, rate: float | None, eta_s: float | None) -> None:
+        with self.db.connection() as conn:
+            upsert_progress(conn, job_id, phase=phase, done=done, total=total, fraction=fraction,
+                            message=message, rate=rate, eta_s=eta_s)

@@ -78,8 +78,8 @@ def _values(res: IngestResult, mtime_ns: int, thumb_sizes: Sequence[int]) -> dic
 
 
 def store_ingest(conn: psycopg.Connection, catalog_id: int, folder_id: int, path: str, path_bytes: bytes | None,
-                 file_name: str, res: IngestResult, mtime_ns: int, thumb_sizes: Sequence[int]) -> str:
-    """Upsert one analysed file; returns 'new', 'changed' or 'moved'.
+                 file_name: str, res: IngestResult, mtime_ns: int, thumb_sizes: Sequence[int]) -> tuple[str, int]:
+    """Upsert one analysed file; returns ('new', 'changed' or 'moved', the image id).
 
     A file at a new path whose content matches a catalogued image that went missing is a move:
     that image's row (id, tags, decisions) takes the new path and the placeholder row goes.
@@ -125,15 +125,24 @@ def store_ingest(conn: psycopg.Connection, catalog_id: int, folder_id: int, path
              FINGERPRINT_VERSION))
     else:
         conn.execute("DELETE FROM image_fingerprints WHERE image_id = %s", (target_id,))
-    return outcome
+    return outcome, int(target_id)
 
 
 def store_failure(conn: psycopg.Connection, catalog_id: int, path: str, err: MediaError | str,
                   reason: str) -> None:
     """A file that could not be ingested: its row keeps the reason (a vanished file is 'missing')."""
     status = "missing" if reason == "vanished" else "error"
-    conn.execute("UPDATE images SET status = %s, error = %s, error_reason = %s, updated_at = now() "
-                 "WHERE catalog_id = %s AND path = %s", (status, str(err), reason, catalog_id, path))
+    row = conn.execute("UPDATE images SET status = %s, error = %s, error_reason = %s, updated_at = now() "
+                       "WHERE catalog_id = %s AND path = %s RETURNING id",
+                       (status, str(err), reason, catalog_id, path)).fetchone()
+    return int(row[0]) if row else None
+
+
+def lock_folders(conn: psycopg.Connection, folder_ids: Sequence[int]) -> set[int]:
+    """The folders still in the catalog, locked against removal until the caller commits."""
+    rows = conn.execute("SELECT id FROM catalog_folders WHERE id = ANY(%s) FOR KEY SHARE",
+                        (list(folder_ids),)).fetchall()
+    return {int(r[0]) for r in rows}
 
 
 def touch_folders(conn: psycopg.Connection, folder_ids: Sequence[int]) -> None:
@@ -144,3 +153,40 @@ def count_status(conn: psycopg.Connection, catalog_id: int) -> dict[str, int]:
     rows = conn.execute("SELECT status, count(*) FROM images WHERE catalog_id = %s GROUP BY status",
                         (catalog_id,)).fetchall()
     return {r[0]: int(r[1]) for r in rows}
+
+
+class ScanRepository:
+    """What the scan kind reads and writes, over a connection in a transaction (``tx``)."""
+
+    def list_folders(self, tx: psycopg.Connection, catalog_id: int) -> list[Any]:
+        from lumina_desktop.db.catalogs import list_folders
+
+        return list_folders(tx, catalog_id)
+
+    def lock_folders(self, tx: psycopg.Connection, folder_ids: Sequence[int]) -> set[int]:
+        return lock_folders(tx, folder_ids)
+
+    def known_files(self, tx: psycopg.Connection, catalog_id: int, folder_ids: Sequence[int]) -> dict[str, KnownFile]:
+        return known_files(tx, catalog_id, folder_ids)
+
+    def insert_placeholders(self, tx: psycopg.Connection, catalog_id: int,
+                            rows: Iterable[tuple[int, str, bytes | None, str, int, int]]) -> None:
+        insert_placeholders(tx, catalog_id, rows)
+
+    def mark_missing(self, tx: psycopg.Connection, image_ids: Sequence[int]) -> None:
+        mark_missing(tx, image_ids)
+
+    def mark_present(self, tx: psycopg.Connection, image_ids: Sequence[int]) -> None:
+        mark_present(tx, image_ids)
+
+    def store_ingest(self, tx: psycopg.Connection, catalog_id: int, folder_id: int, path: str,
+                     path_bytes: bytes | None, file_name: str, res: IngestResult, mtime_ns: int,
+                     thumb_sizes: Sequence[int]) -> tuple[str, int]:
+        return store_ingest(tx, catalog_id, folder_id, path, path_bytes, file_name, res, mtime_ns, thumb_sizes)
+
+    def store_failure(self, tx: psycopg.Connection, catalog_id: int, path: str, err: MediaError | str,
+                      reason: str) -> int | None:
+        return store_failure(tx, catalog_id, path, err, reason)
+
+    def touch_folders(self, tx: psycopg.Connection, folder_ids: Sequence[int]) -> None:
+        touch_folders(tx, folder_ids)

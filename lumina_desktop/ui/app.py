@@ -20,7 +20,8 @@ from lumina_desktop import APP_ID, APP_NAME, __version__
 from lumina_desktop.config import Settings, load_settings
 from lumina_desktop.core.errors import LuminaError
 from lumina_desktop.db.pool import Database, open_database
-from lumina_desktop.jobs.coordinator import JobCoordinator
+from lumina_desktop.jobs.engine.coordinator import JobCoordinator
+from lumina_desktop.jobs.engine.registry import KindRegistry
 
 if TYPE_CHECKING:
     from lumina_desktop.ui.windows.main_window import MainWindow
@@ -46,8 +47,11 @@ class Services:
 class AppContext:
     """The object graph of one running app; passed down, never global."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, registry: KindRegistry | None = None) -> None:
+        from lumina_desktop.jobs.kinds import BUILTIN_KINDS
+
         self.settings = settings
+        self.registry = registry or BUILTIN_KINDS
         self.db: Database | None = None
         self.coordinator: JobCoordinator | None = None
         self.io = ThreadPoolExecutor(max_workers=settings.interactive_workers, thread_name_prefix="lumina-ui-io")
@@ -58,7 +62,7 @@ class AppContext:
 
     def stop_jobs(self, *, cancel: bool, timeout_s: float = 5.0) -> bool:
         """Stop the job engine (blocking; call off the GUI thread).  True if it ended in time."""
-        from lumina_desktop.jobs.executor import shutdown_executor
+        from lumina_desktop.jobs.engine.executor import shutdown_executor
 
         clean = True
         if self.coordinator is not None:
@@ -107,7 +111,10 @@ def start_database(ctx: AppContext, bridge: StartupBridge) -> Future[Services]:
     def work() -> Services:
         db = open_database(ctx.settings)
         try:
-            return Services(db, JobCoordinator(db, ctx.settings))
+            from lumina_desktop.db.jobs import PgJobStore
+
+            # the window runs queued jobs too (follow-ons of a CLI scan, say)
+            return Services(db, JobCoordinator(PgJobStore(db), ctx.settings, ctx.registry, pickup=True))
         except BaseException:
             db.close()
             raise

@@ -38,8 +38,9 @@ from lumina_desktop.config import load_settings  # noqa: E402
 from lumina_desktop.core.media import FINGERPRINT_VERSION  # noqa: E402
 from lumina_desktop.db import catalogs  # noqa: E402
 from lumina_desktop.db.pool import open_database  # noqa: E402
-from lumina_desktop.jobs.coordinator import JobCoordinator  # noqa: E402
-from lumina_desktop.jobs.executor import shutdown_executor  # noqa: E402
+from lumina_desktop.jobs.engine.coordinator import JobCoordinator  # noqa: E402
+from lumina_desktop.jobs import wiring  # noqa: E402
+from lumina_desktop.jobs.engine.executor import shutdown_executor  # noqa: E402
 
 
 def sources() -> list[Path]:
@@ -104,7 +105,7 @@ def ingest(db, settings, folder: Path, workers: int, name: str, previews: str = 
         f = catalogs.add_folder(conn, cat.id, str(folder))
     thumbs = s.thumbnails_dir
     shutil.rmtree(thumbs, ignore_errors=True)
-    co = JobCoordinator(db, s)
+    co = wiring.coordinator(db, s)
     try:
         t0 = time.perf_counter()
         job_id = co.submit("scan", {"folder_ids": [f.id]}, catalog_id=cat.id)
@@ -170,7 +171,7 @@ def rescan(db, settings, base: Path, n: int) -> tuple[float, dict]:  # type: ign
         conn.execute("INSERT INTO image_fingerprints (image_id, content_hash, phash, dhash, version) "
                      "SELECT id, content_hash, %s, %s, %s FROM images WHERE catalog_id = %s",
                      (b"\0" * 32, b"\0" * 32, FINGERPRINT_VERSION, cat.id))
-    co = JobCoordinator(db, settings)
+    co = wiring.coordinator(db, settings)
     try:
         t0 = time.perf_counter()
         job_id = co.submit("scan", {"folder_ids": [f.id]}, catalog_id=cat.id)

@@ -22,16 +22,18 @@ from lumina_desktop.config import load_settings
 from lumina_desktop.db import jobs as jobs_db
 from lumina_desktop.db.listen import JobListener
 from lumina_desktop.db.pool import open_database
-from lumina_desktop.jobs.coordinator import EngineTiming, JobCoordinator
-from lumina_desktop.jobs.executor import shutdown_executor
-from lumina_desktop.jobs.progress import publish_job_progress
+from lumina_desktop.jobs.engine.coordinator import EngineTiming, JobCoordinator
+from lumina_desktop.jobs import wiring
+from lumina_desktop.jobs.engine.executor import shutdown_executor
+from lumina_desktop.db.jobs import PgJobStore
+from lumina_desktop.jobs.engine.progress import publish_job_progress
 
 DECODE_MS = 15.0
 
 
 def throughput(db, base_settings, workers: int, batch: int, items: int) -> float:  # type: ignore[no-untyped-def]
     settings = dataclasses.replace(base_settings, background_workers=workers, batch_size=batch)
-    co = JobCoordinator(db, settings)
+    co = wiring.coordinator(db, settings)
     try:
         t0 = time.perf_counter()
         job_id = co.submit("demo", {"items": items})
@@ -53,7 +55,7 @@ def notify_latency(db, samples: int = 200) -> dict[str, float]:  # type: ignore[
         for i in range(samples):
             got = threading.Event()
             t0 = time.perf_counter()
-            publish_job_progress(db, job_id, phase="process", done=i, total=samples, fraction=i / samples)
+            publish_job_progress(PgJobStore(db), job_id, phase="process", done=i, total=samples, fraction=i / samples)
             ids = listener.wait(2.0)
             if job_id in ids:
                 lat.append((time.perf_counter() - t0) * 1000)
@@ -66,7 +68,7 @@ def notify_latency(db, samples: int = 200) -> dict[str, float]:  # type: ignore[
 
 def cancel_latency(db, base_settings, runs: int = 5) -> dict[str, float]:  # type: ignore[no-untyped-def]
     settings = dataclasses.replace(base_settings, background_workers=8, batch_size=50)
-    co = JobCoordinator(db, settings, timing=EngineTiming(cancel_poll_s=0.1))
+    co = wiring.coordinator(db, settings, timing=EngineTiming(cancel_poll_s=0.1))
     out = []
     try:
         for _ in range(runs):

@@ -297,12 +297,14 @@ def measure_scan(browser: Any, ctx: Ctx, catalog_id: int, folder_id: int, worker
 
     from PySide6.QtCore import QTimer
 
-    from lumina_desktop.jobs.coordinator import JobCoordinator
-    from lumina_desktop.jobs.executor import shutdown_executor
+    from lumina_desktop.jobs.engine.coordinator import JobCoordinator
+
+    from lumina_desktop.jobs import wiring
+    from lumina_desktop.jobs.engine.executor import shutdown_executor
     from lumina_desktop.ui.tasks import run_query
 
     settings = dataclasses.replace(ctx.settings, background_workers=workers)
-    co = JobCoordinator(ctx.db, settings)
+    co = wiring.coordinator(ctx.db, settings)
     waiter = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bench-wait")
     state: dict[str, Any] = {"done": False, "refreshes": 0}
     refresh = QTimer()

@@ -209,8 +209,9 @@ def test_queries_on_a_scanned_folder(db, tmp_path: Path) -> None:  # type: ignor
     from lumina_desktop.config import load_settings
     from lumina_desktop.core.jobs import JobState
     from lumina_desktop.db import catalogs
-    from lumina_desktop.jobs.coordinator import JobCoordinator
-    from lumina_desktop.jobs.executor import shutdown_executor
+    from lumina_desktop.jobs.engine.coordinator import JobCoordinator
+    from lumina_desktop.jobs import wiring
+    from lumina_desktop.jobs.engine.executor import shutdown_executor
     from tests.jobs.conftest import FAST
     from tests.jobs.test_scan import make_jpeg
 
@@ -220,7 +221,7 @@ def test_queries_on_a_scanned_folder(db, tmp_path: Path) -> None:  # type: ignor
     (root / "bad.jpg").write_bytes(b"not a jpeg at all")
     settings = load_settings({"data_dir": str(tmp_path / "data"), "background_workers": 2}, environ={},
                              config_dir=tmp_path)
-    co = JobCoordinator(db, settings, timing=FAST)
+    co = wiring.coordinator(db, settings, timing=FAST)
     try:
         with db.connection() as conn:
             cat = catalogs.ensure_catalog(conn, "Scanned")

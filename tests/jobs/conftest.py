@@ -8,10 +8,12 @@ from typing import Any, Callable, Iterator
 import pytest
 
 from lumina_desktop.config import load_settings
-from lumina_desktop.jobs.coordinator import EngineTiming, JobCoordinator
-from lumina_desktop.jobs.executor import shutdown_executor
+from lumina_desktop.db.jobs import PgJobStore
+from lumina_desktop.jobs.engine.coordinator import EngineTiming, JobCoordinator
+from lumina_desktop.jobs.engine.executor import shutdown_executor
+from lumina_desktop.jobs.kinds import BUILTIN_KINDS
 
-FAST = EngineTiming(heartbeat_s=0.5, stale_after_s=5.0, cancel_poll_s=0.05, progress_interval_s=0.1)
+FAST = EngineTiming(heartbeat_s=0.5, cancel_poll_s=0.05, progress_interval_s=0.1)
 
 
 def wait_until(cond: Callable[[], Any], timeout_s: float = 30.0, interval_s: float = 0.02) -> Any:
@@ -37,7 +39,8 @@ def make_coordinator(db, settings) -> Iterator[Callable[..., JobCoordinator]]:  
     made: list[JobCoordinator] = []
 
     def make(**kw: Any) -> JobCoordinator:
-        co = JobCoordinator(db, kw.pop("settings", settings), timing=kw.pop("timing", FAST), **kw)
+        co = JobCoordinator(PgJobStore(db), kw.pop("settings", settings), kw.pop("registry", BUILTIN_KINDS),
+                            timing=kw.pop("timing", FAST), **kw)
         made.append(co)
         return co
 

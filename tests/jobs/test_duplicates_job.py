@@ -16,7 +16,7 @@ from PIL import Image, ImageDraw, ImageOps
 from lumina_desktop.core.jobs import JobState
 from lumina_desktop.db import catalogs
 from lumina_desktop.db import duplicates as dup_db
-from lumina_desktop.jobs.duplicates import load_groups
+from lumina_desktop.jobs.kinds.duplicates import load_groups
 
 pytestmark = [pytest.mark.db, pytest.mark.slow]
 

@@ -11,9 +11,10 @@ import pytest
 from lumina_desktop.core.jobs import BatchState, JobState
 from lumina_desktop.db import jobs as jobs_db
 from lumina_desktop.db.listen import JobListener
-from lumina_desktop.jobs.batches import BatchManager
-from lumina_desktop.jobs.context import JobContext, JobEnv
-from lumina_desktop.jobs.registry import JobKind, register
+from lumina_desktop.db.jobs import PgJobStore
+from lumina_desktop.jobs.engine.context import JobContext, JobEnv
+from lumina_desktop.jobs.engine.kind import JobKind, Stored
+from lumina_desktop.jobs.kinds import BUILTIN_KINDS
 
 from tests.jobs.conftest import wait_until
 
@@ -93,7 +94,8 @@ def test_cancel_mid_run_stops_8_busy_workers_within_a_second(coordinator, db) ->
         summary = batch_states(c, job_id)
         res = results(c, job_id)
     assert "running" not in summary and "pending" not in summary
-    assert len(res) == summary["succeeded"][1]  # finished batches' results stay
+    # what was done is kept: finished batches and the items of cancelled ones done before Cancel
+    assert len(res) == coordinator.batches.progress(job_id)[0] >= summary["succeeded"][1]
     assert 0 < len(res) < 3000
 
 
@@ -152,40 +154,53 @@ class _ExplodingKind(JobKind):
     """A batch that raises a non-transient error is not retried and fails the job, clearly."""
 
     name = "test_exploding"
+    needs_catalog = False
 
     def discover(self, ctx: JobContext) -> Any:
         return range(30)
 
-    def process_item(self, env: JobEnv, job: Any, item: Any) -> Any:
-        return item
+    def open(self, env: JobEnv, params: Any) -> Any:
+        return lambda ictx, item: item
 
-    def store(self, conn: Any, job: Any, batch: Any, results: Any) -> None:
+    def store(self, tx: Any, job: Any, batch: Any, results: Any) -> Stored:
         if batch.seq == 1:
             raise ValueError("bug in store")
+        return Stored()
 
 
 class _ThreadProbeKind(JobKind):
     name = "test_thread_probe"
+    needs_catalog = False
     seen: dict[str, set[str]] = {}
 
     def discover(self, ctx: JobContext) -> Any:
         self.seen.setdefault("discover", set()).add(threading.current_thread().name)
         return range(40)
 
-    def process_item(self, env: JobEnv, job: Any, item: Any) -> Any:
-        self.seen.setdefault("process", set()).add(threading.current_thread().name)
-        return item
+    def open(self, env: JobEnv, params: Any) -> Any:
+        self.seen.setdefault("open", set()).add(threading.current_thread().name)
+
+        def run(ictx: Any, item: Any) -> Any:
+            self.seen.setdefault("process", set()).add(threading.current_thread().name)
+            return item
+
+        return run
 
     def finalize(self, ctx: JobContext) -> dict[str, Any]:
         self.seen.setdefault("finalize", set()).add(threading.current_thread().name)
         return {}
 
 
-register(_ExplodingKind())
-register(_ThreadProbeKind())
+TEST_KINDS = BUILTIN_KINDS.with_kinds(_ExplodingKind(), _ThreadProbeKind())
 
 
-def test_non_transient_batch_error_fails_job_without_retry(coordinator, db) -> None:  # type: ignore[no-untyped-def]
+@pytest.fixture
+def test_coordinator(make_coordinator):  # type: ignore[no-untyped-def]
+    return make_coordinator(registry=TEST_KINDS)
+
+
+def test_non_transient_batch_error_fails_job_without_retry(test_coordinator, db) -> None:  # type: ignore[no-untyped-def]
+    coordinator = test_coordinator
     job_id = coordinator.submit("test_exploding")
     job = coordinator.wait(job_id, 30)
     assert job.state == JobState.FAILED
@@ -195,36 +210,42 @@ def test_non_transient_batch_error_fails_job_without_retry(coordinator, db) -> N
     assert row == ("failed", 1)
 
 
-def test_coordinator_runs_outside_the_worker_pool(coordinator) -> None:  # type: ignore[no-untyped-def]
+def test_coordinator_runs_outside_the_worker_pool(test_coordinator) -> None:  # type: ignore[no-untyped-def]
+    coordinator = test_coordinator
     job_id = coordinator.submit("test_thread_probe")
     assert coordinator.wait(job_id, 30).state == JobState.SUCCEEDED
     seen = _ThreadProbeKind.seen
     assert seen["discover"] == seen["finalize"] == {f"lumina-coord-{job_id}"}
     assert all(n.startswith("lumina-worker") for n in seen["process"])
+    assert seen["open"] <= seen["process"]  # open() ran on the worker threads themselves
 
 
-def test_dead_owner_becomes_interrupted_and_batches_return(db) -> None:  # type: ignore[no-untyped-def]
+def test_dead_owner_becomes_interrupted_at_once_and_batches_return(db) -> None:  # type: ignore[no-untyped-def]
+    ghost = PgJobStore(db)  # another process: its liveness lock lives on its own connection
+    ghost.attach("ghost", "app", 2)
+    job_id = ghost.create_job("demo", None, {"items": 20})
+    assert ghost.take_ownership(job_id, "ghost")
     with db.connection() as c:
-        job_id = jobs_db.create_job(c, "demo", None, {"items": 20})
-        jobs_db.register_worker(c, "ghost", "h", 1, "app", 2)
-        assert jobs_db.take_ownership(c, job_id, "ghost")
         jobs_db.insert_batches(c, job_id, 0, [[1, 2], [3, 4]])
         jobs_db.mark_discovered(c, job_id)
-        assert len(jobs_db.claim_batches(c, "ghost", 1, job_id=job_id)) == 1
-        c.execute("UPDATE job_workers SET heartbeat_at = now() - interval '1 hour' WHERE worker_id = 'ghost'")
-    manager = BatchManager(db, "tester")
-    assert manager.find_stale(60) == [job_id]
+    assert len(ghost.claim_batches("ghost", 1, job_id=job_id)) == 1
+    observer = PgJobStore(db)
+    assert observer.recover_dead() == []  # alive: its lock is held
+    ghost._live["ghost"].close()  # the process dies: the server drops its lock  # noqa: SLF001
+    t0 = time.monotonic()
+    assert observer.recover_dead() == [job_id]
+    assert time.monotonic() - t0 < 1.0
     with db.connection() as c:
         job = jobs_db.get_job(c, job_id)
         assert job is not None and job.state == JobState.INTERRUPTED and job.state.can_resume
         assert batch_states(c, job_id) == {"pending": (2, 4)}
-    assert manager.find_stale(60) == []
+    assert observer.recover_dead() == []
 
 
 def test_live_owner_is_not_interrupted(coordinator, db) -> None:  # type: ignore[no-untyped-def]
     job_id = coordinator.submit("demo", {"items": 200, "sleep_ms": 10})
     wait_until(lambda: coordinator.batches.progress(job_id)[0] > 0)
-    assert BatchManager(db, "tester").find_stale(5) == []
+    assert PgJobStore(db).recover_dead() == []
     coordinator.cancel(job_id)
     coordinator.wait(job_id, 10)
 

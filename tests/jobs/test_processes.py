@@ -12,7 +12,7 @@ import pytest
 
 from lumina_desktop.core.jobs import JobState
 from lumina_desktop.db import jobs as jobs_db
-from lumina_desktop.jobs.batches import BatchManager
+from lumina_desktop.db.jobs import PgJobStore
 from tests.jobs.conftest import wait_until
 from tests.jobs.test_engine import results
 
@@ -54,9 +54,8 @@ def test_sigkill_mid_job_then_resume_equals_uninterrupted_run(test_db, db, coord
     assert job is not None and job.state == JobState.RUNNING  # the dead process cannot say otherwise
     assert summary.get("running"), "the kill should land mid-batch"
     assert summary["succeeded"][0] < 40
-    # the dead owner stops heartbeating; a live process notices and interrupts the job
-    manager = BatchManager(db, "test-recoverer")
-    wait_until(lambda: manager.find_stale(1.0) == [job_id], 30, 0.2)
+    # its liveness lock went with it: any process sees the owner dead at once
+    assert wait_until(lambda: PgJobStore(db).recover_dead() == [job_id], 2, 0.05)
     with db.connection() as c:
         assert jobs_db.get_job(c, job_id).state == JobState.INTERRUPTED  # type: ignore[union-attr]
     coordinator.resume(job_id)
@@ -125,11 +124,11 @@ def test_jobs_cli_list_show_stats_resume(test_db, db, coordinator) -> None:  # t
     out, err = cli(test_db, "jobs", "list").communicate(timeout=60)
     assert f"{job_id}" in out and "cancelled" in out, err
     out, _ = cli(test_db, "jobs", "show", str(job_id)).communicate(timeout=60)
-    assert "demo, cancelled" in out and "3: DemoItemError" in out
+    assert "(demo), cancelled" in out and "3: DemoItemError" in out
     proc = cli(test_db, "jobs", "resume", str(job_id))
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 0, err
-    assert "succeeded" in out and "1 item error" in out
+    assert "done" in out and "1 item error" in out
     assert "100.0%" in err  # the terminal progress bar reached the end
     with db.connection() as c:
         assert len(results(c, job_id)) == 299

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import psycopg
 import pytest
 from PIL import Image
 
@@ -127,7 +128,7 @@ def test_bad_files_become_item_errors_and_the_job_finishes(coordinator, conn, tm
     (root / "dangling.jpg").symlink_to(root / "nowhere.jpg")
     doomed = make_jpeg(root / "deleted_mid_scan.jpg", 3)
 
-    import lumina_desktop.jobs.scan as scan_mod
+    import lumina_desktop.jobs.kinds.scan as scan_mod
 
     real = scan_mod.analyse_file
 
@@ -201,8 +202,22 @@ def test_scan_cli_summary(test_db, tmp_path: Path) -> None:  # type: ignore[no-u
     res = subprocess.run([sys.executable, "-m", "lumina_desktop", "--database-url", test_db.conninfo, "scan",
                           str(root), "--catalog", "Holiday"], capture_output=True, text=True, timeout=120, env=env)
     assert res.returncode == 0, res.stderr
-    assert "files 4   new 3" in res.stdout and "errors 1" in res.stdout
+    assert "4 files: 3 new" in res.stdout and "1 errors" in res.stdout
     assert "100.0%" in res.stderr
+    # the follow-on is queued, not run: a window or a worker picks it up
+    assert "queued: Find duplicates  (#2)" in res.stdout
+    with psycopg.connect(test_db.conninfo) as c:
+        assert c.execute("SELECT kind, state, parent_job_id FROM jobs WHERE id = 2").fetchone() == \
+            ("duplicates", "pending", 1)
+    # --all runs the follow-ons here too, each with its own bar; a rescan changes nothing, so
+    # nothing follows it
+    (root / "c9.jpg").write_bytes((root / "c0.jpg").read_bytes())
+    res = subprocess.run([sys.executable, "-m", "lumina_desktop", "--database-url", test_db.conninfo, "scan",
+                          str(root), "--catalog", "Holiday", "--all"], capture_output=True, text=True, timeout=120,
+                         env=env)
+    assert res.returncode == 0, res.stderr
+    assert "1 new" in res.stdout and "(Find duplicates): done; 1 groups: 1 identical" in res.stdout, res.stdout
+    assert "#4 duplicates" in res.stderr
     res = subprocess.run([sys.executable, "-m", "lumina_desktop", "--database-url", test_db.conninfo, "scan",
                           str(tmp_path / "nope")], capture_output=True, text=True, timeout=60, env=env)
     assert res.returncode == 1 and "does not exist" in res.stderr and "Traceback" not in res.stderr

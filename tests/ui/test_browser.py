@@ -283,8 +283,9 @@ def test_previews_on_demand_are_made_when_a_photo_is_selected(qtbot, db, tmp_pat
     import os
 
     from lumina_desktop.db import catalogs
-    from lumina_desktop.jobs.coordinator import JobCoordinator
-    from lumina_desktop.jobs.executor import shutdown_executor
+    from lumina_desktop.jobs.engine.coordinator import JobCoordinator
+    from lumina_desktop.jobs import wiring
+    from lumina_desktop.jobs.engine.executor import shutdown_executor
 
     settings = load_settings({"data_dir": str(tmp_path / "data"), "previews": "on_demand",
                               "background_workers": 2}, environ={}, config_dir=tmp_path)
@@ -294,7 +295,7 @@ def test_previews_on_demand_are_made_when_a_photo_is_selected(qtbot, db, tmp_pat
     with db.connection() as conn:
         cat = catalogs.create_catalog(conn, "Lazy")
         folder = catalogs.add_folder(conn, cat.id, str(root))
-    co = JobCoordinator(db, settings)
+    co = wiring.coordinator(db, settings)
     try:
         job = co.wait(co.submit("scan", {"folder_ids": [folder.id]}, catalog_id=cat.id), 60)
     finally:

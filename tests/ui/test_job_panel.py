@@ -13,8 +13,11 @@ from PySide6.QtCore import Qt
 
 from lumina_desktop.config import load_settings
 from lumina_desktop.core.jobs import JobState
-from lumina_desktop.jobs.coordinator import EngineTiming, JobCoordinator
-from lumina_desktop.jobs.executor import shutdown_executor
+from lumina_desktop.jobs.engine.coordinator import EngineTiming, JobCoordinator
+from lumina_desktop.jobs import wiring
+from lumina_desktop.jobs.engine.executor import shutdown_executor
+from lumina_desktop.jobs.kinds import BUILTIN_KINDS
+from lumina_desktop.services.describe import JobWording
 from lumina_desktop.ui.bridge import DatabaseJobSource, JobBridge
 from lumina_desktop.ui.widgets.job_panel import JobErrorsDialog, JobPanel
 
@@ -25,10 +28,10 @@ pytestmark = [pytest.mark.ui, pytest.mark.db, pytest.mark.slow]
 def engine(db, tmp_path: Path, qtbot) -> Iterator[tuple[JobCoordinator, JobBridge, JobPanel]]:  # type: ignore[no-untyped-def]
     settings = load_settings({"data_dir": str(tmp_path), "background_workers": 4, "batch_size": 10},
                              environ={}, config_dir=tmp_path)
-    co = JobCoordinator(db, settings, timing=EngineTiming(heartbeat_s=0.5, cancel_poll_s=0.05, progress_interval_s=0.1))
+    co = wiring.coordinator(db, settings, timing=EngineTiming(heartbeat_s=0.5, cancel_poll_s=0.05, progress_interval_s=0.1))
     io = ThreadPoolExecutor(2, thread_name_prefix="test-io")
     bridge = JobBridge(DatabaseJobSource(db), co, io, refresh_s=0.5)
-    panel = JobPanel(bridge)
+    panel = JobPanel(bridge, JobWording(BUILTIN_KINDS))
     qtbot.addWidget(panel)
     panel.resize(600, 400)
     panel.show()
@@ -95,12 +98,14 @@ def test_interrupted_job_shows_resume(engine, qtbot, db) -> None:  # type: ignor
     from lumina_desktop.db import jobs as jobs_db
 
     co, bridge, panel = engine
-    with db.connection() as c:
-        job_id = jobs_db.create_job(c, "demo", None, {"items": 20})
-        jobs_db.register_worker(c, "ghost", "h", 1, "app", 1)
-        jobs_db.take_ownership(c, job_id, "ghost")
-        c.execute("UPDATE job_workers SET heartbeat_at = now() - interval '1 hour' WHERE worker_id = 'ghost'")
-    co.batches.find_stale(30)
+    from lumina_desktop.db.jobs import PgJobStore
+
+    ghost = PgJobStore(db)  # another process, which then dies
+    ghost.attach("ghost", "app", 1)
+    job_id = ghost.create_job("demo", None, {"items": 20})
+    ghost.take_ownership(job_id, "ghost")
+    ghost._live["ghost"].close()  # noqa: SLF001
+    co.store.recover_dead()
     qtbot.waitUntil(lambda: job_id in panel.rows and panel.rows[job_id].job.state == JobState.INTERRUPTED, timeout=10000)
     row = panel.rows[job_id]
     assert row.resume_button.isVisible() and "resume" in row.detail.text().lower()

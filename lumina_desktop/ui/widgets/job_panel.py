@@ -24,81 +24,17 @@ from PySide6.QtWidgets import (
 )
 
 from lumina_desktop.core.jobs import JobSnapshot, JobState
-
-_STATE_TEXT = {
-    JobState.PENDING: "Waiting", JobState.RUNNING: "Running", JobState.SUCCEEDED: "Done",
-    JobState.FAILED: "Failed", JobState.CANCELLING: "Cancelling…", JobState.CANCELLED: "Cancelled",
-    JobState.INTERRUPTED: "Interrupted",
-}
-_PHASE_TEXT = {"queued": "Waiting", "discover": "Finding work", "process": "Working", "finalize": "Finishing"}
-_KIND_PHASE_TEXT = {("scan", "discover"): "Finding files", ("scan", "process"): "Analysing",
-                    ("duplicates", "discover"): "Indexing", ("duplicates", "process"): "Comparing"}
-_KIND_TEXT = {"scan": "Scan", "demo": "Engine self-test", "duplicates": "Find duplicates",
-              "bursts": "Find bursts", "quality": "Score quality", "thumbnails": "Thumbnails", "tagging": "Tagging"}
-
-
-def format_eta(seconds: float | None) -> str:
-    if seconds is None or seconds < 0:
-        return ""
-    s = int(seconds)
-    if s >= 3600:
-        return f"{s // 3600} h {s % 3600 // 60:02d} min left"
-    if s >= 60:
-        return f"{s // 60} min {s % 60:02d} s left"
-    return f"{s} s left"
-
-
-def job_title(job: JobSnapshot) -> str:
-    base = _KIND_TEXT.get(job.kind, job.kind.replace("_", " ").capitalize())
-    folders = job.params.get("folder_paths") if isinstance(job.params, dict) else None
-    if folders:
-        base += " " + ", ".join(str(f).rstrip("/").rsplit("/", 1)[-1] for f in folders[:2])
-        if len(folders) > 2:
-            base += f" +{len(folders) - 2}"
-    return f"{base}  (#{job.id})"
-
-
-def job_detail(job: JobSnapshot) -> str:
-    p = job.progress
-    parts: list[str] = []
-    if job.state in (JobState.RUNNING, JobState.CANCELLING) and p is not None:
-        parts.append(_KIND_PHASE_TEXT.get((job.kind, p.phase)) or _PHASE_TEXT.get(p.phase, p.phase.capitalize()))
-        if p.total:
-            parts.append(f"{p.done:,} / {p.total:,}")
-        if p.rate:
-            parts.append(f"{p.rate:,.1f}/s")
-        eta = format_eta(p.eta_s)
-        if eta:
-            parts.append(eta)
-    elif job.state == JobState.SUCCEEDED and job.result:
-        r = job.result
-        if job.kind == "scan":
-            parts.append(f"{r.get('files', 0):,} files: {r.get('new', 0):,} new, {r.get('changed', 0):,} changed, "
-                         f"{r.get('moved', 0):,} moved, {r.get('missing', 0):,} missing"
-                         + (f", {r['refreshed']:,} refreshed" if r.get("refreshed") else ""))
-        elif job.kind == "duplicates":
-            parts.append(f"{r.get('groups', 0):,} groups: {r.get('identical', 0):,} identical, "
-                         f"{r.get('same_picture', 0):,} same picture, {r.get('near_copy', 0):,} near copies")
-        elif "items" in r:
-            parts.append(f"{r['items']:,} items")
-    elif job.state == JobState.FAILED and job.error:
-        parts.append(job.error.splitlines()[0][:200])
-    elif job.state == JobState.INTERRUPTED:
-        parts.append("Stopped when its program quit; resume to finish")
-    elif job.state == JobState.CANCELLED:
-        done = f" after {p.done:,} of {p.total:,}" if p is not None and p.total else ""
-        parts.append(f"Cancelled{done}; what was done is kept, resume to finish")
-    return "  ·  ".join(x for x in parts if x)
-
+from lumina_desktop.services.describe import STATE_TEXT, JobWording, format_eta
 
 class JobRowWidget(QFrame):
     cancel_clicked = Signal(int)
     resume_clicked = Signal(int)
     errors_clicked = Signal(int)
 
-    def __init__(self, job: JobSnapshot, parent: QWidget | None = None) -> None:
+    def __init__(self, job: JobSnapshot, wording: JobWording, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.job_id = job.id
+        self.wording = wording
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.title = QLabel()
         self.title.setTextFormat(Qt.TextFormat.PlainText)
@@ -146,12 +82,12 @@ class JobRowWidget(QFrame):
 
     def update_job(self, job: JobSnapshot) -> None:
         self.job = job
-        self.title.setText(job_title(job))
-        self.state_label.setText(_STATE_TEXT[job.state])
+        self.title.setText(self.wording.title(job))
+        self.state_label.setText(STATE_TEXT[job.state])
         value = int(round(job.fraction * 1000))
         self.bar.setValue(max(self.bar.value(), value) if job.state.is_active else value)
         self.bar.setFormat(f"{job.fraction * 100:.0f} %")
-        self.detail.setText(job_detail(job))
+        self.detail.setText(self.wording.detail(job))
         can_cancel = job.state in (JobState.PENDING, JobState.RUNNING, JobState.CANCELLING)
         self.cancel_button.setVisible(can_cancel)
         if job.state == JobState.CANCELLING or (self._cancel_pending and job.state.is_active):
@@ -198,9 +134,10 @@ class JobPanel(QWidget):
 
     summary_changed = Signal(str)
 
-    def __init__(self, bridge: Any, parent: QWidget | None = None, *, max_rows: int = 30) -> None:
+    def __init__(self, bridge: Any, wording: JobWording, parent: QWidget | None = None, *, max_rows: int = 30) -> None:
         super().__init__(parent)
         self.bridge = bridge
+        self.wording = wording
         self.max_rows = max_rows
         self.rows: dict[int, JobRowWidget] = {}
         self.jobs: dict[int, JobSnapshot] = {}
@@ -227,7 +164,7 @@ class JobPanel(QWidget):
             self.jobs[job.id] = job
             row = self.rows.get(job.id)
             if row is None:
-                row = JobRowWidget(job)
+                row = JobRowWidget(job, self.wording)
                 row.cancel_clicked.connect(self.bridge.cancel)
                 row.resume_clicked.connect(self.bridge.resume)
                 row.errors_clicked.connect(self.bridge.load_errors)
@@ -264,7 +201,7 @@ class JobPanel(QWidget):
         if not active:
             return ""
         first = active[0]
-        text = f"{job_title(first).split('  (')[0]}: {first.fraction * 100:.0f} %"
+        text = f"{self.wording.name(first)}: {first.fraction * 100:.0f} %"
         eta = format_eta(first.progress.eta_s if first.progress else None)
         if eta:
             text += f", {eta}"

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 
 from lumina_desktop import APP_NAME
 from lumina_desktop.core.jobs import JobSnapshot
+from lumina_desktop.services.describe import JobWording
 from lumina_desktop.ui.bridge import DatabaseJobSource, JobBridge
 from lumina_desktop.ui.library_controller import LibraryController
 from lumina_desktop.ui.widgets.catalog_sidebar import CatalogSidebarWidget, LibraryState
@@ -96,8 +97,13 @@ class MainWindow(QMainWindow):
         for a in (self.add_folder_action, self.rescan_action, None, self.new_catalog_action, None,
                   self.settings_action, None, quit_action):
             file_menu.addSeparator() if a is None else file_menu.addAction(a)
-        self.find_duplicates_action = act("Find &duplicates", self._on_find_duplicates_triggered, "Ctrl+D")
-        self.menuBar().addMenu("&Jobs").addAction(self.find_duplicates_action)
+        jobs_menu = self.menuBar().addMenu("&Jobs")
+        self.job_actions = []  # one per kind that offers itself in the menu (from the registry)
+        for kind in self.ctx.registry.menu_kinds():
+            a = act(kind.menu_label or kind.title, lambda _=False, k=kind: self._on_job_action_triggered(k),
+                    kind.menu_shortcut)
+            jobs_menu.addAction(a)
+            self.job_actions.append(a)
         self.view_menu = self.menuBar().addMenu("&View")
         self.view_menu.addAction(self.findChild(QDockWidget, "library_dock").toggleViewAction())
 
@@ -107,7 +113,7 @@ class MainWindow(QMainWindow):
         db = services.db
         self.db_label.setText("Catalog database: " + ("built-in server" if db.cluster is not None else "external server"))
         self.bridge = JobBridge(DatabaseJobSource(db), services.coordinator, self.ctx.io, parent=self)
-        self.job_panel = JobPanel(self.bridge)
+        self.job_panel = JobPanel(self.bridge, JobWording(self.ctx.registry))
         self.jobs_dock = self._add_dock("Jobs", "jobs_dock", self.job_panel, Qt.DockWidgetArea.BottomDockWidgetArea)
         self.view_menu.addAction(self.jobs_dock.toggleViewAction())
         self.job_panel.summary_changed.connect(self.jobs_label.setText)
@@ -133,7 +139,7 @@ class MainWindow(QMainWindow):
         sb.new_catalog_requested.connect(self._on_new_catalog_triggered)
         sb.rename_catalog_requested.connect(self._on_rename_catalog_requested)
         sb.delete_catalog_requested.connect(self._on_delete_catalog_requested)
-        for a in (self.add_folder_action, self.rescan_action, self.new_catalog_action, self.find_duplicates_action):
+        for a in (self.add_folder_action, self.rescan_action, self.new_catalog_action, *self.job_actions):
             a.setEnabled(True)
         self._restore_state()
         self.bridge.start()
@@ -170,14 +176,19 @@ class MainWindow(QMainWindow):
             self.bridge.submit("scan", params, catalog_id)
             self.jobs_dock.show()
 
+    def _changes_photos(self, job: JobSnapshot) -> bool:
+        kind = self.ctx.registry.find(job.kind)
+        return kind is not None and kind.changes_photos
+
     def _on_bridge_jobs_updated(self, snapshots: tuple[JobSnapshot, ...]) -> None:
         if self.state and self.state.current and any(
-                j.kind == "scan" and j.catalog_id == self.state.current.id and j.state.is_active for j in snapshots):
+                self._changes_photos(j) and j.catalog_id == self.state.current.id and j.state.is_active
+                for j in snapshots):
             if not self._refresh_timer.isActive():
-                self._refresh_timer.start()  # at most one grid refresh per second during a scan
+                self._refresh_timer.start()  # at most one grid refresh per second while photos change
 
     def _on_bridge_job_finished(self, job: JobSnapshot) -> None:
-        if job.kind == "scan":
+        if self._changes_photos(job):
             self._on_refresh_timer_timeout()
 
     def _on_refresh_timer_timeout(self) -> None:
@@ -186,9 +197,10 @@ class MainWindow(QMainWindow):
         if self.browser is not None and self.stack.currentWidget() is self.browser and not self._closing:
             self.browser.refresh()
 
-    def _on_find_duplicates_triggered(self) -> None:
+    def _on_job_action_triggered(self, kind: Any) -> None:
         if self.state and self.state.current and self.bridge is not None:
-            self.bridge.submit("duplicates", {"incremental": True}, self.state.current.id)
+            self.bridge.submit(kind.name, kind.menu_params(), self.state.current.id if kind.needs_catalog else None)
+            self.jobs_dock.show()
 
     def _on_add_folder_triggered(self) -> None:
         path = QFileDialog.getExistingDirectory(self, "Add folder")

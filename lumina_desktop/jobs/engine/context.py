@@ -1,15 +1,23 @@
-"""What a job kind's code receives: its environment and a context for cancel and progress (any thread)."""
+"""What a kind's code receives: its environment, and contexts for cancel and progress (any thread).
+
+``JobContext`` serves the coordinator's phases (discover, finalize); ``ItemContext`` is handed to
+every item runner call on a worker thread, so a long item can stop within one check of Cancel
+and move the bar while it works.
+"""
 from __future__ import annotations
 
 import threading
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Iterator, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, TypeVar
 
 from lumina_desktop.config import Settings
 from lumina_desktop.core.errors import JobCancelled
 from lumina_desktop.core.jobs import JobSnapshot
-from lumina_desktop.db.pool import Database
-from lumina_desktop.jobs.progress import ProgressTracker
+
+if TYPE_CHECKING:
+    from lumina_desktop.jobs.engine.progress import ProgressTracker
+    from lumina_desktop.jobs.engine.store import JobStore
 
 T = TypeVar("T")
 
@@ -18,9 +26,17 @@ T = TypeVar("T")
 class JobEnv:
     """Dependencies of job code, passed in (never globals)."""
 
-    db: Database
+    store: JobStore
     settings: Settings
     worker_id: str
+
+    def transaction(self) -> AbstractContextManager[Any]:
+        """A transaction for the kind's repositories (committed on success)."""
+        return self.store.transaction()
+
+    def read(self) -> AbstractContextManager[Any]:
+        """A connection for reads (e.g. an item runner fetching its inputs)."""
+        return self.store.transaction()
 
 
 @dataclass
@@ -29,11 +45,12 @@ class JobContext:
 
     env: JobEnv
     job: JobSnapshot
+    params: Any
     token: threading.Event
     tracker: ProgressTracker
     phase_name: str = field(default="")
     # during discovery: the transaction that also creates the batches (atomic with them)
-    conn: Any = None
+    tx: Any = None
     # statistics of discovery, saved with the batches and kept for finalize (survives resume)
     discovery: dict[str, Any] = field(default_factory=dict)
 
@@ -57,6 +74,27 @@ class JobContext:
             self.progress(i + 1, max(n, i + 1), message)
 
 
+@dataclass
+class ItemContext:
+    """Given to each item runner call: ``check_cancelled()`` and ``progress(fraction)``."""
+
+    env: JobEnv
+    job: JobSnapshot
+    params: Any
+    token: threading.Event
+    on_progress: Callable[[float], None] = field(default=lambda f: None)
+
+    def check_cancelled(self) -> None:
+        """Raises ``JobCancelled`` once Cancel was pressed anywhere (call it at least every ~0.1 s)."""
+        if self.token.is_set():
+            raise JobCancelled(f"job {self.job.id} cancelled")
+
+    def progress(self, fraction: float) -> None:
+        """How far this item is (0–1); moves the bar during a long item.  Also checks cancel."""
+        self.on_progress(min(max(float(fraction), 0.0), 1.0))
+        self.check_cancelled()
+
+
 @dataclass(frozen=True)
 class BatchInfo:
     """The batch a worker is running (for kinds that need its id or attempt number)."""
@@ -65,3 +103,4 @@ class BatchInfo:
     job_id: int
     seq: int
     attempt: int
+    catalog_id: int | None = None

@@ -20,18 +20,16 @@ from __future__ import annotations
 import logging
 from collections import deque
 from dataclasses import dataclass
-from typing import Any, Iterator, Sequence
-
-import psycopg
+from typing import Any, Iterator, Mapping, Sequence
 
 from lumina_desktop.analysis import duplicates as dup
 from lumina_desktop.analysis.dup_index import DuplicateIndex
 from lumina_desktop.analysis.dup_keeper import DEFAULT_RULES, rules_from_strings
 from lumina_desktop.core.errors import LuminaError
 from lumina_desktop.core.jobs import JobSnapshot
-from lumina_desktop.db import duplicates as dup_db
-from lumina_desktop.jobs.context import BatchInfo, JobContext, JobEnv
-from lumina_desktop.jobs.registry import JobKind, register
+from lumina_desktop.db.duplicates import DuplicatesRepository
+from lumina_desktop.jobs.engine.context import BatchInfo, ItemContext, JobContext, JobEnv
+from lumina_desktop.jobs.engine.kind import ItemRunner, JobKind, Lane, Phase, Stored
 
 log = logging.getLogger(__name__)
 
@@ -73,26 +71,55 @@ def _components(graph: Any, seeds: Sequence[int] | None) -> Iterator[list[int]]:
             yield sorted(part)
 
 
-class DuplicatesKind(JobKind):
+@dataclass(frozen=True)
+class DuplicatesParams:
+    incremental: bool = False         # regroup only what photos analysed since the last run reach
+    rules: tuple[str, ...] = ()       # keeper rules (empty: the defaults)
+    after_job: int | None = None      # the job whose changes queued this one (a follow-on)
+
+
+class DuplicatesKind(JobKind[DuplicatesParams]):
     name = "duplicates"
     title = "Find duplicates"
-    phases = (("discover", 0.3), ("process", 0.65), ("finalize", 0.05))
+    phases = (Phase("discover", 0.3, "Indexing"), Phase("process", 0.65, "Comparing"),
+              Phase("finalize", 0.05, "Finishing"))
+    params_type = DuplicatesParams
+    lane = Lane.CPU
     batch_size = 20  # parts per batch
+    menu_label = "Find &duplicates"
+    menu_shortcut = "Ctrl+D"
+
+    def __init__(self, repo: Any = None) -> None:
+        self.repo = repo if repo is not None else DuplicatesRepository()
+
+    def menu_params(self) -> dict[str, Any]:
+        return {"incremental": True}
+
+    def follow_on_params(self, parent: JobSnapshot, changed_photo_ids: Sequence[int]) -> dict[str, Any] | None:
+        return {"incremental": True, "after_job": parent.id} if changed_photo_ids else None
+
+    def summarize(self, result: Mapping[str, Any]) -> str:
+        r = result
+        text = (f"{r.get('groups', 0):,} groups: {r.get('identical', 0):,} identical, "
+                f"{r.get('same_picture', 0):,} same picture, {r.get('near_copy', 0):,} near copies")
+        if r.get("incremental"):
+            text += f" ({r.get('new_photos') or 0:,} new photos checked)"
+        return text
 
     def discover(self, ctx: JobContext) -> Iterator[Any]:
-        conn: psycopg.Connection = ctx.conn
+        tx = ctx.tx
+        params: DuplicatesParams = ctx.params
         catalog_id = ctx.job.catalog_id
         if catalog_id is None:
             raise LuminaError("a duplicates job needs a catalog")
-        rows = dup_db.hash_rows(conn, catalog_id)
-        previous = dup_db.current_run(conn, catalog_id)
-        incremental = bool(ctx.job.params.get("incremental")) and previous is not None
+        rows = self.repo.hash_rows(tx, catalog_id)
+        previous = self.repo.current_run(tx, catalog_id)
+        incremental = params.incremental and previous is not None
         high_water = max((r[4] for r in rows if r[4] is not None), default=None)
         ctx.progress(0, len(rows), f"Indexing {len(rows):,} photos")
         index = DuplicateIndex()
         index.add(_HashOnly(r[0], bytes(r[1]), r[2], r[3]) for r in rows)
         ctx.check_cancelled()
-        seeds: list[int] | None = None
         if incremental:
             assert previous is not None
             mark = previous["high_water"]
@@ -110,9 +137,10 @@ class DuplicatesKind(JobKind):
             ctx.discovery.update({"new_photos": len(new_ids), "affected": affected})
         else:
             graph = index.candidate_graph(ctx.check_cancelled)
-            parts = list(_components(graph, seeds))
+            parts = list(_components(graph, None))
             affected = []
-        dup_db.start_run(conn, ctx.job.id, catalog_id, incremental=incremental, photos=len(rows), high_water=high_water)
+        self.repo.start_run(tx, ctx.job.id, catalog_id, incremental=incremental, photos=len(rows),
+                            high_water=high_water)
         ctx.discovery.update({"photos": len(rows), "parts": len(parts), "incremental": incremental,
                               "previous_run": previous["job_id"] if incremental and previous else None})
         yield from parts
@@ -120,14 +148,18 @@ class DuplicatesKind(JobKind):
     def item_key(self, item: Any) -> str:
         return f"part of photos {item[0]}…{item[-1]} ({len(item)})"
 
-    def process_item(self, env: JobEnv, job: JobSnapshot, item: Any) -> Any:
-        with env.db.connection() as conn:
-            photos = [_fingerprint(r) for r in dup_db.fingerprint_rows(conn, item)]
-        rules = rules_from_strings(job.params.get("rules") or DEFAULT_RULES)
-        return dup.find_duplicate_groups(photos, rules=rules)
+    def open(self, env: JobEnv, params: DuplicatesParams) -> ItemRunner:
+        rules = rules_from_strings(list(params.rules) or DEFAULT_RULES)
 
-    def store(self, conn: psycopg.Connection, job: JobSnapshot, batch: BatchInfo,
-              results: list[tuple[Any, Any]]) -> dict[str, int]:
+        def run(ictx: ItemContext, item: Any) -> Any:
+            with env.read() as tx:
+                photos = [_fingerprint(r) for r in self.repo.fingerprint_rows(tx, item)]
+            ictx.check_cancelled()
+            return dup.find_duplicate_groups(photos, rules=rules)
+
+        return run
+
+    def store(self, tx: Any, job: JobSnapshot, batch: BatchInfo, results: list[tuple[Any, Any]]) -> Stored:
         counts = {"groups": 0, "suspicious": 0, "unverified": 0}
         assert job.catalog_id is not None
         for part, groups in results:
@@ -138,19 +170,18 @@ class DuplicatesKind(JobKind):
                              [m.__dict__ for m in g.members]))
                 counts["suspicious"] += int(g.is_suspicious)
                 counts["unverified"] += int(g.has_unverified)
-            counts["groups"] += dup_db.replace_component_groups(conn, job.id, job.catalog_id, part[0], rows)
-        return counts
+            counts["groups"] += self.repo.replace_component_groups(tx, job.id, job.catalog_id, part[0], rows)
+        return Stored(counts)
 
     def finalize(self, ctx: JobContext) -> dict[str, Any]:
-        from lumina_desktop.db import jobs as jobs_db
-
         d = ctx.discovery
         assert ctx.job.catalog_id is not None
-        with ctx.env.db.connection() as conn, conn.transaction():
-            totals = jobs_db.batch_totals(conn, ctx.job.id)
-            dup_db.finish_run(conn, ctx.job.id, ctx.job.catalog_id, carry_from=d.get("previous_run"),
-                              affected_ids=d.get("affected", []))
-        groups = load_groups(ctx.env.db, ctx.job.catalog_id)
+        totals = ctx.env.store.batch_totals(ctx.job.id)
+        with ctx.env.transaction() as tx:
+            self.repo.finish_run(tx, ctx.job.id, ctx.job.catalog_id, carry_from=d.get("previous_run"),
+                                 affected_ids=d.get("affected", []))
+        with ctx.env.read() as tx:
+            groups = read_groups(self.repo, tx, ctx.job.catalog_id)
         by_tier = {t: sum(1 for g in groups if g.tier == t) for t in dup.TIERS}
         return {"photos": d.get("photos", 0), "parts": d.get("parts", 0), "incremental": d.get("incremental", False),
                 "new_photos": d.get("new_photos"), "groups": len(groups), **by_tier,
@@ -198,8 +229,12 @@ class StoredGroup:
 def load_groups(db: Any, catalog_id: int) -> list[StoredGroup]:
     """The catalog's current groups with the user's decisions applied (any non-GUI thread)."""
     with db.connection() as conn:
-        rows = dup_db.current_groups(conn, catalog_id)
-        decided = dup_db.decisions(conn, catalog_id)
+        return read_groups(DuplicatesRepository(), conn, catalog_id)
+
+
+def read_groups(repo: Any, tx: Any, catalog_id: int) -> list[StoredGroup]:
+    rows = repo.current_groups(tx, catalog_id)
+    decided = repo.decisions(tx, catalog_id)
     decisions: list[dup.Decision] = [dup.NotDuplicate(a, b) if kind == "not_duplicate" else dup.KeepThis(a)
                                      for kind, a, b in decided]
     raw: list[dup.DuplicateGroup] = []
@@ -222,5 +257,3 @@ def load_groups(db: Any, catalog_id: int) -> list[StoredGroup]:
         out.append(StoredGroup(gid, group, paths, sizes))
     return out
 
-
-register(DuplicatesKind())

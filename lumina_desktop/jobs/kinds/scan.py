@@ -18,9 +18,8 @@ import base64
 import logging
 import os
 import stat
-from typing import Any, Iterator
-
-import psycopg
+from dataclasses import dataclass
+from typing import Any, Iterator, Mapping, Sequence
 
 from lumina_desktop.analysis import thumbnails as thumbs
 from lumina_desktop.analysis.ingest import analyse_file
@@ -29,12 +28,9 @@ from lumina_desktop.core.errors import LuminaError
 from lumina_desktop.core.jobs import JobSnapshot
 from lumina_desktop.core.media import IngestResult, MediaError
 from lumina_desktop.core.paths import path_for_db
-from lumina_desktop.db import catalogs
-from lumina_desktop.db import jobs as jobs_db
-from lumina_desktop.db import photos
-from lumina_desktop.jobs.context import BatchInfo, JobContext, JobEnv
-from lumina_desktop.jobs.executor import cpu_slots
-from lumina_desktop.jobs.registry import ItemFailure, JobKind, register
+from lumina_desktop.db.photos import ScanRepository
+from lumina_desktop.jobs.engine.context import BatchInfo, ItemContext, JobContext, JobEnv
+from lumina_desktop.jobs.engine.kind import ItemFailure, ItemRunner, JobKind, Lane, Phase, Stored
 
 log = logging.getLogger(__name__)
 THUMB_SIZES = (thumbs.GRID_PX, thumbs.PREVIEW_PX)
@@ -93,25 +89,60 @@ def _walk(root: bytes, errors: list[tuple[str, str, str]]) -> Iterator[tuple[byt
         stack.extend(reversed(subdirs))
 
 
-class ScanKind(JobKind):
+@dataclass(frozen=True)
+class ScanParams:
+    folder_ids: tuple[int, ...] = ()     # empty: every folder of the catalog
+    folder_paths: tuple[str, ...] = ()   # for titles only
+    full: bool = False                   # re-analyse unchanged files too
+
+
+FOLDER_REMOVED = ("folder_removed", "its folder was removed from the catalog during the scan; not kept")
+
+
+class ScanKind(JobKind[ScanParams]):
     name = "scan"
-    title = "Scan folders"
-    phases = (("discover", 0.08), ("process", 0.9), ("finalize", 0.02))
+    title = "Scan"
+    phases = (Phase("discover", 0.08, "Finding files"), Phase("process", 0.9, "Analysing"),
+              Phase("finalize", 0.02, "Finishing"))
+    params_type = ScanParams
+    lane = Lane.CPU
+    changes_photos = True
+    follow_ons = ("duplicates",)
+
+    def __init__(self, repo: Any = None) -> None:
+        self.repo = repo if repo is not None else ScanRepository()
 
     def describe(self, job: JobSnapshot) -> str:
-        return "Scan " + ", ".join(job.params.get("folder_paths", [])[:2])
+        folders = list(job.params.get("folder_paths") or []) if isinstance(job.params, Mapping) else []
+        text = self.title
+        if folders:
+            text += " " + ", ".join(str(f).rstrip("/").rsplit("/", 1)[-1] or str(f) for f in folders[:2])
+            if len(folders) > 2:
+                text += f" +{len(folders) - 2}"
+        return text
+
+    def summarize(self, result: Mapping[str, Any]) -> str:
+        r = result
+        text = (f"{r.get('files', 0):,} files: {r.get('new', 0):,} new, {r.get('changed', 0):,} changed, "
+                f"{r.get('moved', 0):,} moved, {r.get('missing', 0):,} missing, {r.get('errors', 0):,} errors")
+        if r.get("refreshed"):
+            text += f", {r['refreshed']:,} refreshed"
+        if r.get("dropped"):
+            text += f", {r['dropped']:,} not kept (folder removed)"
+        return text
 
     def discover(self, ctx: JobContext) -> Iterator[Any]:
-        conn: psycopg.Connection = ctx.conn
+        tx = ctx.tx
+        params: ScanParams = ctx.params
         catalog_id = ctx.job.catalog_id
         if catalog_id is None:
             raise LuminaError("a scan job needs a catalog")
-        folders = catalogs.list_folders(conn, catalog_id)
-        wanted = ctx.job.params.get("folder_ids")
-        if wanted:
-            folders = [f for f in folders if f.id in wanted]
-        full = bool(ctx.job.params.get("full"))
-        known = photos.known_files(conn, catalog_id, [f.id for f in folders])
+        folders = self.repo.list_folders(tx, catalog_id)
+        if params.folder_ids:
+            folders = [f for f in folders if f.id in params.folder_ids]
+        present = self.repo.lock_folders(tx, [f.id for f in folders])  # a removal waits for discovery
+        folders = [f for f in folders if f.id in present]
+        known = self.repo.known_files(tx, catalog_id, [f.id for f in folders])
         seen: set[str] = set()
         placeholders: list[tuple[int, str, bytes | None, str, int, int]] = []
         errors: list[tuple[str, str, str]] = []
@@ -133,7 +164,7 @@ class ScanKind(JobKind):
                 row = known.get(text)
                 same = row is not None and row.size == st.st_size and row.mtime_ns == st.st_mtime_ns
                 stale = row is not None and row.needs_refresh and row.status != "error"
-                if same and not full and row.status in ("ok", "missing", "error") and not stale:
+                if same and not params.full and row.status in ("ok", "missing", "error") and not stale:
                     stats["unchanged"] += 1
                     if row.status == "missing":
                         came_back.append(row.id)
@@ -143,76 +174,90 @@ class ScanKind(JobKind):
                                          st.st_size, st.st_mtime_ns))
                 stats["to_analyse"] += 1
                 item = {"f": folder.id, "p": encode_path(raw), "m": st.st_mtime_ns}
-                if same and not full and stale:  # unchanged, but fingerprinted by an older chain
+                if same and not params.full and stale:  # unchanged, but fingerprinted by an older chain
                     stats["refresh"] += 1
                     item["r"] = 1
                 yield item
         gone = [r.id for p, r in known.items() if p not in seen and r.status != "missing"]
         stats["missing"] = len(gone)
-        photos.insert_placeholders(conn, catalog_id, placeholders)
-        photos.mark_missing(conn, gone)
-        photos.mark_present(conn, came_back)
-        jobs_db.record_item_errors(conn, ctx.job.id, None, errors)
+        self.repo.insert_placeholders(tx, catalog_id, placeholders)
+        self.repo.mark_missing(tx, gone)
+        self.repo.mark_present(tx, came_back)
+        ctx.env.store.record_item_errors(tx, ctx.job.id, None, errors)
         stats["discovery_errors"] = len(errors)
         ctx.discovery.update(stats)
 
     def item_key(self, item: Any) -> str:
         return path_for_db(decode_path(item["p"]))[0]
 
-    def process_item(self, env: JobEnv, job: JobSnapshot, item: Any) -> Any:
-        raw = decode_path(item["p"])
-        try:
-            with cpu_slots():  # no more decoders than cores (see cpu_slots)
-                res = analyse_file(raw, thumb_sizes=scan_thumb_sizes(env.settings.previews))
-        except MediaError as err:
-            raise ItemFailure(err.reason.value, str(err.message), payload=err) from None
-        written = []
+    def open(self, env: JobEnv, params: ScanParams) -> ItemRunner:
+        sizes = scan_thumb_sizes(env.settings.previews)
         root = env.settings.thumbnails_dir
-        for size, data in res.thumbnails.items():
-            target = root / thumbs.thumbnail_relpath(res.identity.content_hash, size)
-            if not target.exists():
-                thumbs.atomic_write(target, data, durable=False)
-            written.append(size)
-        try:
-            mtime_ns = os.stat(raw).st_mtime_ns
-        except OSError:
-            mtime_ns = item["m"]
-        # drop the encoded thumbnails: only their sizes travel on to store()
-        slim = IngestResult(res.file_type, res.kind, res.format, res.identity, res.metadata, res.perceptual,
-                            {}, res.warnings)
-        return slim, mtime_ns, tuple(sorted(written))
 
-    def store(self, conn: psycopg.Connection, job: JobSnapshot, batch: BatchInfo,
-              results: list[tuple[Any, Any]]) -> dict[str, int]:
-        counts = {"new": 0, "changed": 0, "refreshed": 0, "moved": 0, "errors": 0, "vanished": 0}
+        def run(ictx: ItemContext, item: Any) -> Any:
+            raw = decode_path(item["p"])
+            try:
+                res = analyse_file(raw, thumb_sizes=sizes)
+            except MediaError as err:
+                raise ItemFailure(err.reason.value, str(err.message), payload=err) from None
+            written = []
+            for size, data in res.thumbnails.items():
+                target = root / thumbs.thumbnail_relpath(res.identity.content_hash, size)
+                if not target.exists():
+                    thumbs.atomic_write(target, data, durable=False)
+                written.append(size)
+            try:
+                mtime_ns = os.stat(raw).st_mtime_ns
+            except OSError:
+                mtime_ns = item["m"]
+            # drop the encoded thumbnails: only their sizes travel on to store()
+            slim = IngestResult(res.file_type, res.kind, res.format, res.identity, res.metadata, res.perceptual,
+                                {}, res.warnings)
+            return slim, mtime_ns, tuple(sorted(written))
+
+        return run
+
+    def store(self, tx: Any, job: JobSnapshot, batch: BatchInfo, results: list[tuple[Any, Any]]) -> Stored:
+        counts = {"new": 0, "changed": 0, "refreshed": 0, "moved": 0, "errors": 0, "vanished": 0, "dropped": 0}
         assert job.catalog_id is not None
+        present = self.repo.lock_folders(tx, sorted({item["f"] for item, _ in results}))
+        changed: list[int] = []
+        dropped: list[tuple[str, str, str]] = []
         for item, value in results:
             raw = decode_path(item["p"])
             text, exact = path_for_db(raw)
+            if item["f"] not in present:
+                counts["dropped"] += 1
+                dropped.append((text, *FOLDER_REMOVED))
+                continue
             if isinstance(value, ItemFailure):
                 reason = value.error_class
-                photos.store_failure(conn, job.catalog_id, text, value.payload or value.message, reason)
+                photo_id = self.repo.store_failure(tx, job.catalog_id, text, value.payload or value.message, reason)
                 counts["vanished" if reason == "vanished" else "errors"] += 1
+                if photo_id is not None:
+                    changed.append(photo_id)
                 continue
             res, mtime_ns, sizes = value
-            outcome = photos.store_ingest(conn, job.catalog_id, item["f"], text, exact,
-                                          path_for_db(os.path.basename(raw))[0], res, mtime_ns, sizes)
+            outcome, photo_id = self.repo.store_ingest(tx, job.catalog_id, item["f"], text, exact,
+                                                       path_for_db(os.path.basename(raw))[0], res, mtime_ns, sizes)
             counts["refreshed" if outcome == "changed" and item.get("r") else outcome] += 1
-        return counts
+            changed.append(photo_id)
+        return Stored(counts, tuple(changed), tuple(dropped))
 
     def finalize(self, ctx: JobContext) -> dict[str, Any]:
-        with ctx.env.db.connection() as conn:
-            totals = jobs_db.batch_totals(conn, ctx.job.id)
-            folder_ids = ctx.job.params.get("folder_ids") or [f.id for f in catalogs.list_folders(conn, ctx.job.catalog_id)]  # type: ignore[arg-type]
-            photos.touch_folders(conn, folder_ids)
+        params: ScanParams = ctx.params
+        totals = ctx.env.store.batch_totals(ctx.job.id)
+        with ctx.env.transaction() as tx:
+            folder_ids = list(params.folder_ids) or [f.id for f in self.repo.list_folders(tx, ctx.job.catalog_id)]
+            self.repo.touch_folders(tx, folder_ids)
         d = ctx.discovery
         return {
             "files": d.get("files", 0), "unchanged": d.get("unchanged", 0),
             "new": totals.get("new", 0), "changed": totals.get("changed", 0), "moved": totals.get("moved", 0),
-            "refreshed": totals.get("refreshed", 0),
+            "refreshed": totals.get("refreshed", 0), "dropped": totals.get("dropped", 0),
             "missing": d.get("missing", 0) + totals.get("vanished", 0) - totals.get("moved", 0),
             "errors": totals.get("errors", 0) + d.get("discovery_errors", 0),
         }
 
-
-register(ScanKind())
+    def follow_on_params(self, parent: JobSnapshot, changed_photo_ids: Sequence[int]) -> dict[str, Any] | None:
+        return None  # nothing runs a scan after another job

@@ -1,0 +1,13 @@
+"""The app's job kinds, listed once (``BUILTIN_KINDS``); a new kind is one module and one line here."""
+from __future__ import annotations
+
+from lumina_desktop.jobs.engine.registry import KindRegistry
+from lumina_desktop.jobs.kinds.demo import DemoKind
+from lumina_desktop.jobs.kinds.duplicates import DuplicatesKind
+from lumina_desktop.jobs.kinds.scan import ScanKind
+
+BUILTIN_KINDS = KindRegistry([
+    ScanKind(),
+    DuplicatesKind(),
+    DemoKind(),
+])

@@ -1,0 +1,1 @@
+"""Use cases shared by the window and the CLI (Qt-free)."""

@@ -1,0 +1,96 @@
+"""The one wording of jobs, shared by the CLI and the window: titles, phases, results, ETA (any thread).
+
+Everything kind-specific comes from the kind itself (``JobKind.describe / phase_label /
+summarize``), found in the registry the caller passes in.  No per-kind table lives here.
+"""
+from __future__ import annotations
+
+from lumina_desktop.core.jobs import JobSnapshot, JobState
+from lumina_desktop.jobs.engine.kind import JobKind
+from lumina_desktop.jobs.engine.registry import KindRegistry
+
+STATE_TEXT = {
+    JobState.PENDING: "Waiting", JobState.RUNNING: "Running", JobState.SUCCEEDED: "Done",
+    JobState.FAILED: "Failed", JobState.CANCELLING: "Cancelling…", JobState.CANCELLED: "Cancelled",
+    JobState.INTERRUPTED: "Interrupted",
+}
+
+
+def format_eta(seconds: float | None) -> str:
+    if seconds is None or seconds < 0:
+        return ""
+    s = int(seconds)
+    if s >= 3600:
+        return f"{s // 3600} h {s % 3600 // 60:02d} min left"
+    if s >= 60:
+        return f"{s // 60} min {s % 60:02d} s left"
+    return f"{s} s left"
+
+
+class JobWording:
+    """Titles and one-line details of jobs, from the kinds of a registry."""
+
+    def __init__(self, registry: KindRegistry) -> None:
+        self.registry = registry
+
+    def kind(self, job: JobSnapshot) -> JobKind | None:  # type: ignore[type-arg]
+        return self.registry.find(job.kind)
+
+    def name(self, job: JobSnapshot) -> str:
+        kind = self.kind(job)
+        if kind is None:  # a kind this program does not know (a newer version queued it)
+            return job.kind.replace("_", " ").capitalize()
+        return kind.describe(job)
+
+    def title(self, job: JobSnapshot) -> str:
+        return f"{self.name(job)}  (#{job.id})"
+
+    def phase(self, job: JobSnapshot) -> str:
+        p = job.progress
+        if p is None:
+            return STATE_TEXT[job.state]
+        kind = self.kind(job)
+        return kind.phase_label(p.phase) if kind else p.phase.replace("_", " ").capitalize()
+
+    def result(self, job: JobSnapshot) -> str:
+        kind = self.kind(job)
+        if not job.result:
+            return ""
+        return kind.summarize(job.result) if kind else ""
+
+    def detail(self, job: JobSnapshot) -> str:
+        p = job.progress
+        parts: list[str] = []
+        if job.state in (JobState.RUNNING, JobState.CANCELLING) and p is not None:
+            parts.append(self.phase(job))
+            if p.total:
+                parts.append(f"{p.done:,} / {p.total:,}")
+            if p.rate:
+                parts.append(f"{p.rate:,.1f}/s")
+            eta = format_eta(p.eta_s)
+            if eta:
+                parts.append(eta)
+        elif job.state == JobState.PENDING:
+            parts.append("Queued" + (f" after job #{job.parent_job_id}" if job.parent_job_id else ""))
+        elif job.state == JobState.SUCCEEDED and job.result:
+            parts.append(self.result(job))
+        elif job.state == JobState.FAILED and job.error:
+            parts.append(job.error.splitlines()[0][:200])
+        elif job.state == JobState.INTERRUPTED:
+            parts.append("Stopped when its program quit; resume to finish")
+        elif job.state == JobState.CANCELLED:
+            done = f" after {p.done:,} of {p.total:,}" if p is not None and p.total else ""
+            parts.append(f"Cancelled{done}; what was done is kept, resume to finish")
+        return "  ·  ".join(x for x in parts if x)
+
+    def summary_line(self, job: JobSnapshot) -> str:
+        """The CLI's closing line of a job."""
+        text = f"job {job.id} ({self.name(job)}): {STATE_TEXT[job.state].lower()}"
+        result = self.result(job)
+        if result:
+            text += f"; {result}"
+        if job.item_errors:
+            text += f"; {job.item_errors:,} item error(s): lumina-desktop jobs show {job.id} --errors 50"
+        if job.error:
+            text += f"; {job.error}"
+        return text
