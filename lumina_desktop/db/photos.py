@@ -190,3 +190,8 @@ class ScanRepository:
 
     def touch_folders(self, tx: psycopg.Connection, folder_ids: Sequence[int]) -> None:
         touch_folders(tx, folder_ids)
+
+    def count_present(self, tx: psycopg.Connection, image_ids: Sequence[int]) -> int:
+        """How many of these images the catalog still holds (a removed folder forgets its images)."""
+        row = tx.execute("SELECT count(*) FROM images WHERE id = ANY(%s)", (list(image_ids),)).fetchone()
+        return int(row[0]) if row else 0

@@ -247,14 +247,18 @@ class ScanKind(JobKind[ScanParams]):
     def finalize(self, ctx: JobContext) -> dict[str, Any]:
         params: ScanParams = ctx.params
         totals = ctx.env.store.batch_totals(ctx.job.id)
+        stored = ctx.env.store.changed_photos(ctx.job.id)
         with ctx.env.transaction() as tx:
             folder_ids = list(params.folder_ids) or [f.id for f in self.repo.list_folders(tx, ctx.job.catalog_id)]
             self.repo.touch_folders(tx, folder_ids)
+            # photos stored, then forgotten because their folder was removed from the catalog meanwhile
+            forgotten = len(stored) - self.repo.count_present(tx, stored) if stored else 0
         d = ctx.discovery
         return {
             "files": d.get("files", 0), "unchanged": d.get("unchanged", 0),
-            "new": totals.get("new", 0), "changed": totals.get("changed", 0), "moved": totals.get("moved", 0),
-            "refreshed": totals.get("refreshed", 0), "dropped": totals.get("dropped", 0),
+            "new": max(0, totals.get("new", 0) - forgotten), "changed": totals.get("changed", 0),
+            "moved": totals.get("moved", 0), "refreshed": totals.get("refreshed", 0),
+            "dropped": totals.get("dropped", 0) + forgotten,
             "missing": d.get("missing", 0) + totals.get("vanished", 0) - totals.get("moved", 0),
             "errors": totals.get("errors", 0) + d.get("discovery_errors", 0),
         }

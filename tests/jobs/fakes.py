@@ -1,0 +1,209 @@
+"""In-memory fakes of the kinds' repositories, for the inline engine (no PostgreSQL, no Qt).
+
+Each fake has the methods of its real repository (``db.demo.DemoRepository``,
+``db.photos.ScanRepository``, ``db.duplicates.DuplicatesRepository``) and mimics what their SQL
+does, closely enough for the kinds' logic to be tested.  The ``tx`` they receive is the
+``MemoryJobStore`` and is ignored.
+"""
+from __future__ import annotations
+
+import itertools
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Iterable, Sequence
+
+from lumina_desktop.core.media import FINGERPRINT_VERSION, IngestResult, MediaError
+from lumina_desktop.db.photos import KnownFile
+
+
+class FakeDemoRepo:
+    """``demo_results`` as a dict; ``writes`` counts every upsert of an item."""
+
+    def __init__(self) -> None:
+        self.values: dict[tuple[int, int], str] = {}
+        self.writes: Counter[tuple[int, int]] = Counter()
+
+    def store_values(self, tx: Any, job_id: int, rows: Sequence[tuple[int, str]]) -> None:
+        for item, value in rows:
+            self.values[(job_id, item)] = value
+            self.writes[(job_id, item)] += 1
+
+    def count(self, tx: Any, job_id: int) -> int:
+        return sum(1 for j, _ in self.values if j == job_id)
+
+
+@dataclass(frozen=True)
+class Folder:
+    id: int
+    path: str
+
+
+@dataclass
+class ImageRow:
+    id: int
+    folder_id: int
+    path: str
+    size: int | None
+    mtime_ns: int | None
+    status: str = "new"
+    content_hash: str | None = None
+    fingerprint_version: int | None = None
+    error_reason: str | None = None
+
+
+class FakeScanRepo:
+    """``images`` and ``catalog_folders`` of one catalog, as dicts."""
+
+    def __init__(self, folders: Iterable[Folder]) -> None:
+        self.folders: dict[int, Folder] = {f.id: f for f in folders}
+        self.rows: dict[str, ImageRow] = {}
+        self._ids = itertools.count(100)
+        self.ingested: list[tuple[str, str, int]] = []   # (path, outcome, id) of every store_ingest
+        self.failed: list[tuple[str, str]] = []          # (path, reason) of every store_failure
+        self.touched: list[int] = []
+        self.lock_calls = 0
+        self.remove_folders_after_discovery = False      # lock_folders finds none after its first call
+
+    def list_folders(self, tx: Any, catalog_id: int) -> list[Folder]:
+        return sorted(self.folders.values(), key=lambda f: f.id)
+
+    def lock_folders(self, tx: Any, folder_ids: Sequence[int]) -> set[int]:
+        self.lock_calls += 1
+        if self.remove_folders_after_discovery and self.lock_calls > 1:
+            return set()
+        return {i for i in folder_ids if i in self.folders}
+
+    def known_files(self, tx: Any, catalog_id: int, folder_ids: Sequence[int]) -> dict[str, KnownFile]:
+        return {r.path: KnownFile(r.id, r.size, r.mtime_ns, r.status, r.fingerprint_version)
+                for r in self.rows.values() if r.folder_id in folder_ids}
+
+    def insert_placeholders(self, tx: Any, catalog_id: int,
+                            rows: Iterable[tuple[int, str, bytes | None, str, int, int]]) -> None:
+        for folder_id, path, _exact, _name, size, mtime_ns in rows:
+            self.rows.setdefault(path, ImageRow(next(self._ids), folder_id, path, size, mtime_ns))
+
+    def mark_missing(self, tx: Any, image_ids: Sequence[int]) -> None:
+        for r in self.rows.values():
+            if r.id in image_ids:
+                r.status = "missing"
+
+    def mark_present(self, tx: Any, image_ids: Sequence[int]) -> None:
+        for r in self.rows.values():
+            if r.id in image_ids and r.status == "missing":
+                r.status = "ok" if r.content_hash else "new"
+
+    def store_ingest(self, tx: Any, catalog_id: int, folder_id: int, path: str, path_bytes: bytes | None,
+                     file_name: str, res: IngestResult, mtime_ns: int, thumb_sizes: Sequence[int]) -> tuple[str, int]:
+        row = self.rows.get(path)
+        outcome = "changed" if row is not None and row.status != "new" else "new"
+        if outcome == "new":
+            moved = next((r for r in sorted(self.rows.values(), key=lambda r: r.id)
+                          if r.status == "missing" and r.content_hash == res.identity.content_hash), None)
+            if moved is not None:
+                self.rows.pop(path, None)
+                del self.rows[moved.path]
+                moved.path, row, outcome = path, moved, "moved"
+        if row is None:
+            row = ImageRow(next(self._ids), folder_id, path, None, None)
+        self.rows[path] = row
+        row.folder_id, row.size, row.mtime_ns, row.status = folder_id, res.identity.size, mtime_ns, "ok"
+        row.content_hash, row.error_reason = res.identity.content_hash, None
+        row.fingerprint_version = FINGERPRINT_VERSION if res.perceptual is not None else None
+        self.ingested.append((path, outcome, row.id))
+        return outcome, row.id
+
+    def store_failure(self, tx: Any, catalog_id: int, path: str, err: MediaError | str, reason: str) -> int | None:
+        self.failed.append((path, reason))
+        row = self.rows.get(path)
+        if row is None:
+            return None
+        row.status, row.error_reason = ("missing" if reason == "vanished" else "error"), reason
+        return row.id
+
+    def touch_folders(self, tx: Any, folder_ids: Sequence[int]) -> None:
+        self.touched.extend(folder_ids)
+
+    def count_present(self, tx: Any, image_ids: Sequence[int]) -> int:
+        held = {r.id for r in self.rows.values()}
+        return sum(1 for i in set(image_ids) if i in held)
+
+    def forget_folder(self, folder_id: int) -> None:
+        """The folder is removed from the catalog with its images (as ``db.catalogs.remove_folder``)."""
+        self.folders.pop(folder_id, None)
+        self.rows = {p: r for p, r in self.rows.items() if r.folder_id != folder_id}
+
+
+@dataclass
+class _Run:
+    job_id: int
+    catalog_id: int
+    incremental: bool
+    photos: int
+    high_water: datetime | None
+    is_current: bool = False
+    groups: dict[int, list[tuple[dict[str, Any], list[dict[str, Any]]]]] = field(default_factory=dict)
+
+
+class FakeDuplicatesRepo:
+    """Photos (fingerprint rows as ``fingerprint_rows`` returns them), runs and groups, as dicts."""
+
+    def __init__(self, photos: Iterable[dict[str, Any]]) -> None:
+        self.photos: dict[int, dict[str, Any]] = {p["id"]: p for p in photos}  # + "analysed_at"
+        self.runs: dict[int, _Run] = {}
+
+    def hash_rows(self, tx: Any, catalog_id: int) -> list[tuple[int, bytes, str, str | None, datetime | None]]:
+        return [(p["id"], p["phash"], p["content_hash"], p["image_data_hash"], p["analysed_at"])
+                for _, p in sorted(self.photos.items())]
+
+    def fingerprint_rows(self, tx: Any, ids: Sequence[int]) -> list[dict[str, Any]]:
+        return [{k: v for k, v in self.photos[i].items() if k != "analysed_at"} for i in ids if i in self.photos]
+
+    def current_run(self, tx: Any, catalog_id: int) -> dict[str, Any] | None:
+        run = next((r for r in self.runs.values() if r.catalog_id == catalog_id and r.is_current), None)
+        return {"job_id": run.job_id, "high_water": run.high_water} if run else None
+
+    def start_run(self, tx: Any, job_id: int, catalog_id: int, *, incremental: bool, photos: int,
+                  high_water: datetime | None) -> None:
+        self.runs[job_id] = _Run(job_id, catalog_id, incremental, photos, high_water)
+
+    def replace_component_groups(self, tx: Any, run_job_id: int, catalog_id: int, component_key: int,
+                                 groups: Iterable[tuple[dict[str, Any], list[dict[str, Any]]]]) -> int:
+        stored = [(dict(g), [dict(m) for m in members]) for g, members in groups]
+        self.runs[run_job_id].groups[component_key] = stored
+        return len(stored)
+
+    def finish_run(self, tx: Any, job_id: int, catalog_id: int, *, carry_from: int | None,
+                   affected_ids: Sequence[int]) -> None:
+        run = self.runs[job_id]
+        if carry_from is not None:
+            for key, groups in self.runs[carry_from].groups.items():
+                kept = [(g, ms) for g, ms in groups if g["keeper_id"] not in affected_ids
+                        and not any(m["photo_id"] in affected_ids for m in ms)]
+                if kept:
+                    run.groups[-key] = kept
+        for r in self.runs.values():
+            if r.catalog_id == catalog_id:
+                r.is_current = r.job_id == job_id
+
+    def current_groups(self, tx: Any, catalog_id: int) -> list[dict[str, Any]]:
+        run = next((r for r in self.runs.values() if r.catalog_id == catalog_id and r.is_current), None)
+        out: list[dict[str, Any]] = []
+        if run is None:
+            return out
+        for key in sorted(run.groups):
+            for g, members in run.groups[key]:
+                gid = len(out) + 1
+                keeper = self.photos[g["keeper_id"]]
+                out.append({"id": gid, "tier": g["tier"], "keeper_image_id": g["keeper_id"],
+                            "keeper_content_hash": g["keeper_content_hash"], "size": g["size"],
+                            "is_suspicious": g["is_suspicious"], "has_unverified": g["has_unverified"],
+                            "keeper_path": keeper["path"], "keeper_bytes": keeper["size_bytes"],
+                            "members": [{**{k: v for k, v in m.items() if k != "photo_id"}, "group_id": gid,
+                                         "image_id": m["photo_id"], "path": self.photos[m["photo_id"]]["path"],
+                                         "size_bytes": self.photos[m["photo_id"]]["size_bytes"]}
+                                        for m in sorted(members, key=lambda m: m["photo_id"])]})
+        return out
+
+    def decisions(self, tx: Any, catalog_id: int) -> list[tuple[str, str, str]]:
+        return []
