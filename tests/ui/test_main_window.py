@@ -180,16 +180,22 @@ def test_settings_saver_writes_the_settings_file(qtbot, tmp_path: Path) -> None:
 
     create_application()
     settings = load_settings({"data_dir": str(tmp_path / "d")}, environ={}, config_dir=tmp_path)
-    dlg = PreferencesDialog(settings)
+    from lumina_desktop.jobs.kinds import BUILTIN_KINDS
+
+    stages = [(k.name, k.title) for k in BUILTIN_KINDS.follow_on_stages()]
+    assert ("duplicates", "Find duplicates") in stages
+    dlg = PreferencesDialog(settings, stages=stages)
     qtbot.addWidget(dlg)
     assert dlg.changed_values() == {}
     dlg.workers.setValue(3)
     dlg.database_url.setText("postgresql://u@h/db")
     dlg.previews.setCurrentIndex(dlg.previews.findData("on_demand"))
+    dlg.stage_boxes["duplicates"].setChecked(False)  # a follow-on stage switched off
     values = dlg.changed_values()
-    assert values == {"background_workers": 3, "database_url": "postgresql://u@h/db", "previews": "on_demand"}
+    assert values == {"background_workers": 3, "database_url": "postgresql://u@h/db", "previews": "on_demand",
+                      "disabled_follow_ons": ["duplicates"]}
     with ThreadPoolExecutor(1) as io:
         io.submit(write_settings_file, settings.settings_path, values).result()
     again = load_settings(environ={}, config_dir=tmp_path)
     assert again.background_workers == 3 and again.database_url == "postgresql://u@h/db"
-    assert again.previews == "on_demand"
+    assert again.previews == "on_demand" and again.disabled_follow_ons == ("duplicates",)

@@ -34,13 +34,22 @@ class Counters:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self.items_done = 0
+        self._finished_items = 0
+        self._running_items: dict[int, int] = {}  # batch id -> items done (set by its thread, no lock)
         self.busy = 0
         self._partial: dict[int, dict[int, float]] = defaultdict(dict)  # job -> thread -> fraction
 
-    def item_done(self) -> None:
+    @property
+    def items_done(self) -> int:
+        return self._finished_items + sum(list(self._running_items.values()))
+
+    def batch_items(self, batch_id: int, n: int) -> None:
+        """Items a running batch has done so far (one dict store per item: no lock)."""
+        self._running_items[batch_id] = n
+
+    def batch_over(self, batch_id: int) -> None:
         with self._lock:
-            self.items_done += 1
+            self._finished_items += self._running_items.pop(batch_id, 0)
 
     def running(self, delta: int) -> None:
         with self._lock:

@@ -38,7 +38,7 @@ class EngineTiming:
     cancel_poll_s: float = 0.1
     progress_interval_s: float = 0.2
     commit_interval_s: float = 1.0
-    commit_every_items: int = 500
+    commit_every_items: int = 1000
 
 
 def new_worker_id(role: str) -> str:
@@ -103,7 +103,7 @@ class JobCoordinator:
         self.workers = settings.background_workers
         self.runner = BatchRunner(registry, self.batches, self.env, lanes or process_lanes(),
                                   commit_interval_s=self.timing.commit_interval_s,
-                                  commit_every_items=self.timing.commit_every_items)
+                                  commit_every_items=self.timing.commit_every_items, threads=self.workers)
         self.on_finished = on_finished
         self._threads: dict[int, threading.Thread] = {}
         self._lock = threading.Lock()

@@ -53,40 +53,55 @@ def shutdown_executor(*, wait: bool = True) -> None:
 
 
 class LaneSlots:
-    """A counting semaphore where normal-priority waiters go before low-priority ones."""
+    """A counting semaphore where normal-priority waiters go before low-priority ones.
+
+    ``acquire``/``release`` take the lock once each and notify only when someone waits: this
+    runs around every item, so it must cost about a microsecond.
+    """
 
     def __init__(self, size: int) -> None:
         self.size = max(1, size)
         self._free = self.size
         self._normal_waiting = 0
         self._normal_running = 0
-        self._cond = threading.Condition()
+        self._waiting = 0
+        self._cond = threading.Condition(threading.Lock())
 
-    @contextmanager
-    def slot(self, *, is_low_priority: bool = False) -> Iterator[None]:
+    def acquire(self, is_low_priority: bool = False) -> None:
         with self._cond:
             if is_low_priority:
                 # yield to normal work: wait while any normal item waits, and keep one slot for it
                 while self._free == 0 or self._normal_waiting or \
                         (self._normal_running and self._free <= 1 and self.size > 1):
+                    self._waiting += 1
                     self._cond.wait()
+                    self._waiting -= 1
             else:
-                self._normal_waiting += 1
-                try:
+                if self._free == 0:
+                    self._normal_waiting += 1
+                    self._waiting += 1
                     while self._free == 0:
                         self._cond.wait()
-                finally:
+                    self._waiting -= 1
                     self._normal_waiting -= 1
                 self._normal_running += 1
             self._free -= 1
+
+    def release(self, is_low_priority: bool = False) -> None:
+        with self._cond:
+            self._free += 1
+            if not is_low_priority:
+                self._normal_running -= 1
+            if self._waiting:
+                self._cond.notify_all()
+
+    @contextmanager
+    def slot(self, *, is_low_priority: bool = False) -> Iterator[None]:
+        self.acquire(is_low_priority)
         try:
             yield
         finally:
-            with self._cond:
-                self._free += 1
-                if not is_low_priority:
-                    self._normal_running -= 1
-                self._cond.notify_all()
+            self.release(is_low_priority)
 
 
 class Lanes:
@@ -98,6 +113,9 @@ class Lanes:
 
     def slot(self, lane: Lane, *, is_low_priority: bool = False):  # type: ignore[no-untyped-def]
         return self._slots[lane].slot(is_low_priority=is_low_priority)
+
+    def slots(self, lane: Lane) -> LaneSlots:
+        return self._slots[lane]
 
 
 _lanes_lock = threading.Lock()

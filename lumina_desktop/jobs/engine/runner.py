@@ -58,11 +58,22 @@ def one_line(exc: BaseException) -> str:
     return (text[0] if text else type(exc).__name__)[:1000]
 
 
+class _NoSlot:
+    def acquire(self, is_low_priority: bool = False) -> None:
+        pass
+
+    def release(self, is_low_priority: bool = False) -> None:
+        pass
+
+
+_NO_SLOT = _NoSlot()
+
+
 class BatchRunner:
     """Runs claimed batches of any registered kind on the calling (worker) thread."""
 
     def __init__(self, registry: KindRegistry, manager: BatchManager, env: JobEnv, lanes: Lanes, *,
-                 commit_interval_s: float = 1.0, commit_every_items: int = 500) -> None:
+                 commit_interval_s: float = 1.0, commit_every_items: int = 1000, threads: int = 0) -> None:
         self.registry = registry
         self.manager = manager
         self.store = manager.store
@@ -70,7 +81,19 @@ class BatchRunner:
         self.lanes = lanes
         self.commit_interval_s = commit_interval_s
         self.commit_every_items = commit_every_items
+        self.threads = threads  # batch threads of this process: a lane at least this wide never blocks
         self._local = threading.local()
+
+    def _params(self, kind: JobKind[Any], job: JobSnapshot) -> Any:
+        """A job's typed parameters, parsed once per job and thread (not per batch)."""
+        cache: dict[int, Any] | None = getattr(self._local, "params", None)
+        if cache is None:
+            cache = self._local.params = {}
+        if job.id not in cache:
+            if len(cache) > 64:
+                cache.clear()
+            cache[job.id] = kind.parse_params(job.params)
+        return cache[job.id]
 
     # -- per-thread item runners (kind.open once per worker thread and parameter set)
     def item_runner(self, kind: JobKind[Any], params: Any, job_id: int) -> ItemRunner:
@@ -112,16 +135,27 @@ class BatchRunner:
             results, errors, last_commit = [], [], now
 
         try:
-            params = kind.parse_params(job.params)
+            params = self._params(kind, job)
             runner = self.item_runner(kind, params, job.id)
-            ictx = ItemContext(self.env, job, params, token,
-                               on_progress=lambda f: counters.set_partial(job.id, f))
+            partial = [False]
+
+            def on_progress(f: float) -> None:
+                partial[0] = True
+                counters.set_partial(job.id, f)
+
+            ictx = ItemContext(self.env, job, params, token, on_progress=on_progress)
+            slots: Any = self.lanes.slots(kind.lane)
+            low = kind.is_low_priority
+            if not low and self.threads and slots.size >= self.threads:
+                slots = _NO_SLOT  # e.g. the IO lane: as wide as the pool, so it can never block
+            n_items, every, interval = len(batch.items), self.commit_every_items, self.commit_interval_s
+            monotonic = time.monotonic
             for item in batch.items[batch.done_items:]:
                 if token.is_set():
                     raise JobCancelled(f"job {batch.job_id} cancelled")
+                slots.acquire(low)
                 try:
-                    with self.lanes.slot(kind.lane, is_low_priority=kind.is_low_priority):
-                        results.append((item, runner(ictx, item)))
+                    results.append((item, runner(ictx, item)))
                 except JobCancelled:
                     raise
                 except ItemFailure as fail:  # recorded, and handed to store()
@@ -132,13 +166,15 @@ class BatchRunner:
                     errors.append((kind.item_key(item), type(exc).__name__, one_line(exc)))
                     failed += 1
                 finally:
-                    counters.clear_partial(job.id)
+                    slots.release(low)
+                    if partial[0]:
+                        partial[0] = False
+                        counters.clear_partial(job.id)
                 cursor += 1
                 processed += 1
-                counters.item_done()
-                if cursor < len(batch.items) and (
-                        time.monotonic() - last_commit >= self.commit_interval_s
-                        or len(results) + len(errors) >= self.commit_every_items):
+                counters.batch_items(batch.id, processed)
+                if cursor < n_items and (monotonic() - last_commit >= interval
+                                         or len(results) + len(errors) >= every):
                     commit(is_final=False)
             commit(is_final=True)
             return BatchOutcome(batch.id, batch.job_id, BatchState.SUCCEEDED, processed, failed)
@@ -154,6 +190,7 @@ class BatchRunner:
             state = self.fail(batch, exc)
             return BatchOutcome(batch.id, batch.job_id, state, processed, failed, one_line(exc))
         finally:
+            counters.batch_over(batch.id)
             counters.running(-1)
             log.debug("batch %d: %d items in %.2f s", batch.id, processed, time.monotonic() - t_start)
 

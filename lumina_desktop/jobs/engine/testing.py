@@ -383,19 +383,19 @@ class InlineEngine:
             counters = co.batches.counters
             start = counters.items_done
             token = co.batches.token(job_id)
-            original = counters.item_done
+            original = counters.batch_items
 
-            def item_done() -> None:
-                original()
+            def batch_items(batch_id: int, n: int) -> None:
+                original(batch_id, n)
                 if counters.items_done - start >= cancel_after_items:
                     co.batches.cancel(job_id)
                     token.set()
 
-            counters.item_done = item_done  # type: ignore[method-assign]
+            counters.batch_items = batch_items  # type: ignore[method-assign]
             try:
                 co._coordinate(job_id)  # noqa: SLF001 (inline on purpose)
             finally:
-                counters.item_done = original  # type: ignore[method-assign]
+                counters.batch_items = original  # type: ignore[method-assign]
         else:
             co._coordinate(job_id)  # noqa: SLF001
         snap = self.store.get_job(job_id)

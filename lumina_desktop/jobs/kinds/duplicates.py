@@ -8,7 +8,7 @@ cancelled or killed run resumes part by part.  An incremental run (``incremental
 whole library (cheap: hashes only) but regroups only the parts reachable from photos analysed
 since the last run, and carries the other groups over.
 
-process_item (worker): fetch the part's fingerprints (greys included), group them with pixel
+the item runner (worker thread): fetch the part's fingerprints (greys included), group them with pixel
 verification against each keeper (``analysis.duplicates``).  store: the part's groups replace
 whatever an earlier attempt stored.  finalize: the run becomes the catalog's current one.
 

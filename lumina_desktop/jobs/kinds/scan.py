@@ -254,13 +254,17 @@ class ScanKind(JobKind[ScanParams]):
             # photos stored, then forgotten because their folder was removed from the catalog meanwhile
             forgotten = len(stored) - self.repo.count_present(tx, stored) if stored else 0
         d = ctx.discovery
+        outcomes = {k: totals.get(k, 0) for k in ("new", "changed", "moved", "refreshed", "errors")}
+        left = forgotten  # each forgotten photo leaves the one outcome it was counted under
+        for key in outcomes:
+            take = min(left, outcomes[key])
+            outcomes[key] -= take
+            left -= take
         return {
-            "files": d.get("files", 0), "unchanged": d.get("unchanged", 0),
-            "new": max(0, totals.get("new", 0) - forgotten), "changed": totals.get("changed", 0),
-            "moved": totals.get("moved", 0), "refreshed": totals.get("refreshed", 0),
-            "dropped": totals.get("dropped", 0) + forgotten,
+            "files": d.get("files", 0), "unchanged": d.get("unchanged", 0), **outcomes,
+            "dropped": totals.get("dropped", 0) + forgotten - left,
             "missing": d.get("missing", 0) + totals.get("vanished", 0) - totals.get("moved", 0),
-            "errors": totals.get("errors", 0) + d.get("discovery_errors", 0),
+            "errors": outcomes["errors"] + d.get("discovery_errors", 0),
         }
 
     def follow_on_params(self, parent: JobSnapshot, changed_photo_ids: Sequence[int]) -> dict[str, Any] | None:

@@ -250,7 +250,9 @@ class MainWindow(QMainWindow):
             self.library.remove_folder(folder_id, path)
 
     def _on_settings_triggered(self) -> None:
-        if self.settings_saver.edit(self.ctx.settings, self):
+        stages = [(k.name, k.menu_label.replace("&", "") if k.menu_label else k.title)
+                  for k in self.ctx.registry.follow_on_stages()]
+        if self.settings_saver.edit(self.ctx.settings, self, stages):
             self.statusBar().showMessage("Settings saved; they apply the next time Lumina starts", 8000)
 
     def _show_error(self, message: str) -> None:

@@ -1,5 +1,5 @@
 """Settings dialog (GUI thread): worker count, data folder, database URL, thumbnail cache size,
-when previews are made.
+when previews are made, which jobs run by themselves after a scan.
 
 Values are written to the one settings file (``config.write_settings_file``) by the caller on a
 worker thread; they apply on the next start, which the dialog says.
@@ -7,10 +7,11 @@ worker thread; they apply on the next start, which the dialog says.
 from __future__ import annotations
 
 from concurrent.futures import Executor
-from typing import Any
+from typing import Any, Sequence
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import (
+    QCheckBox,
     QDialog,
     QDialogButtonBox,
     QComboBox,
@@ -30,7 +31,9 @@ from lumina_desktop.core.errors import LuminaError
 
 
 class PreferencesDialog(QDialog):
-    def __init__(self, settings: Settings, parent: QWidget | None = None) -> None:
+    def __init__(self, settings: Settings, parent: QWidget | None = None, *,
+                 stages: Sequence[tuple[str, str]] = ()) -> None:
+        """``stages``: (kind name, title) of the jobs that run after a scan, from the registry."""
         super().__init__(parent)
         self.setWindowTitle("Settings")
         self.settings = settings
@@ -64,6 +67,13 @@ class PreferencesDialog(QDialog):
         form.addRow("Database URL:", self.database_url)
         form.addRow("Thumbnail cache:", self.cache_mb)
         form.addRow("Make previews:", self.previews)
+        self.stage_boxes: dict[str, QCheckBox] = {}
+        for name, title in stages:  # each follow-on stage can be switched off
+            box = QCheckBox(title)
+            box.setChecked(name not in settings.disabled_follow_ons)
+            box.setToolTip("Runs by itself for the new and changed photos after every scan")
+            self.stage_boxes[name] = box
+            form.addRow("After a scan:" if len(self.stage_boxes) == 1 else "", box)
         note = QLabel(f"Changes apply the next time Lumina starts. Settings file: {settings.settings_path}")
         note.setWordWrap(True)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
@@ -92,6 +102,10 @@ class PreferencesDialog(QDialog):
             out["thumbnail_cache_mb"] = self.cache_mb.value()
         if self.previews.currentData() != self.settings.previews:
             out["previews"] = self.previews.currentData()
+        off = tuple(sorted({*self.settings.disabled_follow_ons} - set(self.stage_boxes)
+                           | {n for n, box in self.stage_boxes.items() if not box.isChecked()}))
+        if off != tuple(sorted(self.settings.disabled_follow_ons)):
+            out["disabled_follow_ons"] = list(off) or None
         return out
 
 
@@ -104,9 +118,9 @@ class SettingsSaver(QObject):
         super().__init__(parent)
         self.io = io
 
-    def edit(self, settings: Settings, parent: QWidget) -> bool:
+    def edit(self, settings: Settings, parent: QWidget, stages: Sequence[tuple[str, str]] = ()) -> bool:
         """Show the dialog; True if changes were handed over for saving."""
-        dlg = PreferencesDialog(settings, parent)
+        dlg = PreferencesDialog(settings, parent, stages=stages)
         if not (dlg.exec() and (values := dlg.changed_values())):
             return False
 
