@@ -45,5 +45,9 @@ def setup_logging(*, verbose: int = 0, log_dir: Path | None = None, quiet_consol
         h.addFilter(mask)
         h._lumina = True  # type: ignore[attr-defined]
         root.addHandler(h)
+    # library warnings (e.g. Pillow on odd EXIF) go to the log file, not over the progress bar
+    logging.captureWarnings(True)
+    if not verbose:
+        console.addFilter(lambda record: record.name != "py.warnings")
     logging.getLogger("PIL").setLevel(logging.WARNING)
     logging.getLogger("psycopg.pool").setLevel(logging.WARNING)

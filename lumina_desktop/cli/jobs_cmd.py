@@ -104,7 +104,7 @@ def _show(args: argparse.Namespace) -> int:
     print(f"  params:    {json.dumps(job.params)}")
     print(f"  created:   {_fmt_time(job.created_at)}   started: {_fmt_time(job.started_at)}   finished: {_fmt_time(job.finished_at)}")
     if p:
-        print(f"  progress:  {job.fraction * 100:.1f}%  {p.phase}  {p.done:,}/{p.total:,}  {p.message}"
+        print(f"  progress:  {job.fraction * 100:.1f}%  {w.phase(job)}  {p.done:,}/{p.total:,}  {p.message}"
               + (f"  {p.rate:.1f}/s" if p.rate else "") + (f"  ETA {format_eta(p.eta_s)}" if p.eta_s else ""))
     print("  batches:   " + ", ".join(f"{k} {v[0]} ({v[1]:,} items)" for k, v in sorted(batches.items())))
     if job.error:
@@ -127,7 +127,7 @@ def _watch(args: argparse.Namespace) -> int:
                 print("no running jobs")
                 return 0
             job_id = active[0].id
-        job = watch(db, job_id, out=sys.stdout)
+        job = watch(db, job_id, out=sys.stdout, wording=wording())
     return 0 if job.state == JobState.SUCCEEDED else 1
 
 
@@ -163,7 +163,7 @@ def run_job_here(db: Database, settings: Any, start: Any, *, label: str = "") ->
 
         signal.signal(signal.SIGINT, on_sigint)
         try:
-            job = watch(db, job_id, out=sys.stderr)
+            job = watch(db, job_id, out=sys.stderr, wording=wording())
         finally:
             signal.signal(signal.SIGINT, previous)
         coordinator.wait(job_id, timeout=30)
@@ -190,8 +190,9 @@ def _resume(args: argparse.Namespace) -> int:
             print(f"job {args.job_id} is pending")
             return 0
         job = run_job_here(db, settings, lambda co: (co.resume(args.job_id), args.job_id)[1])
-    _print_summary(job)
-    return 0 if job.state == JobState.SUCCEEDED else 1
+        _print_summary(job)
+        ok = report_follow_ons(db, settings, job, run_them=False)
+    return 0 if job.state == JobState.SUCCEEDED and ok else 1
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -214,8 +215,31 @@ def _run(args: argparse.Namespace) -> int:
             with db.connection() as conn:
                 catalog_id = catalogs.ensure_catalog(conn, args.catalog).id
         job = run_job_here(db, settings, lambda co: co.submit(args.kind, params, catalog_id=catalog_id))
-    _print_summary(job)
-    return 0 if job.state == JobState.SUCCEEDED else 1
+        _print_summary(job)
+        ok = report_follow_ons(db, settings, job, run_them=False)
+    return 0 if job.state == JobState.SUCCEEDED and ok else 1
+
+
+def report_follow_ons(db: Database, settings: Any, job: JobSnapshot, *, run_them: bool) -> bool:
+    """Say which jobs ``job`` queued after itself (and theirs), or run them here with a bar each.
+    False if one that ran here did not succeed."""
+    w = wording()
+    ok = True
+    queue = [job.id]
+    while queue:
+        parent = queue.pop(0)
+        with db.connection() as conn:
+            children = sorted(jobs_db.list_jobs(conn, parent_job_id=parent, limit=100), key=lambda j: j.id)
+        for child in children:
+            if not run_them:
+                print(f"  queued: {w.title(child)}; a running window or `lumina-desktop worker` runs it "
+                      f"(or: lumina-desktop jobs resume {child.id})")
+                continue
+            done = run_job_here(db, settings, lambda co, c=child.id: (co.start(c), c)[1])
+            print("  " + w.summary_line(done))
+            ok = ok and done.state == JobState.SUCCEEDED
+            queue.append(child.id)
+    return ok
 
 
 def _print_summary(job: JobSnapshot) -> None:
@@ -269,7 +293,7 @@ def _worker(args: argparse.Namespace) -> int:
             n = worker.run(max_batches=args.max_batches, idle_exit_s=args.idle_exit)
         finally:
             shutdown_executor()
-    print(f"worker done: {n} batches")
+    print(f"worker done: ran {worker.jobs_run} queued job(s); joined {n} batch(es) of jobs run elsewhere")
     return 0
 
 

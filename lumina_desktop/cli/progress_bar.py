@@ -10,6 +10,7 @@ from lumina_desktop.core.jobs import JobSnapshot, JobState
 from lumina_desktop.db import jobs as jobs_db
 from lumina_desktop.db.listen import JobListener
 from lumina_desktop.db.pool import Database
+from lumina_desktop.services.describe import STATE_TEXT, JobWording
 
 
 def format_eta(seconds: float | None) -> str:
@@ -21,22 +22,26 @@ def format_eta(seconds: float | None) -> str:
     return f"{h}:{m:02d}:{s:02d}" if h else f"{m:02d}:{s:02d}"
 
 
-def render(job: JobSnapshot, width: int = 80) -> str:
+def render(job: JobSnapshot, width: int = 80, wording: JobWording | None = None) -> str:
     p = job.progress
     frac = job.fraction
-    stage = p.phase if p else job.state.value
+    if wording is not None:
+        stage = wording.phase(job) if job.state.is_active else STATE_TEXT[job.state]
+    else:
+        stage = p.phase if p else job.state.value
     counts = f"{p.done:,}/{p.total:,}" if p and p.total else ""
     rate = f"{p.rate:,.1f}/s" if p and p.rate else ""
     eta = f"ETA {format_eta(p.eta_s)}" if p and p.eta_s is not None and job.state == JobState.RUNNING else ""
     right = " ".join(x for x in (f"{frac * 100:5.1f}%", counts, rate, eta) if x)
-    left = f"#{job.id} {job.kind} {stage:<9}"
+    left = f"#{job.id} {wording.name(job) if wording else job.kind}: {stage:<9}"
     bar_w = max(10, width - len(left) - len(right) - 4)
     filled = int(round(frac * bar_w))
     return f"{left} [{'#' * filled}{'.' * (bar_w - filled)}] {right}"
 
 
 def watch(db: Database, job_id: int, *, out: TextIO = sys.stderr, until_finished: bool = True,
-          stop: Callable[[], bool] = lambda: False, timeout_s: float | None = None) -> JobSnapshot:
+          stop: Callable[[], bool] = lambda: False, timeout_s: float | None = None,
+          wording: JobWording | None = None) -> JobSnapshot:
     """Redraw the job's bar on every NOTIFY (and every second) until it finishes."""
     listener = JobListener(db.conninfo)
     tty = out.isatty()
@@ -50,7 +55,7 @@ def watch(db: Database, job_id: int, *, out: TextIO = sys.stderr, until_finished
             if job is None:
                 raise SystemExit(f"job {job_id} disappeared")
             width = shutil.get_terminal_size((100, 20)).columns - 1
-            line = render(job, width)
+            line = render(job, width, wording)
             if tty:
                 out.write("\r" + line.ljust(len(last_line)))
             elif line != last_printed and (job.state.is_finished or time.monotonic() - last_print >= 5.0):

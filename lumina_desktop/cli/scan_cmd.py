@@ -21,9 +21,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 def _scan(args: argparse.Namespace) -> int:
     from lumina_desktop.cli import settings_from_args
-    from lumina_desktop.cli.jobs_cmd import run_job_here, wording
+    from lumina_desktop.cli.jobs_cmd import report_follow_ons, run_job_here, wording
     from lumina_desktop.db import catalogs
-    from lumina_desktop.db import jobs as jobs_db
 
     settings = settings_from_args(args)
     w = wording()
@@ -37,19 +36,5 @@ def _scan(args: argparse.Namespace) -> int:
         print("  " + w.result(job))
         if (job.result or {}).get("errors"):
             print(f"  see the errors with: lumina-desktop jobs show {job.id} --errors 50")
-        ok = job.state == JobState.SUCCEEDED
-        queue = [job.id]
-        while queue:  # follow-ons, and theirs
-            parent = queue.pop(0)
-            with db.connection() as conn:
-                children = jobs_db.list_jobs(conn, parent_job_id=parent, limit=100)
-            for child in sorted(children, key=lambda j: j.id):
-                if not args.all:
-                    print(f"  queued: {w.title(child)}; a running window or `lumina-desktop worker` runs it "
-                          f"(or: lumina-desktop jobs resume {child.id})")
-                    continue
-                done = run_job_here(db, settings, lambda co, c=child.id: (co.start(c), c)[1])
-                print("  " + w.summary_line(done))
-                ok = ok and done.state == JobState.SUCCEEDED
-                queue.append(child.id)
+        ok = report_follow_ons(db, settings, job, run_them=args.all) and job.state == JobState.SUCCEEDED
     return 0 if ok else 1

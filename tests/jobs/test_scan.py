@@ -217,7 +217,7 @@ def test_scan_cli_summary(test_db, tmp_path: Path) -> None:  # type: ignore[no-u
                          env=env)
     assert res.returncode == 0, res.stderr
     assert "1 new" in res.stdout and "(Find duplicates): done; 1 groups: 1 identical" in res.stdout, res.stdout
-    assert "#4 duplicates" in res.stderr
+    assert "#4 Find duplicates: " in res.stderr
     res = subprocess.run([sys.executable, "-m", "lumina_desktop", "--database-url", test_db.conninfo, "scan",
                           str(tmp_path / "nope")], capture_output=True, text=True, timeout=60, env=env)
     assert res.returncode == 1 and "does not exist" in res.stderr and "Traceback" not in res.stderr

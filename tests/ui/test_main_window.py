@@ -89,6 +89,7 @@ def test_drop_folder_scans_and_fills_the_grid(window: MainWindow, qtbot, tmp_pat
     qtbot.waitUntil(lambda: any(j.kind == "duplicates" and j.parent_job_id == job.id and j.state == JobState.SUCCEEDED
                                 for j in window.job_panel.jobs.values()), timeout=30000)
     follow = next(j for j in window.job_panel.jobs.values() if j.kind == "duplicates")
+    shot(window, "03-scan-then-its-follow-on")
     assert "0 groups" in window.job_panel.rows[follow.id].detail.text()  # 24 different pictures
     # the Jobs menu is built from the registry: its action runs the kind alone, which finds nothing new
     action = next(a for a in window.job_actions if "duplicates" in a.text().lower())

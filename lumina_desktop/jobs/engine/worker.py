@@ -11,6 +11,7 @@ import logging
 import threading
 import time
 from concurrent.futures import Executor
+from typing import Any
 
 from lumina_desktop.config import Settings
 from lumina_desktop.core.jobs import BatchState
@@ -36,6 +37,7 @@ class WorkerProcess:
         self.batches_done = 0
         self._executor = executor
         self.coordinator: JobCoordinator | None = None
+        self.jobs_run = 0
 
     @property
     def worker_id(self) -> str:
@@ -44,8 +46,12 @@ class WorkerProcess:
     def start(self) -> JobCoordinator:
         if self.coordinator is None:
             self.coordinator = JobCoordinator(self.store, self.settings, self.registry, timing=self.timing,
-                                              role="worker", pickup=True, executor=self._executor)
+                                              role="worker", pickup=True, executor=self._executor,
+                                              on_finished=self._on_job_finished)
         return self.coordinator
+
+    def _on_job_finished(self, job_id: int, state: Any) -> None:
+        self.jobs_run += 1
 
     def run(self, *, max_batches: int | None = None, idle_exit_s: float | None = None) -> int:
         """Claim and run batches until stopped; returns the number of batches completed."""

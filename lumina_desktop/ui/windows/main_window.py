@@ -1,7 +1,6 @@
 """Main window: composition only — build, wire, restore state (GUI thread)."""
 from __future__ import annotations
 
-import logging
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QSettings, Qt, QTimer
@@ -30,7 +29,6 @@ from lumina_desktop.ui.windows.preferences_dialog import SettingsSaver
 if TYPE_CHECKING:
     from lumina_desktop.ui.app import AppContext, Services
 
-log = logging.getLogger(__name__)
 EMPTY_BODY = ("Add a folder of photos to get started. Lumina scans it in the background,\n"
               "makes thumbnails and finds duplicates and bursts. Your files are never changed.\n"
               "You can also drag a folder onto this window.")
@@ -45,8 +43,7 @@ class MainWindow(QMainWindow):
         self.library: LibraryController | None = None
         self.browser: PhotoBrowserWidget | None = None
         self.state: LibraryState | None = None
-        self._closing = False
-        self._quit_ready = False
+        self._closing = self._quit_ready = False
         self.setWindowTitle(APP_NAME)
         self.setObjectName("MainWindow")
         self.resize(1280, 800)
@@ -60,13 +57,10 @@ class MainWindow(QMainWindow):
         self.sidebar = CatalogSidebarWidget()
         self.sidebar.setEnabled(False)
         self._add_dock("Library", "library_dock", self.sidebar, Qt.DockWidgetArea.LeftDockWidgetArea)
-        self.db_label = QLabel("Starting database…")
-        self.jobs_label = QLabel()
+        self.db_label, self.jobs_label = QLabel("Starting database…"), QLabel()
         self.statusBar().addWidget(self.jobs_label, 1)
         self.statusBar().addPermanentWidget(self.db_label)
-        self._refresh_timer = QTimer(self)
-        self._refresh_timer.setSingleShot(True)
-        self._refresh_timer.setInterval(1000)
+        self._refresh_timer = QTimer(self, singleShot=True, interval=1000)
         self._refresh_timer.timeout.connect(self._on_refresh_timer_timeout)
         self.settings_saver = SettingsSaver(ctx.io, self)
         self.settings_saver.failed.connect(self._show_error)
@@ -97,13 +91,10 @@ class MainWindow(QMainWindow):
         for a in (self.add_folder_action, self.rescan_action, None, self.new_catalog_action, None,
                   self.settings_action, None, quit_action):
             file_menu.addSeparator() if a is None else file_menu.addAction(a)
-        jobs_menu = self.menuBar().addMenu("&Jobs")
-        self.job_actions = []  # one per kind that offers itself in the menu (from the registry)
-        for kind in self.ctx.registry.menu_kinds():
-            a = act(kind.menu_label or kind.title, lambda _=False, k=kind: self._on_job_action_triggered(k),
-                    kind.menu_shortcut)
-            jobs_menu.addAction(a)
-            self.job_actions.append(a)
+        # one action per kind that offers itself in the menu (from the registry)
+        self.job_actions = [act(k.menu_label or k.title, lambda _=False, k=k: self._on_job_action_triggered(k),
+                                k.menu_shortcut) for k in self.ctx.registry.menu_kinds()]
+        self.menuBar().addMenu("&Jobs").addActions(self.job_actions)
         self.view_menu = self.menuBar().addMenu("&View")
         self.view_menu.addAction(self.findChild(QDockWidget, "library_dock").toggleViewAction())
 
@@ -176,19 +167,15 @@ class MainWindow(QMainWindow):
             self.bridge.submit("scan", params, catalog_id)
             self.jobs_dock.show()
 
-    def _changes_photos(self, job: JobSnapshot) -> bool:
-        kind = self.ctx.registry.find(job.kind)
-        return kind is not None and kind.changes_photos
-
     def _on_bridge_jobs_updated(self, snapshots: tuple[JobSnapshot, ...]) -> None:
         if self.state and self.state.current and any(
-                self._changes_photos(j) and j.catalog_id == self.state.current.id and j.state.is_active
+                self.ctx.registry.changes_photos(j.kind) and j.catalog_id == self.state.current.id and j.state.is_active
                 for j in snapshots):
             if not self._refresh_timer.isActive():
                 self._refresh_timer.start()  # at most one grid refresh per second while photos change
 
     def _on_bridge_job_finished(self, job: JobSnapshot) -> None:
-        if self._changes_photos(job):
+        if self.ctx.registry.changes_photos(job.kind):
             self._on_refresh_timer_timeout()
 
     def _on_refresh_timer_timeout(self) -> None:
@@ -250,9 +237,7 @@ class MainWindow(QMainWindow):
             self.library.remove_folder(folder_id, path)
 
     def _on_settings_triggered(self) -> None:
-        stages = [(k.name, k.menu_label.replace("&", "") if k.menu_label else k.title)
-                  for k in self.ctx.registry.follow_on_stages()]
-        if self.settings_saver.edit(self.ctx.settings, self, stages):
+        if self.settings_saver.edit(self.ctx.settings, self, self.ctx.registry.stage_choices()):
             self.statusBar().showMessage("Settings saved; they apply the next time Lumina starts", 8000)
 
     def _show_error(self, message: str) -> None:
