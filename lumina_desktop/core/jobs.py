@@ -93,6 +93,7 @@ class BatchRow:
     kind: str
     done_items: int = 0
     catalog_id: int | None = None
+    claim_id: str = ""
 
 
 @dataclass(frozen=True)

@@ -290,16 +290,16 @@ def claim_batches(conn: psycopg.Connection, worker_id: str, limit: int, *, job_i
             LIMIT %(n)s
             FOR UPDATE OF b SKIP LOCKED)
         UPDATE job_batches b SET state = %(running)s, claimed_by = %(w)s, claimed_at = now(),
-               attempts = b.attempts + 1, started_at = coalesce(b.started_at, now())
+               attempts = b.attempts + 1, started_at = coalesce(b.started_at, now()), claim_id = gen_random_uuid()
         FROM c, jobs j WHERE b.id = c.id AND j.id = b.job_id
-        RETURNING b.id, b.job_id, b.seq, b.items, b.attempts, j.kind, b.done_items, j.catalog_id
+        RETURNING b.id, b.job_id, b.seq, b.items, b.attempts, j.kind, b.done_items, j.catalog_id, b.claim_id::text
         """, {"job": job_id, "kinds": list(kinds) if kinds is not None else None, "n": limit, "w": worker_id,
               "pending": BatchState.PENDING.value, "running": BatchState.RUNNING.value, "r": R},
     ).fetchall()
     return sorted((BatchRow(*r) for r in rows), key=lambda b: (b.job_id, b.seq))
 
 
-def commit_batch(conn: psycopg.Connection, batch_id: int, worker_id: str, *, done_items: int, succeeded: int,
+def commit_batch(conn: psycopg.Connection, batch_id: int, claim_id: str, *, done_items: int, succeeded: int,
                  failed: int, counters: Mapping[str, int], is_final: bool, duration_s: float) -> bool:
     """Record how far a claimed batch got; the caller commits it with the results.  Counters are
     added to the batch's.  False if the claim was lost (the caller must roll back)."""
@@ -316,22 +316,21 @@ def commit_batch(conn: psycopg.Connection, batch_id: int, worker_id: str, *, don
                     GROUP BY key) t) END,
             state = CASE WHEN %(final)s THEN %(ok)s ELSE state END,
             finished_at = CASE WHEN %(final)s THEN now() END, error = NULL
-        WHERE id = %(id)s AND state = %(running)s AND claimed_by = %(w)s RETURNING id
+        WHERE id = %(id)s AND state = %(running)s AND claim_id = %(claim)s::uuid RETURNING id
         """, {"done": done_items, "s": succeeded, "f": failed, "d": duration_s, "c": Jsonb(dict(counters)),
               "final": is_final, "ok": BatchState.SUCCEEDED.value, "id": batch_id,
-              "running": BatchState.RUNNING.value, "w": worker_id}).fetchone()
+              "running": BatchState.RUNNING.value, "claim": claim_id}).fetchone()
     return row is not None
 
 
-def release_batch(conn: psycopg.Connection, batch_id: int, worker_id: str, state: BatchState,
+def release_batch(conn: psycopg.Connection, batch_id: int, claim_id: str, state: BatchState,
                   error: str | None = None) -> None:
-    """Give a claimed batch up: back to pending (retry, shutdown), cancelled, or failed."""
-    claimed_by = None if state == BatchState.PENDING else worker_id
+    """Give a claimed batch up (only this claim of it): back to pending (retry, shutdown), cancelled, or failed."""
     conn.execute(
-        "UPDATE job_batches SET state = %s, error = %s, claimed_by = %s, "
-        "finished_at = CASE WHEN %s THEN now() END WHERE id = %s AND state = %s AND claimed_by = %s",
-        (state.value, error, claimed_by, state in (BatchState.FAILED, BatchState.CANCELLED), batch_id,
-         BatchState.RUNNING.value, worker_id))
+        "UPDATE job_batches SET state = %s, error = %s, claimed_by = CASE WHEN %s THEN NULL ELSE claimed_by END, "
+        "finished_at = CASE WHEN %s THEN now() END WHERE id = %s AND state = %s AND claim_id = %s::uuid",
+        (state.value, error, state == BatchState.PENDING, state in (BatchState.FAILED, BatchState.CANCELLED),
+         batch_id, BatchState.RUNNING.value, claim_id))
 
 
 def release_owned(conn: psycopg.Connection, worker_id: str, job_id: int | None, state: BatchState) -> None:
@@ -344,6 +343,15 @@ def release_owned(conn: psycopg.Connection, worker_id: str, job_id: int | None, 
         "AND (%(s)s <> %(p)s OR (j.state = %(r)s AND NOT j.cancel_requested))",
         {"s": state.value, "p": BatchState.PENDING.value, "w": worker_id, "job": job_id, "r": R,
          "from": [BatchState.RUNNING.value] + ([BatchState.CANCELLED.value] if state == BatchState.PENDING else [])})
+
+
+def requeue_cancelled(conn: psycopg.Connection, job_id: int) -> int:
+    """Batches given up by a process that stopped (not by a cancel of the job) go back to pending."""
+    cur = conn.execute(
+        "UPDATE job_batches b SET state = %s, claimed_by = NULL FROM jobs j WHERE j.id = b.job_id AND b.job_id = %s "
+        "AND b.state = %s AND j.state = %s AND NOT j.cancel_requested",
+        (BatchState.PENDING.value, job_id, BatchState.CANCELLED.value, R))
+    return cur.rowcount
 
 
 def cancel_pending_batches(conn: psycopg.Connection, job_id: int) -> None:
@@ -605,15 +613,19 @@ class PgJobStore:
 
     def commit_batch(self, tx: Any, batch: BatchRow, owner: str, *, done_items: int, succeeded: int,
                      failed: int, counters: Mapping[str, int], is_final: bool, duration_s: float) -> bool:
-        return commit_batch(tx, batch.id, owner, done_items=done_items, succeeded=succeeded, failed=failed,
+        return commit_batch(tx, batch.id, batch.claim_id, done_items=done_items, succeeded=succeeded, failed=failed,
                             counters=counters, is_final=is_final, duration_s=duration_s)
 
     def record_changes(self, tx: Any, catalog_id: int, job_id: int, kind: str, photo_ids: Sequence[int]) -> None:
         record_changes(tx, catalog_id, job_id, kind, photo_ids)
 
-    def release_batch(self, batch_id: int, owner: str, state: BatchState, error: str | None = None) -> None:
+    def release_batch(self, batch: BatchRow, state: BatchState, error: str | None = None) -> None:
         with self.transaction() as conn:
-            release_batch(conn, batch_id, owner, state, error)
+            release_batch(conn, batch.id, batch.claim_id, state, error)
+
+    def requeue_cancelled(self, job_id: int) -> int:
+        with self.transaction() as conn:
+            return requeue_cancelled(conn, job_id)
 
     def release_owned(self, owner: str, job_id: int | None, state: BatchState) -> None:
         with self.transaction() as conn:

@@ -9,6 +9,9 @@ CREATE UNIQUE INDEX job_workers_lock_key_idx ON job_workers (lock_key);
 -- A batch commits what it has every ~second: done_items is how many of its items are stored,
 -- so a retry, a resume or another worker goes on from there.
 ALTER TABLE job_batches ADD COLUMN done_items integer NOT NULL DEFAULT 0;
+-- Each claim gets its own id: a commit or release from an older claim of the same batch (a
+-- thread still finishing an item after cancel + resume + reclaim) matches nothing.
+ALTER TABLE job_batches ADD COLUMN claim_id uuid;
 
 -- A follow-on job remembers the job that queued it.
 ALTER TABLE jobs ADD COLUMN parent_job_id bigint REFERENCES jobs (id) ON DELETE SET NULL;

@@ -83,6 +83,21 @@ class BatchManager:
         with self._tokens_lock:
             return self._tokens.setdefault(job_id, threading.Event())
 
+    def live_token(self, job_id: int) -> threading.Event:
+        """The job's token for new work: a token already tripped (a cancel that is over) is
+        replaced, never cleared, so threads still stopping on it stay stopped."""
+        with self._tokens_lock:
+            ev = self._tokens.get(job_id)
+            if ev is None or ev.is_set():
+                ev = self._tokens[job_id] = threading.Event()
+            return ev
+
+    def prune_tokens(self, keep: set[int]) -> None:
+        """Forget the tokens of jobs this process no longer works on."""
+        with self._tokens_lock:
+            for job_id in [j for j in self._tokens if j not in keep]:
+                del self._tokens[job_id]
+
     def drop_token(self, job_id: int) -> None:
         with self._tokens_lock:
             self._tokens.pop(job_id, None)

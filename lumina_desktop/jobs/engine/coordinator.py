@@ -26,7 +26,7 @@ from lumina_desktop.jobs.engine.executor import Lanes, get_executor, process_lan
 from lumina_desktop.jobs.engine.kind import JobKind
 from lumina_desktop.jobs.engine.progress import ProgressTracker
 from lumina_desktop.jobs.engine.registry import KindRegistry
-from lumina_desktop.jobs.engine.runner import BatchRunner, ClaimLoop
+from lumina_desktop.jobs.engine.runner import LOST_CLAIM, BatchRunner, ClaimLoop
 from lumina_desktop.jobs.engine.store import JobStore
 
 log = logging.getLogger(__name__)
@@ -222,7 +222,7 @@ class JobCoordinator:
 
     # -- the coordinator thread
     def _coordinate(self, job_id: int) -> None:
-        token = self.batches.token(job_id)
+        token = self.batches.live_token(job_id)  # never a token left tripped by an earlier cancel
         final = JobState.FAILED
         try:
             if not self.store.take_ownership(job_id, self.worker_id):
@@ -280,7 +280,11 @@ class JobCoordinator:
             log.warning("job %d was taken back from this process (presumed dead); stopping", job.id)
             return JobState.INTERRUPTED
         except JobCancelled:
-            if self._leaving and not self._cancel_requested(job.id):
+            st = self.store.job_state(job.id)
+            if st is None or (st[2] != self.worker_id and st[0] != JobState.CANCELLED):
+                log.warning("job %d was taken back from this process (presumed dead); stopping", job.id)
+                return JobState.INTERRUPTED
+            if self._leaving and not (st[1] or st[0] in (JobState.CANCELLING, JobState.CANCELLED)):
                 self.store.leave_interrupted(job.id, self.worker_id)
                 return JobState.INTERRUPTED
             done, total = self.batches.progress(job.id)
@@ -292,7 +296,12 @@ class JobCoordinator:
         except Exception as exc:
             log.exception("job %d (%s) failed", job.id, job.kind)
             message = str(exc) if isinstance(exc, LuminaError) else f"{type(exc).__name__}: {exc}"
-            self.store.finish(job.id, self.worker_id, JobState.FAILED, error=message[:2000])
+            if self.store.finish(job.id, self.worker_id, JobState.FAILED, error=message[:2000]) is None:
+                # a cancel arrived meanwhile (cancelling → failed is not a transition): end it cancelled
+                self.store.cancel_pending_batches(job.id)
+                if self.store.finish(job.id, self.worker_id, JobState.CANCELLED, error=message[:2000]) is None:
+                    log.warning("job %d: could not record its end (no longer ours)", job.id)
+                return JobState.CANCELLED
             return JobState.FAILED
 
     def _follow_ons(self, kind: JobKind[Any], job: JobSnapshot) -> list[tuple[str, Mapping[str, Any]]]:
@@ -319,7 +328,7 @@ class JobCoordinator:
         loop = ClaimLoop(self.runner, self.executor, self.workers + 1)
         failures: list[str] = []
         ctx.phase("process", kind.phase_label("process"))
-        next_progress = 0.0
+        next_progress = next_owner_check = 0.0
         try:
             while not token.is_set():
                 loop.fill(job_id=job.id, job_of=lambda b: job, token_of=lambda _j: token)
@@ -327,12 +336,19 @@ class JobCoordinator:
                     for outcome in loop.collect(self.timing.cancel_poll_s):
                         if outcome.state == BatchState.FAILED:
                             failures.append(outcome.error or "unknown error")
+                        elif outcome.error == LOST_CLAIM:
+                            next_owner_check = 0.0  # were we presumed dead?
                 else:
                     summary = self.store.batch_summary(job.id)
                     if not summary.get(BatchState.PENDING.value) and not summary.get(BatchState.RUNNING.value):
-                        break
+                        # batches handed back by a worker that stopped are work still to do
+                        if not (summary.get(BatchState.CANCELLED.value) and self.store.requeue_cancelled(job.id)):
+                            break
                     token.wait(self.timing.cancel_poll_s)  # batches run elsewhere (or retry pending)
                 now = time.monotonic()
+                if now >= next_owner_check:
+                    next_owner_check = now + 1.0
+                    self._cancel_requested(job.id)  # raises _LostOwnership if the job was taken back
                 if now >= next_progress:
                     next_progress = now + self.timing.progress_interval_s / 2
                     done, total = self.batches.progress(job.id)

@@ -20,7 +20,7 @@ from typing import Any, Callable, Sequence
 import psycopg
 
 from lumina_desktop.core.errors import JobCancelled
-from lumina_desktop.core.jobs import BatchRow, BatchState, JobSnapshot
+from lumina_desktop.core.jobs import BatchRow, BatchState, JobSnapshot, JobState
 from lumina_desktop.jobs.engine.batches import BatchManager
 from lumina_desktop.jobs.engine.context import BatchInfo, ItemContext, JobEnv
 from lumina_desktop.jobs.engine.executor import Lanes
@@ -32,6 +32,7 @@ MAX_ATTEMPTS = 3
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     psycopg.OperationalError, psycopg.errors.SerializationFailure, psycopg.errors.DeadlockDetected)
 RUNNER_CACHE_SIZE = 4
+LOST_CLAIM = "claim lost"
 
 
 def is_transient(exc: BaseException) -> bool:
@@ -182,10 +183,21 @@ class BatchRunner:
             try:
                 if results or errors:
                     commit(is_final=False)  # what was done is kept
+            except _LostClaim:
+                return BatchOutcome(batch.id, batch.job_id, BatchState.CANCELLED, processed, failed, LOST_CLAIM)
             except Exception as exc:
                 log.warning("batch %d: could not keep its last items after cancel: %s", batch.id, one_line(exc))
-            self.store.release_batch(batch.id, self.manager.worker_id, BatchState.CANCELLED)
-            return BatchOutcome(batch.id, batch.job_id, BatchState.CANCELLED, processed, failed)
+            # the job was cancelled: the batch is cancelled; this process is only stopping: hand it back
+            st = self.store.job_state(batch.job_id)
+            job_goes_on = st is not None and st[0] == JobState.RUNNING and not st[1]
+            state = BatchState.PENDING if job_goes_on else BatchState.CANCELLED
+            self.store.release_batch(batch, state)
+            return BatchOutcome(batch.id, batch.job_id, state, processed, failed)
+        except _LostClaim:
+            # another claim took the batch over (we were presumed dead, or cancel + resume + reclaim):
+            # nothing of ours was committed since our last commit, and the batch is not ours to release
+            log.warning("batch %d: claim lost; its last uncommitted items are left to the new claim", batch.id)
+            return BatchOutcome(batch.id, batch.job_id, BatchState.CANCELLED, processed, failed, LOST_CLAIM)
         except Exception as exc:
             state = self.fail(batch, exc)
             return BatchOutcome(batch.id, batch.job_id, state, processed, failed, one_line(exc))
@@ -217,7 +229,7 @@ class BatchRunner:
         msg = f"{type(exc).__name__}: {exc}".strip()[:2000]
         for attempt in range(MAX_ATTEMPTS):
             try:
-                self.store.release_batch(batch.id, self.manager.worker_id, state, msg)
+                self.store.release_batch(batch, state, msg)
                 break
             except psycopg.OperationalError:
                 time.sleep(0.2 * (attempt + 1))
@@ -235,6 +247,10 @@ class ClaimLoop:
         self.executor = executor
         self.capacity = capacity
         self.inflight: dict[Future[BatchOutcome], int] = {}
+        self._job_of_batch: dict[int, int] = {}
+
+    def jobs_inflight(self) -> set[int]:
+        return {self._job_of_batch[b] for b in self.inflight.values() if b in self._job_of_batch}
 
     def fill(self, *, job_id: int | None = None, kinds: Sequence[str] | None = None,
              job_of: Callable[[BatchRow], JobSnapshot | None], token_of: Callable[[int], threading.Event],
@@ -248,10 +264,11 @@ class ClaimLoop:
         for batch in batches:
             job = job_of(batch)
             if job is None:
-                self.runner.store.release_batch(batch.id, self.runner.manager.worker_id, BatchState.PENDING)
+                self.runner.store.release_batch(batch, BatchState.PENDING)
                 continue
             fut = self.executor.submit(self.runner.run_batch, job, batch, token_of(batch.job_id))
             self.inflight[fut] = batch.id
+            self._job_of_batch[batch.id] = batch.job_id
         return len(batches)
 
     def collect(self, timeout_s: float) -> list[BatchOutcome]:
@@ -261,7 +278,7 @@ class ClaimLoop:
         done, _ = wait(list(self.inflight), timeout=timeout_s, return_when=FIRST_COMPLETED)
         out = []
         for fut in done:
-            self.inflight.pop(fut)
+            self._job_of_batch.pop(self.inflight.pop(fut), None)
             if not fut.cancelled():
                 out.append(fut.result())
         return out

@@ -58,7 +58,10 @@ class JobStore(Protocol):
                      failed: int, counters: Mapping[str, int], is_final: bool, duration_s: float) -> bool:
         """Record how far a claimed batch got (with its results, in ``tx``).  False: claim lost."""
     def record_changes(self, tx: Any, catalog_id: int, job_id: int, kind: str, photo_ids: Sequence[int]) -> None: ...
-    def release_batch(self, batch_id: int, owner: str, state: BatchState, error: str | None = None) -> None: ...
+    def release_batch(self, batch: BatchRow, state: BatchState, error: str | None = None) -> None:
+        """Give up this claim of a batch (a later claim of the same batch is not touched)."""
+    def requeue_cancelled(self, job_id: int) -> int:
+        """Batches given up by a stopping process while the job runs on go back to pending."""
     def release_owned(self, owner: str, job_id: int | None, state: BatchState) -> None:
         """Batches this owner still has running: to ``state`` (cancelled, or pending to hand back)."""
     def cancel_pending_batches(self, job_id: int) -> None: ...

@@ -8,13 +8,16 @@
 The engine code that runs is the real one (coordinator, batch runner with its commit cadence,
 progress tracker, follow-ons); only the store and the pool are replaced.  ``cancel_after_items``
 trips the job's token after that many items, to test a kind's cancel and resume.  A memory
-"transaction" does not roll back: a kind's fake repository should write only what it is given.
+"transaction" does not roll back (the job tables are written last in a commit, so a kind's
+error leaves them untouched, but a fake repository keeps what it wrote): lost-claim and
+store-failure rollbacks are tested on PostgreSQL.
 """
 from __future__ import annotations
 
 import copy
 import itertools
 import threading
+import uuid
 from concurrent.futures import Executor, Future
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -81,6 +84,7 @@ class _Batch:
     state: BatchState = BatchState.PENDING
     attempts: int = 0
     claimed_by: str | None = None
+    claim_id: str = ""
     done_items: int = 0
     succeeded: int = 0
     failed: int = 0
@@ -128,6 +132,9 @@ class MemoryJobStore:
             for b in self.batches.values():
                 if b.state == BatchState.RUNNING and b.claimed_by not in self.live:
                     b.state, b.claimed_by = BatchState.PENDING, None
+            for j in self.jobs.values():  # queued jobs reserved by a dead process: anyone may take them
+                if j.state == JobState.PENDING and j.owner is not None and j.owner not in self.live:
+                    j.owner = None
         return out
 
     def kill(self, worker_id: str) -> None:
@@ -204,6 +211,9 @@ class MemoryJobStore:
             if j is None or not self._move(j, JobState.PENDING):
                 return False
             j.cancel_requested, j.owner, j.error, j.finished_at, j.result = False, None, None, None, None
+            if j.progress is not None:  # the bar restarts from what is stored, as on PostgreSQL
+                j.progress = replace(j.progress, phase="queued", done=0, fraction=0.0, message="Waiting to resume",
+                                     rate=None, eta_s=None)
             for b in self.batches.values():
                 if b.job_id == job_id and b.state != BatchState.SUCCEEDED:
                     b.state, b.claimed_by, b.attempts, b.error = BatchState.PENDING, None, 0, None
@@ -278,18 +288,22 @@ class MemoryJobStore:
                         or (kinds is not None and j.kind not in kinds):
                     continue
                 b.state, b.claimed_by, b.attempts = BatchState.RUNNING, owner, b.attempts + 1
+                b.claim_id = uuid.uuid4().hex
                 out.append(BatchRow(b.id, b.job_id, b.seq, copy.deepcopy(b.items), b.attempts, j.kind,
-                                    b.done_items, j.catalog_id))
+                                    b.done_items, j.catalog_id, b.claim_id))
         return out
 
     def commit_batch(self, tx: Any, batch: BatchRow, owner: str, *, done_items: int, succeeded: int,
                      failed: int, counters: Mapping[str, int], is_final: bool, duration_s: float) -> bool:
         b = self.batches[batch.id]
-        if b.state != BatchState.RUNNING or b.claimed_by != owner:
+        if b.state != BatchState.RUNNING or b.claim_id != batch.claim_id:
             return False
+        for k, v in counters.items():  # as strict as the bigint sum of the PostgreSQL store
+            if not isinstance(v, int) or isinstance(v, bool):
+                raise TypeError(f"counter {k!r} must be a whole number, got {v!r}")
         b.done_items, b.succeeded, b.failed = done_items, b.succeeded + succeeded, b.failed + failed
         for k, v in counters.items():
-            b.counters[k] = b.counters.get(k, 0) + int(v)
+            b.counters[k] = b.counters.get(k, 0) + v
         if is_final:
             b.state = BatchState.SUCCEEDED
         self.commits += 1
@@ -298,13 +312,25 @@ class MemoryJobStore:
     def record_changes(self, tx: Any, catalog_id: int, job_id: int, kind: str, photo_ids: Sequence[int]) -> None:
         self.changes.append((catalog_id, job_id, kind, tuple(photo_ids)))
 
-    def release_batch(self, batch_id: int, owner: str, state: BatchState, error: str | None = None) -> None:
+    def release_batch(self, batch: BatchRow, state: BatchState, error: str | None = None) -> None:
         with self._lock:
-            b = self.batches[batch_id]
-            if b.state == BatchState.RUNNING and b.claimed_by == owner:
+            b = self.batches[batch.id]
+            if b.state == BatchState.RUNNING and b.claim_id == batch.claim_id:
                 b.state, b.error = state, error
                 if state == BatchState.PENDING:
                     b.claimed_by = None
+
+    def requeue_cancelled(self, job_id: int) -> int:
+        with self._lock:
+            j = self.jobs[job_id]
+            if j.state != JobState.RUNNING or j.cancel_requested:
+                return 0
+            n = 0
+            for b in self.batches.values():
+                if b.job_id == job_id and b.state == BatchState.CANCELLED:
+                    b.state, b.claimed_by = BatchState.PENDING, None
+                    n += 1
+            return n
 
     def release_owned(self, owner: str, job_id: int | None, state: BatchState) -> None:
         with self._lock:

@@ -61,19 +61,20 @@ class WorkerProcess:
         idle_since: float | None = None
 
         def job_of(batch):  # type: ignore[no-untyped-def]
-            manager.token(batch.job_id).clear()  # a claim succeeds only for jobs not being cancelled
             return self.store.get_job(batch.job_id)
 
         try:
             while not self.stop_event.is_set():
                 limit = None if max_batches is None else max(0, max_batches - self.batches_done - len(loop.inflight))
                 if limit != 0:
-                    loop.fill(kinds=self.kinds, job_of=job_of, token_of=manager.token, limit=limit)
+                    # a claim succeeds only for jobs not being cancelled: work on a live token
+                    loop.fill(kinds=self.kinds, job_of=job_of, token_of=manager.live_token, limit=limit)
                 if loop.inflight:
                     idle_since = None
                     for outcome in loop.collect(self.timing.cancel_poll_s):
                         if outcome.state == BatchState.SUCCEEDED:
                             self.batches_done += 1
+                    manager.prune_tokens(set(co.running_jobs()) | loop.jobs_inflight())
                 else:
                     if max_batches is not None and self.batches_done >= max_batches:
                         break
@@ -86,6 +87,7 @@ class WorkerProcess:
                     self.stop_event.wait(self.timing.cancel_poll_s * 2)
         finally:
             # give unfinished work back: batches stop at their next item and return to pending
+            # (run_batch hands a batch back as pending while its job runs on, never as cancelled)
             for job_id in manager.all_jobs():
                 if job_id not in co.running_jobs():
                     manager.cancel_local(job_id)
