@@ -345,3 +345,39 @@ def test_registry_refuses_unknown_follow_ons_and_duplicate_names() -> None:
     registry = KindRegistry([DemoKind(repo=FakeDemoRepo())])
     with pytest.raises(ValueError, match="'scan' names an unknown follow-on kind 'duplicates'"):
         registry.with_kinds(ScanKind(repo=FakeScanRepo([])))
+
+
+def test_eta_waits_for_3_s_and_2_percent_and_follows_a_smoothed_rate() -> None:
+    from lumina_desktop.jobs.engine.kind import Phase
+    from lumina_desktop.jobs.engine.progress import ProgressTracker
+    from lumina_desktop.jobs.engine.testing import MemoryJobStore
+
+    store = MemoryJobStore()
+    job_id = store.create_job("demo", None, {})
+    clock = [1000.0]
+    tracker = ProgressTracker(store, job_id, (Phase("process", 1.0, "Working"),), min_interval_s=0)
+    import lumina_desktop.jobs.engine.progress as progress_mod
+
+    real = progress_mod.time.monotonic
+    progress_mod.time.monotonic = lambda: clock[0]  # type: ignore[assignment]
+    try:
+        def at(t: float, done: int, total: int = 10_000) -> float | None:
+            clock[0] = 1000.0 + t
+            tracker.update("process", done, total, force=True)
+            p = store.get_job(job_id).progress  # type: ignore[union-attr]
+            assert p is not None
+            return p.eta_s
+
+        assert at(0, 0) is None
+        assert at(1, 100) is None    # 1 s: too early
+        assert at(2, 400) is None    # 4 % but 2 s: too early
+        assert at(3, 100, 100_000) is None  # 3 s but 0.1 %: too little done
+        # a steady 100 items/s from here on: the estimate converges on (total - done) / 100
+        for t in range(4, 60):
+            eta = at(t, 100 * t, 100_000)
+        assert eta is not None and abs(eta - (100_000 - 5_900) / 100) / ((100_000 - 5_900) / 100) < 0.1
+        # a short burst (2 s of work in 0.5 s: 4x the rate) moves the estimate a little, not 4x
+        burst = at(60.5, 100 * 59 + 200, 100_000)
+        assert burst is not None and 0.8 * eta < burst < eta
+    finally:
+        progress_mod.time.monotonic = real  # type: ignore[assignment]

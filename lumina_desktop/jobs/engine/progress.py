@@ -6,6 +6,7 @@ changes and at the end.  Overall fraction is the weighted sum of phases and neve
 """
 from __future__ import annotations
 
+import math
 import threading
 import time
 from typing import TYPE_CHECKING, Sequence
@@ -24,8 +25,17 @@ def publish_job_progress(store: JobStore, job_id: int, *, phase: str, done: int,
                            message=message, rate=rate, eta_s=eta_s)
 
 
+RATE_TIME_CONSTANT_S = 10.0  # the rate is an exponential moving average over about this long
+ETA_AFTER_S = 3.0            # no ETA before the phase has run this long…
+ETA_AFTER_FRACTION = 0.02    # …and done this much of its work
+
+
 class ProgressTracker:
-    """Weighted phases, rate (items/s, smoothed) and ETA for one job; thread-safe."""
+    """Weighted phases, rate (stored items/s, an EMA over ~10 s) and ETA for one job; thread-safe.
+
+    The ETA is shown only once the phase has run 3 s and done 2 % of its items: earlier, a
+    burst of quick items (or a slow first batch) makes any estimate wrong by minutes.
+    """
 
     def __init__(self, store: JobStore, job_id: int, phases: Sequence[Phase], *,
                  min_interval_s: float = 0.2) -> None:
@@ -39,6 +49,7 @@ class ProgressTracker:
         self._last_publish = 0.0
         self._rate: float | None = None
         self._rate_mark: tuple[float, float] | None = None
+        self._phase_start = 0.0
         self.publish_count = 0
 
     def _phase_base(self, phase: str) -> tuple[float, float]:
@@ -59,9 +70,12 @@ class ProgressTracker:
                 self._phase = phase
                 self._rate = None
                 self._rate_mark = (now, done + partial)
+                self._phase_start = now
             elif self._rate_mark is not None and now - self._rate_mark[0] >= 0.5:
-                inst = (done + partial - self._rate_mark[1]) / (now - self._rate_mark[0])
-                self._rate = inst if self._rate is None else 0.6 * self._rate + 0.4 * inst
+                dt = now - self._rate_mark[0]
+                inst = (done + partial - self._rate_mark[1]) / dt
+                alpha = 1.0 - math.exp(-dt / RATE_TIME_CONSTANT_S)
+                self._rate = inst if self._rate is None else (1 - alpha) * self._rate + alpha * inst
                 self._rate_mark = (now, done + partial)
             if not (changed or force or final) and now - self._last_publish < self.min_interval_s:
                 return False
@@ -70,7 +84,10 @@ class ProgressTracker:
             part = ((done + partial) / total) if total > 0 else (1.0 if final else 0.0)
             fraction = 1.0 if final else base + weight * min(part, 1.0)
             rate = self._rate if self._rate is None or self._rate >= 0 else None
-            eta = (total - done - partial) / rate if rate and rate > 0 and total >= done else None
+            eta = None
+            if rate and rate > 0 and total >= done and now - self._phase_start >= ETA_AFTER_S \
+                    and total > 0 and (done + partial) / total >= ETA_AFTER_FRACTION:
+                eta = (total - done - partial) / rate
             self.publish_count += 1
         publish_job_progress(self.store, self.job_id, phase=phase, done=done, total=total,
                              fraction=fraction, message=message, rate=rate, eta_s=eta)
