@@ -402,6 +402,12 @@ def record_changes(conn: psycopg.Connection, catalog_id: int, job_id: int, kind:
     conn.execute("SELECT pg_notify(%s, %s)", (CHANGES_CHANNEL, str(catalog_id)))
 
 
+def announce_changes(conn: psycopg.Connection, catalog_id: int) -> None:
+    """NOTIFY the change feed without a row: photos changed in ways the feed does not itemise
+    (a scan's discovery marking files missing, say).  Sent when the caller commits."""
+    conn.execute("SELECT pg_notify(%s, %s)", (CHANGES_CHANNEL, str(catalog_id)))
+
+
 def changed_photos(conn: psycopg.Connection, job_id: int) -> list[int]:
     rows = conn.execute("SELECT DISTINCT unnest(photo_ids) AS id FROM catalog_changes WHERE job_id = %s "
                         "ORDER BY id", (job_id,)).fetchall()
@@ -618,6 +624,13 @@ class PgJobStore:
 
     def record_changes(self, tx: Any, catalog_id: int, job_id: int, kind: str, photo_ids: Sequence[int]) -> None:
         record_changes(tx, catalog_id, job_id, kind, photo_ids)
+
+    def announce_changes(self, tx: Any, catalog_id: int) -> None:
+        if tx is not None:
+            announce_changes(tx, catalog_id)
+        else:
+            with self.transaction() as conn:
+                announce_changes(conn, catalog_id)
 
     def release_batch(self, batch: BatchRow, state: BatchState, error: str | None = None) -> None:
         with self.transaction() as conn:

@@ -48,7 +48,7 @@ class DatabaseJobSource:
     def listen(self) -> Any:
         from lumina_desktop.db.listen import JobListener
 
-        return JobListener(self.db.conninfo)
+        return JobListener(self.db.conninfo, changes=True)
 
     def recent_jobs(self, limit: int) -> list[JobSnapshot]:
         from lumina_desktop.db import jobs as jobs_db
@@ -76,10 +76,11 @@ class JobBridge(QObject):
     job_finished = Signal(object)  # JobSnapshot, once per job reaching a final state
     action_failed = Signal(str)    # a cancel/resume/submit that could not be done, for the user
     errors_loaded = Signal(int, object)
+    photos_changed = Signal(int)   # catalog id: jobs anywhere committed changes to its photos
 
     def __init__(self, source: JobSource, control: JobControl | None, io: ThreadPoolExecutor, *,
                  coalesce_ms: int = 100, refresh_s: float = 2.0, recent: int = 50,
-                 parent: QObject | None = None) -> None:
+                 changes_interval_s: float = 0.5, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.source = source
         self.control = control
@@ -93,6 +94,12 @@ class JobBridge(QObject):
         self._states: dict[int, JobState] = {}
         self._wake = threading.Event()
         self.emitted = 0
+        # the change feed: the first change of a catalog is announced at once (after the
+        # coalescing window), later ones at most every changes_interval_s (a scan commits every
+        # second per batch: the window must not re-read its grid many times a second)
+        self.changes_interval_s = changes_interval_s
+        self._changes_due: dict[int, float] = {}
+        self._changes_pending: set[int] = set()
 
     # -- lifecycle
     def start(self) -> None:
@@ -184,6 +191,17 @@ class JobBridge(QObject):
                 ids |= {j for j, s in self._states.items() if s.is_active or s == JobState.INTERRUPTED}
             if ids and not self._stop.is_set():
                 self._publish(self.source.jobs(sorted(ids)))
+            self._publish_changes(listener, now)
+
+    def _publish_changes(self, listener: Any, now: float) -> None:
+        take = getattr(listener, "take_changed_catalogs", None)
+        if take is not None:
+            self._changes_pending |= take()
+        for catalog_id in sorted(self._changes_pending):
+            if now >= self._changes_due.get(catalog_id, 0.0) and not self._stop.is_set():
+                self._changes_pending.discard(catalog_id)
+                self._changes_due[catalog_id] = now + self.changes_interval_s
+                self.photos_changed.emit(catalog_id)
 
     def _publish(self, snapshots: list[JobSnapshot]) -> None:
         if not snapshots or self._stop.is_set():

@@ -200,3 +200,30 @@ def test_settings_saver_writes_the_settings_file(qtbot, tmp_path: Path) -> None:
     again = load_settings(environ={}, config_dir=tmp_path)
     assert again.background_workers == 3 and again.database_url == "postgresql://u@h/db"
     assert again.previews == "on_demand" and again.disabled_follow_ons == ("duplicates",)
+
+
+def test_a_cli_scan_shows_in_the_open_window_through_the_change_feed(window: MainWindow, qtbot, test_db,
+                                                                      tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import subprocess
+    import sys
+    import time
+
+    assert not hasattr(window, "_refresh_timer")  # no polling: the window learns from the change feed
+    assert window.state is not None and window.state.current is not None
+    root = library(tmp_path, 30)
+    seen_changes: list[int] = []
+    window.bridge.photos_changed.connect(seen_changes.append)  # type: ignore[union-attr]
+    env = {**os.environ, "LUMINA_DATA_DIR": str(tmp_path / "cli-data"), "LUMINA_BATCH_SIZE": "5",
+           "BACKGROUND_WORKERS": "2", "LUMINA_DISABLED_FOLLOW_ONS": "duplicates"}
+    proc = subprocess.Popen([sys.executable, "-m", "lumina_desktop", "--database-url", test_db.conninfo, "scan",
+                             str(root), "--catalog", window.state.current.name],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    qtbot.waitUntil(lambda: proc.poll() is not None, timeout=120000)
+    ended = time.monotonic()
+    assert proc.returncode == 0, proc.stderr.read() if proc.stderr else ""
+    qtbot.waitUntil(lambda: window.browser is not None and window.stack.currentWidget() is window.browser
+                    and window.browser.model.rowCount() == 30, timeout=5000)  # type: ignore[union-attr]
+    lag = time.monotonic() - ended
+    assert lag <= 1.0, f"the grid showed the CLI's photos {lag:.2f} s after the scan ended"
+    assert seen_changes and set(seen_changes) == {window.state.current.id}
+    qtbot.waitUntil(lambda: window.sidebar.tree.topLevelItem(1).child(0).text(1) == "30", timeout=5000)

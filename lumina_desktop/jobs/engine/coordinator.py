@@ -231,6 +231,7 @@ class JobCoordinator:
             job = self.store.get_job(job_id)
             assert job is not None
             final = self._run(job, token)
+            self._announce_end(self.registry.get(job.kind), job)
         except Exception:
             log.exception("coordinator of job %d crashed", job_id)
         finally:
@@ -255,6 +256,8 @@ class JobCoordinator:
                     n = self.batches.create_batches(tx, job.id, _cancellable(kind.discover(ctx), ctx),
                                                     kind.batch_size or self.settings.batch_size)
                     self.store.save_discovery(tx, job.id, {**ctx.discovery, "items": n})
+                    if kind.changes_photos and job.catalog_id is not None:
+                        self.store.announce_changes(tx, job.catalog_id)  # e.g. files found missing
                 ctx.tx = None
                 log.info("job %d (%s): %d items", job.id, job.kind, n)
             ctx.discovery = self.store.discovery(job.id)
@@ -303,6 +306,14 @@ class JobCoordinator:
                     log.warning("job %d: could not record its end (no longer ours)", job.id)
                 return JobState.CANCELLED
             return JobState.FAILED
+
+    def _announce_end(self, kind: JobKind[Any], job: JobSnapshot) -> None:
+        """A job that changes photos ended: views re-read once more (its last commit is in)."""
+        if kind.changes_photos and job.catalog_id is not None:
+            try:
+                self.store.announce_changes(None, job.catalog_id)
+            except Exception:
+                log.warning("could not announce the end of job %d to the change feed", job.id, exc_info=True)
 
     def _follow_ons(self, kind: JobKind[Any], job: JobSnapshot) -> list[tuple[str, Mapping[str, Any]]]:
         names = [n for n in kind.follow_ons if n not in self.settings.disabled_follow_ons]

@@ -58,6 +58,9 @@ class JobStore(Protocol):
                      failed: int, counters: Mapping[str, int], is_final: bool, duration_s: float) -> bool:
         """Record how far a claimed batch got (with its results, in ``tx``).  False: claim lost."""
     def record_changes(self, tx: Any, catalog_id: int, job_id: int, kind: str, photo_ids: Sequence[int]) -> None: ...
+    def announce_changes(self, tx: Any, catalog_id: int) -> None:
+        """Tell the change feed's listeners that the catalog's photos changed (``tx``: with that
+        transaction's commit; None: now)."""
     def release_batch(self, batch: BatchRow, state: BatchState, error: str | None = None) -> None:
         """Give up this claim of a batch (a later claim of the same batch is not touched)."""
     def requeue_cancelled(self, job_id: int) -> int:

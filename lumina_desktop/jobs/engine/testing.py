@@ -102,6 +102,7 @@ class MemoryJobStore:
         self.errors: dict[int, dict[str, ItemError]] = {}
         self.changes: list[tuple[int, int, str, tuple[int, ...]]] = []  # catalog, job, kind, photo ids
         self.live: set[str] = set()
+        self.announced: list[int] = []  # catalogs whose photos changed outside the itemised feed
         self.commits = 0
         self._ids = itertools.count(1)
         self._batch_ids = itertools.count(1)
@@ -311,6 +312,9 @@ class MemoryJobStore:
 
     def record_changes(self, tx: Any, catalog_id: int, job_id: int, kind: str, photo_ids: Sequence[int]) -> None:
         self.changes.append((catalog_id, job_id, kind, tuple(photo_ids)))
+
+    def announce_changes(self, tx: Any, catalog_id: int) -> None:
+        self.announced.append(catalog_id)
 
     def release_batch(self, batch: BatchRow, state: BatchState, error: str | None = None) -> None:
         with self._lock:

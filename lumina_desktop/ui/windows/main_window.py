@@ -16,7 +16,6 @@ from PySide6.QtWidgets import (
 )
 
 from lumina_desktop import APP_NAME
-from lumina_desktop.core.jobs import JobSnapshot
 from lumina_desktop.services.describe import JobWording
 from lumina_desktop.ui.bridge import DatabaseJobSource, JobBridge
 from lumina_desktop.ui.library_controller import LibraryController
@@ -60,8 +59,6 @@ class MainWindow(QMainWindow):
         self.db_label, self.jobs_label = QLabel("Starting database…"), QLabel()
         self.statusBar().addWidget(self.jobs_label, 1)
         self.statusBar().addPermanentWidget(self.db_label)
-        self._refresh_timer = QTimer(self, singleShot=True, interval=1000)
-        self._refresh_timer.timeout.connect(self._on_refresh_timer_timeout)
         self.settings_saver = SettingsSaver(ctx.io, self)
         self.settings_saver.failed.connect(self._show_error)
         self._build_actions()
@@ -108,8 +105,7 @@ class MainWindow(QMainWindow):
         self.jobs_dock = self._add_dock("Jobs", "jobs_dock", self.job_panel, Qt.DockWidgetArea.BottomDockWidgetArea)
         self.view_menu.addAction(self.jobs_dock.toggleViewAction())
         self.job_panel.summary_changed.connect(self.jobs_label.setText)
-        self.bridge.jobs_updated.connect(self._on_bridge_jobs_updated)
-        self.bridge.job_finished.connect(self._on_bridge_job_finished)
+        self.bridge.photos_changed.connect(self._on_bridge_photos_changed)
         self.bridge.action_failed.connect(self._show_error)
         self.library = LibraryController(db, self.ctx.io, self)
         self.library.state_loaded.connect(self._on_library_state_loaded)
@@ -167,18 +163,10 @@ class MainWindow(QMainWindow):
             self.bridge.submit("scan", params, catalog_id)
             self.jobs_dock.show()
 
-    def _on_bridge_jobs_updated(self, snapshots: tuple[JobSnapshot, ...]) -> None:
-        if self.state and self.state.current and any(
-                self.ctx.registry.changes_photos(j.kind) and j.catalog_id == self.state.current.id and j.state.is_active
-                for j in snapshots):
-            if not self._refresh_timer.isActive():
-                self._refresh_timer.start()  # at most one grid refresh per second while photos change
-
-    def _on_bridge_job_finished(self, job: JobSnapshot) -> None:
-        if self.ctx.registry.changes_photos(job.kind):
-            self._on_refresh_timer_timeout()
-
-    def _on_refresh_timer_timeout(self) -> None:
+    def _on_bridge_photos_changed(self, catalog_id: int) -> None:
+        """The change feed (any process, throttled by the bridge): re-read counts and the grid."""
+        if self.state is None or self.state.current is None or self.state.current.id != catalog_id:
+            return
         if self.library is not None and not self._closing:
             self.library.load(self.library.catalog_id)  # sidebar counts; switches empty → grid
         if self.browser is not None and self.stack.currentWidget() is self.browser and not self._closing:
@@ -277,7 +265,6 @@ class MainWindow(QMainWindow):
         if self._closing:
             return
         self._closing = True
-        self._refresh_timer.stop()
         self.setEnabled(False)
         self.statusBar().showMessage("Finishing…")
         bridge = self.bridge
