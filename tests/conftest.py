@@ -5,6 +5,10 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("LUMINA_CONFIG_DIR", "/nonexistent-lumina-test-config")
+# QSettings (window geometry, the catalog used last) go to a folder of this run, not the user's
+import tempfile as _tempfile  # noqa: E402
+
+os.environ["XDG_CONFIG_HOME"] = _tempfile.mkdtemp(prefix="lumina-test-xdg-")
 
 import shutil
 import tempfile

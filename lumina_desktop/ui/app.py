@@ -170,6 +170,8 @@ def run(argv: Sequence[str]) -> int:
         QMessageBox.critical(None, APP_NAME, str(exc))
         return 1
     setup_logging(verbose=args.verbose, log_dir=settings.data_dir / "logs")
+    # an exception in a slot reaches the app's log, not only stderr
+    sys.excepthook = lambda kind, exc, tb: log.error("unhandled exception", exc_info=(kind, exc, tb))
     ctx = AppContext(settings)
     bridge = StartupBridge()
     window = MainWindow(ctx)

@@ -106,8 +106,10 @@ def test_interrupted_job_shows_resume(engine, qtbot, db) -> None:  # type: ignor
     ghost.take_ownership(job_id, "ghost")
     ghost._live["ghost"].close()  # noqa: SLF001
     co.store.recover_dead()
-    qtbot.waitUntil(lambda: job_id in panel.rows and panel.rows[job_id].job.state == JobState.INTERRUPTED, timeout=10000)
+    # the row may be created already interrupted (the death is seen at once): wait until it is shown
+    qtbot.waitUntil(lambda: job_id in panel.rows and panel.rows[job_id].job.state == JobState.INTERRUPTED
+                    and panel.rows[job_id].resume_button.isVisible(), timeout=10000)
     row = panel.rows[job_id]
-    assert row.resume_button.isVisible() and "resume" in row.detail.text().lower()
+    assert "resume" in row.detail.text().lower()
     qtbot.mouseClick(row.resume_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: row.job.state == JobState.SUCCEEDED, timeout=30000)

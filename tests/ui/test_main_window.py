@@ -227,3 +227,32 @@ def test_a_cli_scan_shows_in_the_open_window_through_the_change_feed(window: Mai
     assert lag <= 1.0, f"the grid showed the CLI's photos {lag:.2f} s after the scan ended"
     assert seen_changes and set(seen_changes) == {window.state.current.id}
     qtbot.waitUntil(lambda: window.sidebar.tree.topLevelItem(1).child(0).text(1) == "30", timeout=5000)
+
+
+def test_the_window_reopens_the_catalog_used_last(window: MainWindow, qtbot, test_db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import psycopg
+
+    with psycopg.connect(test_db.conninfo) as c:  # "Archive" sorts before "Photos"
+        archive = c.execute("INSERT INTO catalogs (name) VALUES ('Archive') RETURNING id").fetchone()[0]
+        zoo = c.execute("INSERT INTO catalogs (name) VALUES ('Zoo') RETURNING id").fetchone()[0]
+    assert window.library is not None
+    window.library.load(zoo)
+    qtbot.waitUntil(lambda: window.state is not None and window.state.current is not None
+                    and window.state.current.id == zoo, timeout=10000)
+    assert archive < zoo
+    settings = window.ctx.settings
+    ctx = AppContext(settings)
+    startup = StartupBridge()
+    second = MainWindow(ctx)
+    startup.database_opened.connect(second.on_database_opened)
+    with qtbot.waitSignal(startup.database_opened, timeout=30000):
+        start_database(ctx, startup)
+    try:
+        qtbot.waitUntil(lambda: second.state is not None, timeout=10000)
+        assert second.state is not None and second.state.current is not None
+        assert second.state.current.name == "Zoo"
+    finally:
+        second.quit_now(cancel_jobs=True)
+        qtbot.waitUntil(lambda: second._quit_ready, timeout=10000)
+        ctx.shutdown()
+        second.deleteLater()

@@ -156,6 +156,8 @@ class CatalogSidebarWidget(QWidget):
             self.catalog_selected.emit(int(cat_id))
 
     def _on_tree_item_clicked(self, item: QTreeWidgetItem, _column: int) -> None:
+        if not item.flags() & Qt.ItemFlag.ItemIsEnabled:
+            return  # a greyed view (its analysis has not run): Qt still reports the click
         kind, value = item.data(0, _ROLE_KIND), item.data(0, _ROLE_VALUE)
         if kind == "view":
             self.current_view, self.current_folder = str(value), None

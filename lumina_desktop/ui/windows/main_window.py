@@ -130,7 +130,8 @@ class MainWindow(QMainWindow):
             a.setEnabled(True)
         self._restore_state()
         self.bridge.start()
-        self.library.load(None)
+        last = QSettings().value("library/catalog_id")  # the catalog used last, else the first
+        self.library.load(int(last) if str(last or "").isdigit() else None)
 
     def on_database_failed(self, message: str) -> None:
         self.db_label.setText("Catalog database unavailable")
@@ -147,6 +148,8 @@ class MainWindow(QMainWindow):
         self.state = state
         self.sidebar.set_state(state)
         cat = state.current
+        if changed and cat is not None:
+            QSettings().setValue("library/catalog_id", cat.id)
         self.setWindowTitle(f"{cat.name} — {APP_NAME}" if cat else APP_NAME)
         has_photos = bool(state.folders) or sum(state.status_counts.values()) > 0
         if has_photos and self.browser is not None:

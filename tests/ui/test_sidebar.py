@@ -1,0 +1,41 @@
+"""The catalog sidebar without a database: views, folders, greyed views (GUI thread, fake state)."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QTreeWidgetItem
+
+from lumina_desktop.core.models import Catalog, CatalogFolder
+from lumina_desktop.ui.widgets.catalog_sidebar import CatalogSidebarWidget, LibraryState
+
+pytestmark = [pytest.mark.ui]
+NOW = datetime(2026, 1, 1, tzinfo=timezone.utc)
+
+
+def _item(sidebar: CatalogSidebarWidget, label: str) -> QTreeWidgetItem:
+    items = sidebar.tree.findItems(label, Qt.MatchFlag.MatchRecursive)
+    assert items, label
+    return items[0]
+
+
+@pytest.fixture
+def sidebar(qtbot) -> CatalogSidebarWidget:  # type: ignore[no-untyped-def]
+    w = CatalogSidebarWidget()
+    qtbot.addWidget(w)
+    cat = Catalog(1, "Photos", NOW, 1, 3)
+    folder = CatalogFolder(7, 1, "/home/me/Pictures", NOW, None, 3)
+    w.set_state(LibraryState((cat,), cat, (folder,), {"ok": 3}))
+    w.show()
+    return w
+
+
+def test_clicking_a_greyed_view_does_nothing(sidebar: CatalogSidebarWidget, qtbot) -> None:  # type: ignore[no-untyped-def]
+    seen: list[str] = []
+    sidebar.view_selected.connect(seen.append)
+    for label in ("Duplicates", "Bursts"):
+        sidebar.tree.itemClicked.emit(_item(sidebar, label), 0)  # what Qt does on a click, greyed or not
+    assert seen == [] and sidebar.current_view == "all"
+    sidebar.tree.itemClicked.emit(_item(sidebar, "Has errors"), 0)
+    assert seen == ["errors"]
