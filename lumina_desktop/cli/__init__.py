@@ -83,7 +83,11 @@ def run_cli(argv: Sequence[str]) -> int:
 
     parser = build_parser()
     args = parser.parse_args(list(argv))
-    setup_logging(verbose=args.verbose)
+    try:  # the CLI logs to the same file as the window (<data_dir>/logs/lumina.log)
+        log_dir = settings_from_args(args).data_dir / "logs"
+    except LuminaError:
+        log_dir = None  # the command reports the bad setting itself
+    setup_logging(verbose=args.verbose, log_dir=log_dir)
     handler: Handler | None = getattr(args, "handler", None)
     if handler is None:
         parser.print_help()

@@ -6,6 +6,7 @@ import csv
 import json
 import sys
 
+from lumina_desktop.cli.scan_cmd import DEFAULT_CATALOG
 from lumina_desktop.cli.common import database, print_table
 from lumina_desktop.core.errors import LuminaError
 from lumina_desktop.core.jobs import JobState
@@ -18,27 +19,27 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("duplicates", help="find and review duplicate photos")
     s = p.add_subparsers(dest="duplicates_command", metavar="ACTION", required=True)
     f = s.add_parser("find", help="run duplicate detection on a catalog (a background job, with progress)")
-    f.add_argument("--catalog", required=True)
+    f.add_argument("--catalog", default=DEFAULT_CATALOG, help=f"catalog name (default {DEFAULT_CATALOG!r})")
     f.add_argument("--incremental", action="store_true", help="only match photos added since the last run")
     f.add_argument("--rules", help="keeper rules, comma-separated, best first "
                    "(default raw,pixels,camera_exif,format,file_size,earliest,path)")
     f.set_defaults(handler=_find)
     ls = s.add_parser("list", help="one row per group member")
-    ls.add_argument("--catalog", required=True)
+    ls.add_argument("--catalog", default=DEFAULT_CATALOG, help=f"catalog name (default {DEFAULT_CATALOG!r})")
     ls.add_argument("--format", choices=("table", "csv", "json"), default="table")
     ls.add_argument("--tier", choices=tuple(TIER_TITLES))
     ls.set_defaults(handler=_list)
     st = s.add_parser("stats", help="groups and reclaimable bytes per tier")
-    st.add_argument("--catalog", required=True)
+    st.add_argument("--catalog", default=DEFAULT_CATALOG, help=f"catalog name (default {DEFAULT_CATALOG!r})")
     st.set_defaults(handler=_stats)
     nd = s.add_parser("not-duplicate", help="remember that two files are not duplicates (by content)")
     nd.add_argument("path_a")
     nd.add_argument("path_b")
-    nd.add_argument("--catalog", required=True)
+    nd.add_argument("--catalog", default=DEFAULT_CATALOG, help=f"catalog name (default {DEFAULT_CATALOG!r})")
     nd.set_defaults(handler=_not_duplicate)
     k = s.add_parser("keep", help="remember to keep this file in its group (by content)")
     k.add_argument("path")
-    k.add_argument("--catalog", required=True)
+    k.add_argument("--catalog", default=DEFAULT_CATALOG, help=f"catalog name (default {DEFAULT_CATALOG!r})")
     k.set_defaults(handler=_keep)
 
 

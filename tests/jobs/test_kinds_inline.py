@@ -166,7 +166,7 @@ def test_scan_stores_files_records_the_broken_one_and_queues_duplicates(
     assert {k: job.result[k] for k in ("files", "new", "changed", "moved", "errors", "dropped", "items")} == {
         "files": 4, "new": 3, "changed": 0, "moved": 0, "errors": 1, "dropped": 0, "items": 4}
     kind = engine.registry.get("scan")
-    assert kind.summarize(job.result) == "4 files: 3 new, 0 changed, 0 moved, 0 missing, 1 errors"
+    assert kind.summarize(job.result) == "4 files: 3 new, 0 changed, 0 moved, 0 missing, 1 errors; 1 other files passed over (hidden, or not a photo or video type)"
     broken = str(library / "broken.jpg")
     errors = engine.store.item_errors(job.id)
     assert [(e.item, e.error_class) for e in errors] == [(broken, "empty_file")]
@@ -192,7 +192,7 @@ def test_scan_stores_files_records_the_broken_one_and_queues_duplicates(
     assert again.state == JobState.SUCCEEDED, again.error
     assert again.result is not None
     assert (again.result["files"], again.result["unchanged"], again.result["new"], again.result["changed"],
-            again.result["errors"], again.result["items"]) == (4, 4, 0, 0, 0, 0)
+            again.result["errors"], again.result["items"]) == (4, 4, 0, 0, 1, 0)  # still broken: still an error
     assert engine.store.children(again.id) == []
     assert engine.store.changed_photos(again.id) == []
     assert len(repo.ingested) == 3

@@ -217,7 +217,19 @@ def test_scan_cli_summary(test_db, tmp_path: Path) -> None:  # type: ignore[no-u
                          env=env)
     assert res.returncode == 0, res.stderr
     assert "1 new" in res.stdout and "(Find duplicates): done; 1 groups: 1 identical" in res.stdout, res.stdout
+    assert "1 errors" in res.stdout  # broken.jpg is unchanged, and still an error of this scan
+    assert (tmp_path / "data" / "logs" / "lumina.log").is_file()  # the CLI logs where the window does
     assert "#4 Find duplicates: " in res.stderr
+    (root / "README").write_text("no extension")
+    (root / ".hidden.jpg").write_bytes((root / "c0.jpg").read_bytes())
+    res = subprocess.run([sys.executable, "-m", "lumina_desktop", "--database-url", test_db.conninfo, "scan",
+                          str(root)], capture_output=True, text=True, timeout=120, env=env)
+    assert res.returncode == 0, res.stderr
+    assert "2 other files passed over (hidden, or not a photo or video type)" in res.stdout, res.stdout
+    # the duplicates commands default to the scan's default catalog, as scan does
+    res = subprocess.run([sys.executable, "-m", "lumina_desktop", "--database-url", test_db.conninfo, "duplicates",
+                          "stats"], capture_output=True, text=True, timeout=60, env=env)
+    assert res.returncode == 0 and "Traceback" not in res.stderr, res.stderr
     res = subprocess.run([sys.executable, "-m", "lumina_desktop", "--database-url", test_db.conninfo, "scan",
                           str(tmp_path / "nope")], capture_output=True, text=True, timeout=60, env=env)
     assert res.returncode == 1 and "does not exist" in res.stderr and "Traceback" not in res.stderr

@@ -57,8 +57,10 @@ def decode_path(item: str) -> bytes:
     return item.encode("utf-8")
 
 
-def _walk(root: bytes, errors: list[tuple[str, str, str]]) -> Iterator[tuple[bytes, os.stat_result]]:
-    """Files below ``root`` (bytes paths; symlinked folders are not followed, so no loops)."""
+def _walk(root: bytes, errors: list[tuple[str, str, str]],
+          skipped: list[int] | None = None) -> Iterator[tuple[bytes, os.stat_result]]:
+    """Files below ``root`` (bytes paths; symlinked folders are not followed, so no loops).
+    ``skipped[0]`` counts the files passed over: hidden, or not of a photo or video type."""
     stack = [root]
     while stack:
         folder = stack.pop()
@@ -76,6 +78,8 @@ def _walk(root: bytes, errors: list[tuple[str, str, str]]) -> Iterator[tuple[byt
                     subdirs.append(entry.path)
                     continue
                 if not formats.is_candidate(entry.name):
+                    if skipped is not None:
+                        skipped[0] += 1
                     continue
                 st = entry.stat()  # follows a symlinked file
             except OSError as exc:
@@ -129,6 +133,8 @@ class ScanKind(JobKind[ScanParams]):
             text += f", {r['refreshed']:,} refreshed"
         if r.get("dropped"):
             text += f", {r['dropped']:,} not kept (folder removed)"
+        if r.get("skipped"):
+            text += f"; {r['skipped']:,} other files passed over (hidden, or not a photo or video type)"
         return text
 
     def discover(self, ctx: JobContext) -> Iterator[Any]:
@@ -147,14 +153,16 @@ class ScanKind(JobKind[ScanParams]):
         placeholders: list[tuple[int, str, bytes | None, str, int, int]] = []
         errors: list[tuple[str, str, str]] = []
         came_back: list[int] = []
-        stats = {"files": 0, "unchanged": 0, "to_analyse": 0, "refresh": 0, "missing": 0, "folders": len(folders)}
+        stats = {"files": 0, "unchanged": 0, "to_analyse": 0, "refresh": 0, "missing": 0, "folders": len(folders),
+                 "unchanged_errors": 0}
+        skipped = [0]
         for folder in folders:
             root = os.fsencode(folder.path)
             if not os.path.isdir(root):
                 errors.append((folder.path, "missing_folder", "folder is not reachable (unplugged or removed?)"))
                 seen.update(p for p in known if p.startswith(folder.path.rstrip("/") + "/"))  # keep as is
                 continue
-            for raw, st in _walk(root, errors):
+            for raw, st in _walk(root, errors, skipped):
                 ctx.check_cancelled()
                 text, exact = path_for_db(raw)
                 seen.add(text)
@@ -168,6 +176,8 @@ class ScanKind(JobKind[ScanParams]):
                     stats["unchanged"] += 1
                     if row.status == "missing":
                         came_back.append(row.id)
+                    elif row.status == "error":  # still unreadable: still an error of this scan
+                        stats["unchanged_errors"] += 1
                     continue
                 if row is None:
                     placeholders.append((folder.id, text, exact, path_for_db(os.path.basename(raw))[0],
@@ -185,6 +195,7 @@ class ScanKind(JobKind[ScanParams]):
         self.repo.mark_present(tx, came_back)
         ctx.env.store.record_item_errors(tx, ctx.job.id, None, errors)
         stats["discovery_errors"] = len(errors)
+        stats["skipped"] = skipped[0]
         ctx.discovery.update(stats)
 
     def item_key(self, item: Any) -> str:
@@ -264,7 +275,8 @@ class ScanKind(JobKind[ScanParams]):
             "files": d.get("files", 0), "unchanged": d.get("unchanged", 0), **outcomes,
             "dropped": totals.get("dropped", 0) + forgotten - left,
             "missing": d.get("missing", 0) + totals.get("vanished", 0) - totals.get("moved", 0),
-            "errors": outcomes["errors"] + d.get("discovery_errors", 0),
+            "errors": outcomes["errors"] + d.get("discovery_errors", 0) + d.get("unchanged_errors", 0),
+            "skipped": d.get("skipped", 0),
         }
 
     def follow_on_params(self, parent: JobSnapshot, changed_photo_ids: Sequence[int]) -> dict[str, Any] | None:
