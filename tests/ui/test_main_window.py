@@ -256,3 +256,23 @@ def test_the_window_reopens_the_catalog_used_last(window: MainWindow, qtbot, tes
         qtbot.waitUntil(lambda: second._quit_ready, timeout=10000)
         ctx.shutdown()
         second.deleteLater()
+
+
+def test_adding_a_folder_keeps_the_folder_being_browsed(window: MainWindow, qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    first = library(tmp_path / "one", 6)
+    window.library.add_folders([str(first)])  # type: ignore[union-attr]
+    qtbot.waitUntil(lambda: window.browser is not None and window.stack.currentWidget() is window.browser
+                    and window.browser.model.rowCount() == 6, timeout=60000)  # type: ignore[union-attr]
+    assert window.state is not None and window.state.folders
+    folder_id = window.state.folders[0].id
+    window.sidebar.folder_selected.emit(folder_id)  # browse that folder
+    window.browser.filter_bar.search_edit.setText("IMG_000")  # type: ignore[union-attr]
+    qtbot.waitUntil(lambda: window.browser.filter_bar.current_filter.folder_id == folder_id,  # type: ignore[union-attr]
+                    timeout=5000)
+    second = library(tmp_path / "two", 4)
+    window.library.add_folders([str(second)])  # type: ignore[union-attr]
+    qtbot.waitUntil(lambda: window.state is not None and len(window.state.folders) == 2
+                    and window.state.current is not None and window.state.current.image_count == 10, timeout=60000)
+    qtbot.waitUntil(lambda: not any(j.state.is_active for j in window.job_panel.jobs.values()), timeout=60000)
+    flt = window.browser.filter_bar.current_filter  # type: ignore[union-attr]
+    assert flt.folder_id == folder_id and window.browser.filter_bar.search_edit.text() == "IMG_000"  # type: ignore[union-attr]

@@ -144,7 +144,9 @@ class MainWindow(QMainWindow):
 
     # -- library
     def _on_library_state_loaded(self, state: LibraryState) -> None:
-        changed = self.state is None or self.state.current != state.current
+        # a switch of catalog, not a change of its counts (Catalog holds them): same id, same view
+        changed = self.state is None or (self.state.current and self.state.current.id) != (
+            state.current and state.current.id)
         self.state = state
         self.sidebar.set_state(state)
         cat = state.current
@@ -154,7 +156,7 @@ class MainWindow(QMainWindow):
         has_photos = bool(state.folders) or sum(state.status_counts.values()) > 0
         if has_photos and self.browser is not None:
             self.stack.setCurrentWidget(self.browser)
-            if changed and cat is not None:
+            if cat is not None and (changed or self.browser.catalog_id != cat.id):
                 self.browser.set_catalog(cat.id)
         else:
             self.empty.show_message("Your catalog is empty" if cat else "No catalog", EMPTY_BODY, can_add=cat is not None)
