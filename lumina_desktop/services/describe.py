@@ -94,3 +94,33 @@ class JobWording:
         if job.error:
             text += f"; {job.error}"
         return text
+
+
+_LINE_BREAKS = "\r\n\u2028\u2029\x0b\x0c\x85"
+_BREAK_AFTER = "/\\_-.,+ "
+ZERO_WIDTH_SPACE = "\u200b"
+
+
+def display_name(text: str) -> str:
+    """A file name or path as one line of text: a line break shows as ⏎, other control
+    characters as �.  (File names may hold any byte but / and NUL.)"""
+    return "".join("⏎" if ch in _LINE_BREAKS else "\ufffd" if ord(ch) < 32 or ord(ch) == 0x7F else ch
+                   for ch in text)
+
+
+def breakable(text: str, run: int = 24) -> str:
+    """``text`` with invisible break points after separators and inside long runs, so a
+    word-wrapped label can wrap a 244-byte file name or a hash instead of growing to its width.
+    Text with no run longer than ``run`` (most names) is left as it is."""
+    shown = display_name(text)
+    if max((len(w) for w in shown.split()), default=0) <= run:
+        return shown
+    out: list[str] = []
+    n = 0
+    for ch in shown:
+        out.append(ch)
+        n += 1
+        if ch in _BREAK_AFTER or n >= run:
+            out.append(ZERO_WIDTH_SPACE)
+            n = 0
+    return "".join(out)

@@ -161,7 +161,8 @@ def test_selection_shows_details(qtbot, ctx, library) -> None:  # type: ignore[n
     assert v["Exposure"].text() == "1/250 s · f/2.8 · ISO 400 · 35 mm"
     assert v["Taken"].text().startswith("2022-07-01 09:05:00") and "EXIF, high confidence" in v["Taken"].text()
     assert "48.85840° N, 2.29450° E" in v["Location"].text() and v["Dimensions"].text() == "320 × 240 px"
-    assert v["Path"].text().endswith("a/IMG_0005.jpg") and v["Content hash"].text() == chash(5)
+    shown = {k: label.text().replace("\u200b", "") for k, label in v.items()}  # wrap points are invisible
+    assert shown["Path"].endswith("a/IMG_0005.jpg") and shown["Content hash"] == chash(5)
     assert panel.preview_label.pixmap() is not None and not panel.preview_label.pixmap().isNull()
     assert not panel.problems_label.isVisible()
     # a refresh (once a second during a scan) re-reads the row but keeps the decoded preview

@@ -25,6 +25,7 @@ from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter, QPalett
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 from lumina_desktop.core.library import PhotoFlag
+from lumina_desktop.services.describe import display_name
 from lumina_desktop.ui.models.roles import PhotoRole
 
 MIN_THUMB_PX = 96
@@ -135,7 +136,7 @@ def render_cell(image: QImage | None, spec: CellSpec) -> QImage:
         p.setPen(QColor.fromRgba(st.text_rgba))
         text_rect = QRect(PAD_PX, box.bottom() + 3, st.cell_w - 2 * PAD_PX, fm.height())
         p.drawText(text_rect, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignVCenter,
-                   fm.elidedText(spec.file_name, Qt.TextElideMode.ElideMiddle, text_rect.width()))
+                   fm.elidedText(display_name(spec.file_name), Qt.TextElideMode.ElideMiddle, text_rect.width()))
     p.end()
     return out
 

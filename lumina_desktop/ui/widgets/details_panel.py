@@ -23,6 +23,7 @@ from lumina_desktop.analysis.thumbnails import thumbnail_relpath
 from lumina_desktop.core.library import PhotoDetails
 from lumina_desktop.core.media import MediaKind
 from lumina_desktop.core.models import ImageStatus
+from lumina_desktop.services.describe import breakable
 from lumina_desktop.ui.tasks import run_query
 from lumina_desktop.ui.thumbnails import decode_fitted
 
@@ -305,7 +306,7 @@ class DetailsPanel(QWidget):
             return
         count = self._count
         extra = f"  ({count:,} selected)" if count > 1 else ""
-        self.title_label.setText(d.file_name + extra)
+        self.title_label.setText(breakable(d.file_name) + extra)
 
     def _on_details_loaded(self, token: int, result: DetailsResult) -> None:
         if token != self._token:
@@ -325,8 +326,8 @@ class DetailsPanel(QWidget):
         v["Dimensions"].setText(format_dimensions(d))
         v["Type"].setText(format_type(d))
         v["Size"].setText(format_bytes(d.size_bytes))
-        v["Path"].setText(d.path)
-        v["Content hash"].setText(d.content_hash or "—")
+        v["Path"].setText(breakable(d.path))
+        v["Content hash"].setText(breakable(d.content_hash or "—"))
         v["Added"].setText(format_when(d.added_at))
         v["Status"].setText({"ok": "Analysed", "new": "Waiting for the scan", "error": "Could not be read",
                              "missing": "File is missing"}.get(d.status, d.status))
