@@ -111,10 +111,10 @@ def start_database(ctx: AppContext, bridge: StartupBridge) -> Future[Services]:
     def work() -> Services:
         db = open_database(ctx.settings)
         try:
-            from lumina_desktop.db.jobs import PgJobStore
+            from lumina_desktop.jobs import wiring
 
             # the window runs queued jobs too (follow-ons of a CLI scan, say)
-            return Services(db, JobCoordinator(PgJobStore(db), ctx.settings, ctx.registry, pickup=True))
+            return Services(db, wiring.coordinator(db, ctx.settings, registry=ctx.registry, pickup=True))
         except BaseException:
             db.close()
             raise

@@ -126,8 +126,7 @@ class JobCoordinator:
         """Create a job of a registered kind (parameters checked now) and start its coordinator."""
         k = self.registry.get(kind)
         k.parse_params(params or {})
-        if k.needs_catalog and catalog_id is None:
-            raise LuminaError(f"a {k.title.lower() or k.name} job needs a catalog")
+        _check_catalog(k, catalog_id)
         job_id = self.store.create_job(kind, catalog_id, dict(params or {}), parent_job_id=parent_job_id,
                                        owner=self.worker_id)
         self.start(job_id)
@@ -248,6 +247,7 @@ class JobCoordinator:
         ctx = JobContext(self.env, job, None, token, tracker)
         try:
             ctx.params = kind.parse_params(job.params)
+            _check_catalog(kind, job.catalog_id)  # also for jobs queued by others
             if not self.store.is_discovered(job.id):
                 ctx.phase("discover", kind.phase_label("discover"))
                 with self.store.transaction() as tx:
@@ -374,6 +374,11 @@ class JobCoordinator:
         if failed and not failures:
             failures.append(f"{failed[0]} batch(es) failed")
         return failures
+
+
+def _check_catalog(kind: JobKind[Any], catalog_id: int | None) -> None:
+    if kind.needs_catalog and catalog_id is None:
+        raise LuminaError(f"a {kind.title.lower() or kind.name} job needs a catalog")
 
 
 def _cancellable(items: Iterable[Any], ctx: JobContext) -> Iterator[Any]:

@@ -55,11 +55,6 @@ class KindRegistry:
     def menu_kinds(self) -> list[JobKind[Any]]:
         return [k for k in self._kinds.values() if k.menu_label]
 
-    def changes_photos(self, name: str) -> bool:
-        """Whether jobs of this kind change what the photo grid shows."""
-        kind = self._kinds.get(name)
-        return kind is not None and kind.changes_photos
-
     def stage_choices(self) -> list[tuple[str, str]]:
         """(name, label) of each follow-on stage, for Settings."""
         return [(k.name, (k.menu_label or k.title).replace("&", "")) for k in self.follow_on_stages()]

@@ -447,6 +447,3 @@ class InlineEngine:
                 out.extend(self.run_follow_ons(child.id))
         return out
 
-
-def snapshot_with(job: JobSnapshot, **changes: Any) -> JobSnapshot:
-    return replace(job, **changes)

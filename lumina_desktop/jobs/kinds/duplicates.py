@@ -20,12 +20,11 @@ from __future__ import annotations
 import logging
 from collections import deque
 from dataclasses import dataclass
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 from lumina_desktop.analysis import duplicates as dup
 from lumina_desktop.analysis.dup_index import DuplicateIndex
 from lumina_desktop.analysis.dup_keeper import DEFAULT_RULES, rules_from_strings
-from lumina_desktop.core.errors import LuminaError
 from lumina_desktop.core.jobs import JobSnapshot
 from lumina_desktop.db.duplicates import DuplicatesRepository
 from lumina_desktop.jobs.engine.context import BatchInfo, ItemContext, JobContext, JobEnv
@@ -51,10 +50,10 @@ def _fingerprint(r: dict[str, Any]) -> dup.PhotoFingerprint:
         capture_time=r["capture_time"], mtime=float(r["mtime"] or 0), path=r["path"])
 
 
-def _components(graph: Any, seeds: Sequence[int] | None) -> Iterator[list[int]]:
-    """Connected parts of the candidate graph (only for splitting work: grouping never chains)."""
+def _parts(starts: Iterable[int], neighbours: Callable[[int], Iterable[int]]) -> Iterator[list[int]]:
+    """Connected parts of a graph, breadth-first from each start not yet seen (only for splitting
+    work: grouping never chains).  Parts of one photo are left out."""
     seen: set[int] = set()
-    starts = seeds if seeds is not None else [*graph.vertices.tolist(), *graph.cliques]
     for start in starts:
         if start in seen:
             continue
@@ -63,12 +62,17 @@ def _components(graph: Any, seeds: Sequence[int] | None) -> Iterator[list[int]]:
         while queue:
             v = queue.popleft()
             part.append(v)
-            for n, _d in graph.neighbours_of(v):
+            for n in neighbours(v):
                 if n not in seen:
                     seen.add(n)
                     queue.append(n)
         if len(part) > 1:
             yield sorted(part)
+
+
+def _components(graph: Any) -> Iterator[list[int]]:
+    """Connected parts of the whole candidate graph."""
+    return _parts([*graph.vertices.tolist(), *graph.cliques], lambda v: (n for n, _d in graph.neighbours_of(v)))
 
 
 @dataclass(frozen=True)
@@ -110,8 +114,7 @@ class DuplicatesKind(JobKind[DuplicatesParams]):
         tx = ctx.tx
         params: DuplicatesParams = ctx.params
         catalog_id = ctx.job.catalog_id
-        if catalog_id is None:
-            raise LuminaError("a duplicates job needs a catalog")
+        assert catalog_id is not None  # needs_catalog: the engine refuses a job without one
         rows = self.repo.hash_rows(tx, catalog_id)
         previous = self.repo.current_run(tx, catalog_id)
         incremental = params.incremental and previous is not None
@@ -137,7 +140,7 @@ class DuplicatesKind(JobKind[DuplicatesParams]):
             ctx.discovery.update({"new_photos": len(new_ids), "affected": affected})
         else:
             graph = index.candidate_graph(ctx.check_cancelled)
-            parts = list(_components(graph, None))
+            parts = list(_components(graph))
             affected = []
         self.repo.start_run(tx, ctx.job.id, catalog_id, incremental=incremental, photos=len(rows),
                             high_water=high_water)
@@ -189,23 +192,8 @@ class DuplicatesKind(JobKind[DuplicatesParams]):
 
 
 def _adjacency_parts(adjacency: dict[int, Any]) -> list[list[int]]:
-    seen: set[int] = set()
-    parts = []
-    for start in sorted(adjacency):
-        if start in seen or not adjacency[start]:
-            continue
-        part, queue = [], deque([start])
-        seen.add(start)
-        while queue:
-            v = queue.popleft()
-            part.append(v)
-            for n in adjacency.get(v, ()):
-                if n not in seen:
-                    seen.add(n)
-                    queue.append(n)
-        if len(part) > 1:
-            parts.append(sorted(part))
-    return parts
+    """Connected parts of the graph reachable from an incremental run's new photos."""
+    return list(_parts([v for v in sorted(adjacency) if adjacency[v]], lambda v: adjacency.get(v, ())))
 
 
 @dataclass(frozen=True)

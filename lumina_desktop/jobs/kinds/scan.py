@@ -24,7 +24,6 @@ from typing import Any, Iterator, Mapping, Sequence
 from lumina_desktop.analysis import thumbnails as thumbs
 from lumina_desktop.analysis.ingest import analyse_file
 from lumina_desktop.core import formats
-from lumina_desktop.core.errors import LuminaError
 from lumina_desktop.core.jobs import JobSnapshot
 from lumina_desktop.core.media import IngestResult, MediaError
 from lumina_desktop.core.paths import path_for_db
@@ -141,8 +140,7 @@ class ScanKind(JobKind[ScanParams]):
         tx = ctx.tx
         params: ScanParams = ctx.params
         catalog_id = ctx.job.catalog_id
-        if catalog_id is None:
-            raise LuminaError("a scan job needs a catalog")
+        assert catalog_id is not None  # needs_catalog: the engine refuses a job without one
         folders = self.repo.list_folders(tx, catalog_id)
         if params.folder_ids:
             folders = [f for f in folders if f.id in params.folder_ids]
