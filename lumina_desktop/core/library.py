@@ -7,9 +7,11 @@ into SQL and returns ordered id lists, :class:`PhotoSummary` pages (the grid) an
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
+from lumina_desktop.core.models import Catalog, CatalogFolder
 from lumina_desktop.core.paths import path_from_db
 
 SMART_VIEWS: tuple[str, ...] = ("all", "recent", "errors", "missing")
@@ -59,6 +61,11 @@ class SortOrder:
     key: SortKey = SortKey.CAPTURE_TIME
     is_descending: bool = False
 
+    @property
+    def depends_on_analysis(self) -> bool:
+        """Whether re-analysing a photo can move it (its capture time or size changed)."""
+        return self.key in (SortKey.CAPTURE_TIME, SortKey.FILE_SIZE)
+
 
 @dataclass(frozen=True, slots=True)
 class PhotoFilter:
@@ -102,6 +109,13 @@ class PhotoFilter:
     @property
     def is_empty(self) -> bool:
         return self == PhotoFilter()
+
+    @property
+    def depends_on_analysis(self) -> bool:
+        """Whether re-analysing a photo can change whether it matches (its date, camera, kind or
+        status); the folder, the name and "recently added" do not change on analysis."""
+        return (self.date_from is not None or self.date_to is not None or self.camera_make is not None
+                or self.camera_model is not None or self.kind is not None or self.status is not StatusFilter.ALL)
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,3 +249,22 @@ class FilterOptions:
     first_date: date | None = None
     last_date: date | None = None
     total: int = 0
+
+
+@dataclass(frozen=True)
+class LibraryState:
+    """The catalogs, the one open, its folders and its photos by status: what the sidebar shows."""
+
+    catalogs: tuple[Catalog, ...]
+    current: Catalog | None
+    folders: tuple[CatalogFolder, ...] = ()
+    status_counts: Mapping[str, int] = field(default_factory=dict)
+
+    @property
+    def photo_count(self) -> int:
+        return sum(self.status_counts.values())
+
+    @property
+    def is_empty(self) -> bool:
+        """No folder and no photo: the window shows "add a folder" instead of a grid."""
+        return not self.folders and self.photo_count == 0

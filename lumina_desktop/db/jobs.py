@@ -12,18 +12,22 @@ process on any machine, with no stale-heartbeat delay.
 """
 from __future__ import annotations
 
+import json
 import logging
 import os
 import socket
 import threading
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any, Iterable, Iterator, Mapping, Sequence
+from typing import Any, Collection, Iterable, Iterator, Mapping, Sequence
 
 import psycopg
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
+from lumina_desktop.core.changes import Aspect
+from lumina_desktop.db import changes
+from lumina_desktop.db.changes import CHANGES_CHANNEL
 from lumina_desktop.core.jobs import (
     ACTIVE_STATES,
     FINISHED_STATES,
@@ -39,7 +43,6 @@ from lumina_desktop.core.jobs import (
 
 log = logging.getLogger(__name__)
 NOTIFY_CHANNEL = "lumina_jobs"
-CHANGES_CHANNEL = "lumina_changes"
 LIVENESS_LOCK_NS = 0x4C4A  # "LJ": the first key of every process's liveness lock
 
 _ACTIVE = values(ACTIVE_STATES)
@@ -392,28 +395,6 @@ def stored_progress(conn: psycopg.Connection, job_id: int) -> tuple[int, int]:
     return int(row[0]), int(row[1])
 
 
-def record_changes(conn: psycopg.Connection, catalog_id: int, job_id: int, kind: str,
-                   photo_ids: Sequence[int]) -> None:
-    """The change feed: these photos changed (committed with the batch), and NOTIFY the catalog."""
-    if not photo_ids:
-        return
-    conn.execute("INSERT INTO catalog_changes (catalog_id, job_id, kind, photo_ids) VALUES (%s, %s, %s, %s)",
-                 (catalog_id, job_id, kind, list(photo_ids)))
-    conn.execute("SELECT pg_notify(%s, %s)", (CHANGES_CHANNEL, str(catalog_id)))
-
-
-def announce_changes(conn: psycopg.Connection, catalog_id: int) -> None:
-    """NOTIFY the change feed without a row: photos changed in ways the feed does not itemise
-    (a scan's discovery marking files missing, say).  Sent when the caller commits."""
-    conn.execute("SELECT pg_notify(%s, %s)", (CHANGES_CHANNEL, str(catalog_id)))
-
-
-def changed_photos(conn: psycopg.Connection, job_id: int) -> list[int]:
-    rows = conn.execute("SELECT DISTINCT unnest(photo_ids) AS id FROM catalog_changes WHERE job_id = %s "
-                        "ORDER BY id", (job_id,)).fetchall()
-    return [int(r[0]) for r in rows]
-
-
 def record_item_errors(conn: psycopg.Connection, job_id: int, batch_id: int | None,
                        errors: Sequence[tuple[str, str, str]]) -> None:
     if not errors:
@@ -440,19 +421,38 @@ def notify(conn: psycopg.Connection, job_id: int) -> None:
 
 def upsert_progress(conn: psycopg.Connection, job_id: int, *, phase: str, done: int, total: int,
                     fraction: float, message: str, rate: float | None, eta_s: float | None) -> None:
-    """Write the progress row (never backwards within a phase, overall fraction never backwards) and NOTIFY."""
+    """Write the progress row (never backwards within a phase, overall fraction never backwards) and
+    NOTIFY it: the payload is the stored row (see :func:`parse_progress`), so a progress bar needs
+    no query to follow a running job."""
     conn.execute(
         """
-        INSERT INTO job_progress AS p (job_id, phase, done, total, fraction, message, rate, eta_s, updated_at)
-        VALUES (%s, %s, %s, %s, %s, %s, %s, %s, now())
-        ON CONFLICT (job_id) DO UPDATE SET
-            phase = EXCLUDED.phase,
-            done = CASE WHEN p.phase = EXCLUDED.phase THEN greatest(p.done, EXCLUDED.done) ELSE EXCLUDED.done END,
-            total = EXCLUDED.total,
-            fraction = greatest(p.fraction, EXCLUDED.fraction),
-            message = EXCLUDED.message, rate = EXCLUDED.rate, eta_s = EXCLUDED.eta_s, updated_at = now()
-        """, (job_id, phase, done, total, min(max(fraction, 0.0), 1.0), message, rate, eta_s))
-    notify(conn, job_id)
+        WITH p AS (
+            INSERT INTO job_progress AS p (job_id, phase, done, total, fraction, message, rate, eta_s, updated_at)
+            VALUES (%s, %s, %s, %s, %s, %s, %s, %s, now())
+            ON CONFLICT (job_id) DO UPDATE SET
+                phase = EXCLUDED.phase,
+                done = CASE WHEN p.phase = EXCLUDED.phase THEN greatest(p.done, EXCLUDED.done) ELSE EXCLUDED.done END,
+                total = EXCLUDED.total,
+                fraction = greatest(p.fraction, EXCLUDED.fraction),
+                message = EXCLUDED.message, rate = EXCLUDED.rate, eta_s = EXCLUDED.eta_s, updated_at = now()
+            RETURNING *)
+        SELECT pg_notify(%s, json_build_object('j', job_id, 'p', json_build_array(
+            phase, done, total, fraction, left(message, 1000), rate, eta_s, updated_at))::text) FROM p
+        """, (job_id, phase, done, total, min(max(fraction, 0.0), 1.0), message, rate, eta_s, NOTIFY_CHANNEL))
+
+
+def parse_progress(payload: str) -> JobProgress | None:
+    """The progress row a progress NOTIFY carries; None for a plain job-id payload (read the job)."""
+    if not payload.startswith("{"):
+        return None
+    try:
+        d = json.loads(payload)
+        phase, done, total, fraction, message, rate, eta_s, updated = d["p"]
+        return JobProgress(int(d["j"]), phase, int(done), int(total), float(fraction), message or "",
+                           None if rate is None else float(rate), None if eta_s is None else float(eta_s),
+                           datetime.fromisoformat(updated) if updated else None)
+    except (ValueError, TypeError, KeyError):
+        return None
 
 
 def reset_progress(conn: psycopg.Connection, job_id: int) -> None:
@@ -622,15 +622,13 @@ class PgJobStore:
         return commit_batch(tx, batch.id, batch.claim_id, done_items=done_items, succeeded=succeeded, failed=failed,
                             counters=counters, is_final=is_final, duration_s=duration_s)
 
-    def record_changes(self, tx: Any, catalog_id: int, job_id: int, kind: str, photo_ids: Sequence[int]) -> None:
-        record_changes(tx, catalog_id, job_id, kind, photo_ids)
-
-    def announce_changes(self, tx: Any, catalog_id: int) -> None:
+    def record_changes(self, tx: Any, catalog_id: int, job_id: int | None, kind: str, photo_ids: Sequence[int],
+                       aspects: Collection[Aspect]) -> None:
         if tx is not None:
-            announce_changes(tx, catalog_id)
+            changes.record_changes(tx, catalog_id, job_id, kind, photo_ids, aspects)
         else:
             with self.transaction() as conn:
-                announce_changes(conn, catalog_id)
+                changes.record_changes(conn, catalog_id, job_id, kind, photo_ids, aspects)
 
     def release_batch(self, batch: BatchRow, state: BatchState, error: str | None = None) -> None:
         with self.transaction() as conn:
@@ -662,7 +660,7 @@ class PgJobStore:
 
     def changed_photos(self, job_id: int) -> list[int]:
         with self.db.connection() as conn:
-            return changed_photos(conn, job_id)
+            return changes.changed_photos(conn, job_id)
 
     # -- progress
     def publish_progress(self, job_id: int, *, phase: str, done: int, total: int, fraction: float,

@@ -1,41 +1,71 @@
-"""LISTEN for job events on a dedicated connection (the thread that owns the listener).
+"""LISTEN for job events and the change feed on a dedicated connection (owned by one thread).
 
-The NOTIFY payload is only a job id: readers then fetch the ``job_progress`` row.  Used by the
-CLI's live progress and by the Qt bridge (which waits on ``fileno()`` with a socket notifier).
+``lumina_jobs`` payloads are a job id (its row changed: read it) or, from progress writes, the
+progress row itself as JSON (kept until :meth:`JobListener.take_progress`; no read needed).
+``lumina_changes`` payloads are change-feed rows (kept until :meth:`JobListener.take_changes`).
+Used by the CLI's live progress and by the window's job bridge.
 """
 from __future__ import annotations
+
+from typing import Any
 
 import psycopg
 from psycopg import sql
 
-from lumina_desktop.db.jobs import CHANGES_CHANNEL, NOTIFY_CHANNEL
+from lumina_desktop.core.changes import CatalogChange
+from lumina_desktop.core.jobs import JobProgress
+from lumina_desktop.db.changes import CHANGES_CHANNEL, parse_payload
+from lumina_desktop.db.jobs import NOTIFY_CHANNEL, parse_progress
 
 
 class JobListener:
-    """Job ids from ``lumina_jobs``; with ``changes``, also catalog ids from the change feed
-    (``lumina_changes``), kept until ``take_changed_catalogs``."""
+    """Job ids from ``lumina_jobs``; with ``changes``, also the change feed (``lumina_changes``)."""
 
     def __init__(self, conninfo: str, channel: str = NOTIFY_CHANNEL, *, changes: bool = False) -> None:
-        self.conn = psycopg.connect(conninfo, autocommit=True)
+        self.conn = psycopg.connect(conninfo, autocommit=True, application_name="lumina-listener")
         self.channel = channel
-        self._changed: set[int] = set()
+        self._progress: dict[int, JobProgress] = {}
+        self._changes: list[CatalogChange | tuple[int, int]] = []
         self.conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(channel)))
         if changes:
             self.conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(CHANGES_CHANNEL)))
 
-    def _sort(self, notifies: object, ids: set[int]) -> None:
-        for n in notifies:  # type: ignore[attr-defined]
-            (ids if n.channel == self.channel else self._changed).add(int(n.payload))
+    def _sort(self, notifies: Any, ids: set[int]) -> None:
+        for n in notifies:
+            if n.channel == self.channel:
+                progress = parse_progress(n.payload)
+                if progress is not None:
+                    self._progress[progress.job_id] = progress
+                elif n.payload.isdigit():
+                    ids.add(int(n.payload))
+            else:
+                change = parse_payload(n.payload)
+                if change is not None:
+                    self._changes.append(change)
+
+    def take_progress(self) -> dict[int, JobProgress]:
+        """The latest progress of each job that reported some since the last call."""
+        out, self._progress = self._progress, {}
+        return out
+
+    def take_changes(self) -> list[CatalogChange | tuple[int, int]]:
+        """Change-feed rows since the last call: whole rows, or (catalog, seq) of rows to read."""
+        out, self._changes = self._changes, []
+        return out
 
     def take_changed_catalogs(self) -> set[int]:
-        out, self._changed = self._changed, set()
-        return out
+        """Catalogs named by the change feed since the last call (for callers that only need that)."""
+        return {c.catalog_id if isinstance(c, CatalogChange) else c[0] for c in self.take_changes()}
+
+    def has_news(self) -> bool:
+        return bool(self._progress or self._changes)
 
     def fileno(self) -> int:
         return self.conn.fileno()
 
     def wait(self, timeout_s: float) -> set[int]:
-        """Job ids notified within ``timeout_s`` (returns early at the first; drains what is queued)."""
+        """Job ids to read, notified within ``timeout_s``: returns at the first notification of any
+        kind (progress and changes are kept for ``take_*``) and drains what is queued."""
         ids: set[int] = set()
         self._sort(self.conn.notifies(timeout=timeout_s, stop_after=1), ids)
         self._sort(self.conn.notifies(timeout=0.0), ids)

@@ -1,14 +1,14 @@
-"""Composition root (GUI thread): QApplication, settings, database start-up off the GUI thread, window.
+"""Composition root (GUI thread): QApplication, settings, service start-up off the GUI thread, window.
 
-The window appears at once; the database (embedded server start, migrations) opens on a worker
-thread and its result arrives as a signal.  Nothing here is created at import time.
+The window appears at once; the services (embedded server start, migrations, job engine) are
+built on a worker thread and arrive as a signal.  The window hands each widget the service
+protocol it needs; no widget sees the database.  Nothing here is created at import time.
 """
 from __future__ import annotations
 
 import argparse
 import logging
 import sys
-from dataclasses import dataclass
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Sequence
 
@@ -19,9 +19,8 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from lumina_desktop import APP_ID, APP_NAME, __version__
 from lumina_desktop.config import Settings, load_settings
 from lumina_desktop.core.errors import LuminaError
-from lumina_desktop.db.pool import Database, open_database
-from lumina_desktop.jobs.engine.coordinator import JobCoordinator
 from lumina_desktop.jobs.engine.registry import KindRegistry
+from lumina_desktop.services.app import AppServices, open_services, services_on
 
 if TYPE_CHECKING:
     from lumina_desktop.ui.windows.main_window import MainWindow
@@ -30,18 +29,10 @@ log = logging.getLogger(__name__)
 
 
 class StartupBridge(QObject):
-    """Carries the result of opening the database from the worker to the GUI thread."""
+    """Carries the result of starting the services from the worker to the GUI thread."""
 
-    database_opened = Signal(object)
+    database_opened = Signal(object)   # AppServices
     database_failed = Signal(str)
-
-
-@dataclass(frozen=True)
-class Services:
-    """What start-up builds off the GUI thread: the database and the job engine."""
-
-    db: Database
-    coordinator: JobCoordinator
 
 
 class AppContext:
@@ -52,31 +43,29 @@ class AppContext:
 
         self.settings = settings
         self.registry = registry or BUILTIN_KINDS
-        self.db: Database | None = None
-        self.coordinator: JobCoordinator | None = None
+        self.services: AppServices | None = None
         self.io = ThreadPoolExecutor(max_workers=settings.interactive_workers, thread_name_prefix="lumina-ui-io")
 
-    def adopt(self, services: Services) -> None:
-        self.db = services.db
-        self.coordinator = services.coordinator
+    def adopt(self, services: AppServices) -> None:
+        self.services = services
 
     def stop_jobs(self, *, cancel: bool, timeout_s: float = 5.0) -> bool:
         """Stop the job engine (blocking; call off the GUI thread).  True if it ended in time."""
-        from lumina_desktop.jobs.engine.executor import shutdown_executor
-
-        clean = True
-        if self.coordinator is not None:
-            clean = self.coordinator.shutdown(cancel=cancel, timeout_s=timeout_s)
-            self.coordinator = None
-        shutdown_executor(wait=clean)
-        return clean
+        return self.services.stop_engine(cancel=cancel, timeout_s=timeout_s) if self.services is not None else True
 
     def shutdown(self) -> None:
         self.stop_jobs(cancel=True)
         self.io.shutdown(wait=True, cancel_futures=True)
-        if self.db is not None:
-            self.db.close()
-            self.db = None
+        if self.services is not None:
+            self.services.close()
+            self.services = None
+
+
+def connect_services(ctx: AppContext, db: object, *, pickup: bool = True) -> AppServices:
+    """The window's services on a database opened elsewhere (benchmarks and tests share one)."""
+    services = services_on(ctx.settings, db, ctx.registry)
+    services.start_engine(pickup=pickup)
+    return services
 
 
 def _parse(argv: Sequence[str]) -> argparse.Namespace:
@@ -104,22 +93,20 @@ def create_application(argv: Sequence[str] = ()) -> QApplication:
     return app
 
 
-def start_database(ctx: AppContext, bridge: StartupBridge) -> Future[Services]:
+def start_database(ctx: AppContext, bridge: StartupBridge) -> Future[AppServices]:
     """Open the database and start the job engine on a worker thread; the outcome arrives
-    through ``bridge.database_opened(Services)`` or ``bridge.database_failed(message)``."""
+    through ``bridge.database_opened(AppServices)`` or ``bridge.database_failed(message)``."""
 
-    def work() -> Services:
-        db = open_database(ctx.settings)
+    def work() -> AppServices:
+        services = open_services(ctx.settings, registry=ctx.registry)
         try:
-            from lumina_desktop.jobs import wiring
-
-            # the window runs queued jobs too (follow-ons of a CLI scan, say)
-            return Services(db, wiring.coordinator(db, ctx.settings, registry=ctx.registry, pickup=True))
+            services.start_engine(pickup=True)   # the window runs queued jobs too (follow-ons of a CLI scan)
+            return services
         except BaseException:
-            db.close()
+            services.close()
             raise
 
-    def done(fut: Future[Services]) -> None:
+    def done(fut: Future[AppServices]) -> None:
         exc = fut.exception()
         if exc is None:
             bridge.database_opened.emit(fut.result())

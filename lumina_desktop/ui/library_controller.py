@@ -1,6 +1,6 @@
 """LibraryController: catalog and folder actions run on the interactive lane; results come back as signals.
 
-The GUI calls methods (which only submit work); the work runs on ``io`` (DB and disk), and the
+The GUI calls methods (which only submit work to the :class:`Library` service on ``io``); the
 outcome reaches widgets through this object's signals, carrying immutable values.  A user
 mistake (a folder that does not exist, a duplicate name) arrives as ``failed(message)``.
 """
@@ -13,37 +13,22 @@ from typing import Any, Callable, Sequence
 from PySide6.QtCore import QObject, Signal
 
 from lumina_desktop.core.errors import LuminaError
-from lumina_desktop.ui.widgets.catalog_sidebar import LibraryState
+from lumina_desktop.services.library import Library
 
 log = logging.getLogger(__name__)
-DEFAULT_CATALOG = "Photos"
-
-
-def read_library_state(db: Any, catalog_id: int | None) -> LibraryState:
-    """Catalogs, the current one (creating the default on first run), its folders and counts."""
-    from lumina_desktop.db import catalogs, photos
-
-    with db.connection() as conn:
-        cats = catalogs.list_catalogs(conn)
-        if not cats:
-            catalogs.create_catalog(conn, DEFAULT_CATALOG)
-            cats = catalogs.list_catalogs(conn)
-        current = next((c for c in cats if c.id == catalog_id), cats[0])
-        folders = catalogs.list_folders(conn, current.id)
-        counts = photos.count_status(conn, current.id)
-    return LibraryState(tuple(cats), current, tuple(folders), counts)
 
 
 class LibraryController(QObject):
     state_loaded = Signal(object)   # LibraryState
     failed = Signal(str)
-    scan_requested = Signal(int, object)  # catalog id, tuple of (folder id, path)
+    scan_started = Signal(object)   # ScanStarted: folders handed to a new scan job
 
-    def __init__(self, db: Any, io: ThreadPoolExecutor, parent: QObject | None = None) -> None:
+    def __init__(self, library: Library, io: ThreadPoolExecutor, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.db = db
+        self.library = library
         self.io = io
         self.catalog_id: int | None = None
+        self.loads = 0     # state reads started (tests, benchmarks)
 
     def _submit(self, op: Callable[[], Any], then: Callable[[Any], None] | None = None) -> Future[Any]:
         def run() -> Any:
@@ -69,7 +54,8 @@ class LibraryController(QObject):
             return dropped
 
     def _reload(self, catalog_id: int | None = None) -> None:
-        state = read_library_state(self.db, catalog_id if catalog_id is not None else self.catalog_id)
+        self.loads += 1
+        state = self.library.state(catalog_id if catalog_id is not None else self.catalog_id)
         self.catalog_id = state.current.id if state.current else None
         self.state_loaded.emit(state)
 
@@ -78,75 +64,51 @@ class LibraryController(QObject):
         return self._submit(lambda: self._reload(catalog_id))
 
     def create_catalog(self, name: str) -> Future[Any]:
-        from lumina_desktop.db import catalogs
-
-        def op() -> int:
-            with self.db.connection() as conn:
-                return catalogs.create_catalog(conn, name).id
-
-        return self._submit(op, lambda cid: self._reload(cid))
+        return self._submit(lambda: self.library.create_catalog(name).id, lambda cid: self._reload(cid))
 
     def rename_catalog(self, catalog_id: int, name: str) -> Future[Any]:
-        from lumina_desktop.db import catalogs
-
-        def op() -> None:
-            with self.db.connection() as conn:
-                catalogs.rename_catalog(conn, catalog_id, name)
-
-        return self._submit(op, lambda _: self._reload(catalog_id))
+        return self._submit(lambda: self.library.rename_catalog(catalog_id, name), lambda _: self._reload(catalog_id))
 
     def delete_catalog(self, catalog_id: int) -> Future[Any]:
         """Forgets the catalog; photo files are never touched."""
-        from lumina_desktop.db import catalogs
 
         def op() -> None:
-            with self.db.connection() as conn:
-                catalogs.delete_catalog(conn, catalog_id)
+            self.library.delete_catalog(catalog_id)
             self.catalog_id = None
 
         return self._submit(op, lambda _: self._reload(None))
 
     def add_folders(self, paths: Sequence[str]) -> Future[Any]:
-        """Add folders (validated on the worker) and ask for their scan."""
-        from lumina_desktop.db import catalogs
-
+        """Add folders (checked on the worker) and start their scan: one use case of the service."""
         catalog_id = self.catalog_id
 
-        def op() -> tuple[tuple[int, str], ...]:
+        def op() -> Any:
             if catalog_id is None:
                 raise LuminaError("no catalog is open")
-            with self.db.connection() as conn:
-                added = [catalogs.add_folder(conn, catalog_id, p) for p in paths]
-            return tuple((f.id, f.path) for f in added)
+            return self.library.add_folders_and_scan(catalog_id, list(paths))
 
-        def then(folders: tuple[tuple[int, str], ...]) -> None:
+        def then(started: Any) -> None:
+            self.scan_started.emit(started)
             self._reload(catalog_id)
-            self.scan_requested.emit(catalog_id, folders)
 
         return self._submit(op, then)
 
     def remove_folder(self, folder_id: int, path: str) -> Future[Any]:
-        from lumina_desktop.db import catalogs
-
         catalog_id = self.catalog_id
 
-        def op() -> None:
-            with self.db.connection() as conn:
-                catalogs.remove_folder(conn, catalog_id, path)  # type: ignore[arg-type]
+        def op() -> int:
+            if catalog_id is None:
+                raise LuminaError("no catalog is open")
+            return self.library.remove_folder(catalog_id, path)
 
         return self._submit(op, lambda _: self._reload(catalog_id))
 
     def rescan(self, folder_ids: Sequence[int]) -> Future[Any]:
-        from lumina_desktop.db import catalogs
-
         catalog_id = self.catalog_id
 
-        def op() -> tuple[tuple[int, str], ...]:
-            with self.db.connection() as conn:
-                folders = catalogs.list_folders(conn, catalog_id)  # type: ignore[arg-type]
-            chosen = [f for f in folders if not folder_ids or f.id in folder_ids]
-            if not chosen:
-                raise LuminaError("there is no folder to rescan; add one first")
-            return tuple((f.id, f.path) for f in chosen)
+        def op() -> Any:
+            if catalog_id is None:
+                raise LuminaError("no catalog is open")
+            return self.library.rescan(catalog_id, tuple(folder_ids))
 
-        return self._submit(op, lambda folders: self.scan_requested.emit(catalog_id, folders))
+        return self._submit(op, self.scan_started.emit)

@@ -9,6 +9,10 @@ QObject a bound-method callback belongs to) is gone.
 
 Results must be immutable values (frozen dataclasses, tuples, ints, strs, bytes, deep-copied
 QImages); callers check their own ``generation`` to drop stale results.
+
+``run_op(executor, op, on_done, what=…)`` is the same for actions and reads whose failure the
+user must hear about: a failure goes to the one error reporter the window installs
+(:func:`set_error_reporter`) as "what: reason", and to the log with its traceback.
 """
 from __future__ import annotations
 
@@ -31,6 +35,7 @@ class _TaskDispatcher(QObject):
 
     def __init__(self, parent: QObject) -> None:
         super().__init__(parent)
+        self.report: Callable[[str], None] | None = None
         self.setObjectName("lumina-task-dispatcher")
         self.delivered.connect(self._on_self_delivered, Qt.ConnectionType.QueuedConnection)
 
@@ -50,6 +55,26 @@ def _get_dispatcher() -> _TaskDispatcher:
             raise RuntimeError("run_query needs a QApplication")
         _dispatcher = _TaskDispatcher(app)
     return _dispatcher
+
+
+def set_error_reporter(report: Callable[[str], None] | None) -> None:
+    """The window's one place for errors the user must see (a message box, say); None: log only."""
+    _get_dispatcher().report = report
+
+
+def report_error(what: str, exc: BaseException) -> None:
+    """GUI thread: tell the user ``what`` failed and why (one line), and log the traceback."""
+    log.error("%s", what, exc_info=exc)
+    report = getattr(_get_dispatcher(), "report", None)
+    if report is not None:
+        report(f"{what}: {exc}" if str(exc) else f"{what} ({type(exc).__name__})")
+
+
+def run_op(executor: Executor, op: Callable[[], T], on_done: Callable[[T], None] | None = None, *,
+           what: str, owner: QObject | None = None) -> Future[T]:
+    """:func:`run_query` whose failure is reported to the user as "``what``: reason"."""
+    return run_query(executor, op, on_done if on_done is not None else (lambda _value: None),
+                     lambda exc: report_error(what, exc), owner=owner or _owner_of(on_done))
 
 
 def _owner_of(callback: Callable[..., Any] | None) -> QObject | None:

@@ -27,17 +27,16 @@ from __future__ import annotations
 
 import logging
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Collection, Hashable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from PIL import Image
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QImage, QPixmap
 
-from lumina_desktop.analysis.thumbnails import thumbnail_relpath
+from lumina_desktop.services.images import Picture, PhotoPictures
 from lumina_desktop.ui.tasks import run_query
 
 log = logging.getLogger(__name__)
@@ -64,46 +63,18 @@ class ThumbnailRequest:
         return (self.photo_id, self.px, self.content_hash, self.spec)
 
 
-def fit_size(w: int, h: int, px: int) -> tuple[int, int]:
-    """``w``×``h`` scaled (up or down) to fit a ``px`` square, aspect kept."""
-    scale = px / max(w, h, 1)
-    return max(1, round(w * scale)), max(1, round(h * scale))
-
-
-def to_qimage(im: Image.Image) -> QImage:
-    """Worker: a Pillow RGB image as a deep-copied RGB32 QImage (the format QPixmap uses as is).
-
-    RGB32 is 0xffRRGGBB: the padding byte must be 255 (Pillow's ``BGRX`` pads with 0, which Qt
-    then blends as transparent), hence the detour through RGBA.
-    """
-    data = im.convert("RGBA").tobytes("raw", "BGRA")
-    return QImage(data, im.width, im.height, im.width * 4, QImage.Format.Format_RGB32).copy()
-
-
-def decode_fitted(path: Path, px: int, *, can_enlarge: bool = True) -> QImage | None:
-    """Worker: the image file at ``path`` decoded and scaled to fit a ``px`` square (smaller
-    pictures are enlarged unless ``can_enlarge`` is False); None if unreadable.
-
-    Pillow decodes (at a reduced JPEG scale when that still covers ``px``) and resamples with the
-    GIL released.
-    """
-    try:
-        with Image.open(path) as im:
-            im.draft("RGB", (px, px))
-            im = im.convert("RGB")
-    except (OSError, ValueError, Image.DecompressionBombError):
-        return None
-    size = fit_size(im.width, im.height, px)
-    if size != im.size and (can_enlarge or size[0] < im.width):
-        im = im.resize(size, Image.Resampling.BILINEAR if size[0] < im.width else Image.Resampling.BICUBIC,
-                       reducing_gap=2.0 if size[0] < im.width else None)
-    return to_qimage(im)
+def to_qimage(picture: Picture) -> QImage:
+    """Worker: decoded pixels as a deep-copied QImage (a value; "BGRA" pictures become RGB32, the
+    format QPixmap uses as is)."""
+    fmt, depth = {"BGRA": (QImage.Format.Format_RGB32, 4), "RGBA": (QImage.Format.Format_RGBA8888, 4),
+                  "RGB": (QImage.Format.Format_RGB888, 3)}[picture.mode]
+    return QImage(picture.data, picture.width, picture.height, picture.width * depth, fmt).copy()
 
 
 ReadResult = tuple[ThumbnailRequest, QImage | None, bool]   # request, picture, is_degraded
 
 
-def read_thumbnails(root: Path, requests: tuple[ThumbnailRequest, ...]) -> tuple[ReadResult, ...]:
+def read_thumbnails(images: PhotoPictures, requests: tuple[ThumbnailRequest, ...]) -> tuple[ReadResult, ...]:
     """Worker: each request's thumbnail decoded and fitted to ``px`` (None: none, missing or unreadable).
 
     ``is_degraded`` marks a thumbnail that should exist but could not be read: the cell is shown
@@ -113,11 +84,8 @@ def read_thumbnails(root: Path, requests: tuple[ThumbnailRequest, ...]) -> tuple
     for req in requests:
         image = None
         if req.source_px and req.content_hash:
-            try:
-                path = root / thumbnail_relpath(req.content_hash, req.source_px)
-            except ValueError:
-                path = None
-            image = decode_fitted(path, req.px) if path is not None else None
+            picture = images.thumbnail(req.content_hash, req.source_px, req.px)
+            image = to_qimage(picture) if picture is not None else None
         out.append((req, image, bool(req.source_px) and image is None))
     return tuple(out)
 
@@ -127,13 +95,13 @@ class ThumbnailLoader(QObject):
 
     thumbnails_ready = Signal(object)   # tuple[int, ...]: photo ids whose pixmap is now cached
 
-    def __init__(self, executor: Executor, thumbnails_dir: Path, *, cache_bytes: int = DEFAULT_CACHE_BYTES,
+    def __init__(self, executor: Executor, images: PhotoPictures, *, cache_bytes: int = DEFAULT_CACHE_BYTES,
                  batch_size: int = 8, max_batches_in_flight: int = 1, compose: Compose | None = None,
                  parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._executor = executor
         self._compose = compose
-        self._root = Path(thumbnails_dir)
+        self._images = images
         self.cache_bytes = cache_bytes
         self._batch_size = batch_size
         self._max_batches = max_batches_in_flight
@@ -229,10 +197,14 @@ class ThumbnailLoader(QObject):
         self._batches_in_flight = 0
         return self.generation
 
-    def forget_failures(self) -> None:
-        """Retry thumbnails that were missing (a running scan may have written them since)."""
-        self._failed.clear()
-        for key in list(self._degraded):
+    def forget_failures(self, photo_ids: Collection[int] | None = None) -> None:
+        """Retry thumbnails that were missing (a running scan may have written them since): of
+        ``photo_ids`` only (the change feed named them), or of every photo (None)."""
+        if photo_ids is None:
+            self._failed.clear()
+        else:
+            self._failed = {k for k in self._failed if k[0] not in photo_ids}
+        for key in [k for k in self._degraded if photo_ids is None or k[0] in photo_ids]:
             hit = self._cache.pop(key, None)
             if hit is not None:
                 self._cached_bytes -= hit[1]
@@ -250,8 +222,8 @@ class ThumbnailLoader(QObject):
             del self._pending[:self._batch_size]
             self._in_flight.update(r.key for r in batch)
             self._batches_in_flight += 1
-            generation, root = self.generation, self._root
-            run_query(self._executor, lambda b=batch: read_thumbnails(root, b),
+            generation, images = self.generation, self._images
+            run_query(self._executor, lambda b=batch: read_thumbnails(images, b),
                       lambda res, g=generation: self._on_batch_read(g, res),
                       lambda exc, g=generation, b=batch: self._on_batch_failed(g, b, exc), owner=self)
 

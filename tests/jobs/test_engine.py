@@ -51,12 +51,17 @@ def test_progress_is_monotonic_throttled_and_notified(coordinator, db) -> None: 
     listener = JobListener(db.conninfo)
     seen: list[tuple[float, int, str]] = []
     notifies = 0
+    carried: list[float] = []       # fractions the NOTIFY payloads carried (no query needed)
     job_id = coordinator.submit("demo", {"items": 400, "sleep_ms": 4})
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             ids = listener.wait(0.5)
-            notifies += len(ids)
+            progress = listener.take_progress()
+            notifies += len(ids) + len(progress)
+            if job_id in progress:
+                assert progress[job_id].job_id == job_id and progress[job_id].updated_at is not None
+                carried.append(progress[job_id].fraction)
             with db.connection() as c:
                 job = jobs_db.get_job(c, job_id)
             assert job is not None
@@ -72,6 +77,7 @@ def test_progress_is_monotonic_throttled_and_notified(coordinator, db) -> None: 
     assert fractions[-1] == 1.0
     assert any(0.1 < f < 0.9 for f in fractions), "no intermediate progress was published"
     assert {p for _, _, p in seen} >= {"process", "finalize"}
+    assert len(carried) >= 3 and carried == sorted(carried), "progress NOTIFYs carry the stored row"
     # ~1.2 s of work at ≤ 10 writes/s (0.1 s throttle in tests) plus phase changes: far fewer than items
     assert notifies < 100
 

@@ -15,6 +15,8 @@ from PIL import Image
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QColor, QGuiApplication
 
+from lumina_desktop.services.images import PhotoImages
+from lumina_desktop.services.photos import PhotoQuery
 from lumina_desktop.analysis.thumbnails import thumbnail_relpath
 from lumina_desktop.config import Settings, load_settings
 from lumina_desktop.core.library import PhotoFlag, SortKey, SortOrder
@@ -108,8 +110,13 @@ def library(ctx: Ctx, tmp_path: Path) -> Library:
     return lib
 
 
+def browser_on(ctx: Ctx) -> PhotoBrowserWidget:
+    """The browser on the real services over ``ctx.db``."""
+    return PhotoBrowserWidget(ctx.io, PhotoQuery(ctx.db), PhotoImages(ctx.settings.thumbnails_dir))
+
+
 def make_browser(qtbot, ctx: Ctx, lib: Library) -> PhotoBrowserWidget:  # type: ignore[no-untyped-def]
-    browser = PhotoBrowserWidget(ctx)
+    browser = browser_on(ctx)
     qtbot.addWidget(browser)
     browser.resize(1100, 700)
     browser.show()
@@ -259,11 +266,12 @@ def test_context_menu_actions(qtbot, ctx, library) -> None:  # type: ignore[no-u
     assert clipboard.text().splitlines()[1].endswith("b/IMG_0020.jpg")
 
 
-def test_browser_without_a_database_stays_empty(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    settings = load_settings({"data_dir": str(tmp_path)}, environ={}, config_dir=tmp_path)
+def test_browser_of_an_empty_catalog_stays_empty(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from tests.ui.fakes import FakePhotos, FakePictures
+
     pool = ThreadPoolExecutor(max_workers=1)
     try:
-        browser = PhotoBrowserWidget(Ctx(settings, None, pool))
+        browser = PhotoBrowserWidget(pool, FakePhotos(0), FakePictures())
         qtbot.addWidget(browser)
         with qtbot.waitSignal(browser.count_changed, timeout=5000) as blocker:
             browser.set_catalog(1)
@@ -308,7 +316,7 @@ def test_previews_on_demand_are_made_when_a_photo_is_selected(qtbot, db, tmp_pat
 
     pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="test-browser-io")
     try:
-        browser = PhotoBrowserWidget(Ctx(settings, db, pool))
+        browser = browser_on(Ctx(settings, db, pool))
         qtbot.addWidget(browser)
         browser.resize(1100, 700)
         browser.show()

@@ -16,6 +16,7 @@ from PIL import Image
 
 from lumina_desktop.analysis.thumbnails import thumbnail_relpath
 from lumina_desktop.core.library import PhotoFlag, PhotoSummary
+from lumina_desktop.services.images import PhotoImages
 from lumina_desktop.ui.models.photo_grid_model import PhotoGridModel
 from lumina_desktop.ui.models.roles import PhotoRole
 from lumina_desktop.ui.thumbnails import ThumbnailLoader, ThumbnailRequest
@@ -41,6 +42,8 @@ def write_thumbnails(root: Path, count: int = DISTINCT_THUMBS, px: int = 256) ->
 
 class FakeSource:
     """A PhotoSource over synthetic ids (a real class, no mocks).  ``gate`` holds worker calls."""
+
+    depends_on_analysis = True
 
     def __init__(self, ids: Sequence[int], *, gate: threading.Event | None = None) -> None:
         self.ids = list(ids)
@@ -101,7 +104,7 @@ def thumbs_dir(tmp_path: Path) -> Path:
 
 
 def make_model(qtbot, io_pool, thumbs_dir, source, **loader_kw):  # type: ignore[no-untyped-def]
-    loader = ThumbnailLoader(io_pool, thumbs_dir, **loader_kw)
+    loader = ThumbnailLoader(io_pool, PhotoImages(thumbs_dir), **loader_kw)
     model = PhotoGridModel(io_pool, loader)
     if source is not None:
         with qtbot.waitSignal(model.ids_loaded, timeout=5000):
@@ -159,7 +162,7 @@ def test_thumbnails_load_visible_rows_then_one_screen_ahead(qtbot, io_pool, thum
 
 def test_scrolling_away_drops_queued_thumbnails(qtbot, thumbs_dir) -> None:  # type: ignore[no-untyped-def]
     pool = ManualExecutor()
-    loader = ThumbnailLoader(pool, thumbs_dir, batch_size=2, max_batches_in_flight=1)
+    loader = ThumbnailLoader(pool, PhotoImages(thumbs_dir), batch_size=2, max_batches_in_flight=1)
     model = PhotoGridModel(pool, loader)
     got: list[int] = []
     loader.thumbnails_ready.connect(lambda ids: got.extend(ids))
@@ -183,7 +186,7 @@ def test_scrolling_away_drops_queued_thumbnails(qtbot, thumbs_dir) -> None:  # t
 
 def test_stale_generation_results_are_dropped(qtbot, io_pool, thumbs_dir) -> None:  # type: ignore[no-untyped-def]
     gate = threading.Event()
-    loader = ThumbnailLoader(io_pool, thumbs_dir, batch_size=4, max_batches_in_flight=2)
+    loader = ThumbnailLoader(io_pool, PhotoImages(thumbs_dir), batch_size=4, max_batches_in_flight=2)
     blocker = io_pool.submit(gate.wait, 10), io_pool.submit(gate.wait, 10)  # hold both workers
     loader.request([ThumbnailRequest(pid, 256, fake_hash(pid)) for pid in range(1, 9)])
     assert loader.in_flight_count == 8
@@ -275,7 +278,7 @@ def test_refresh_rereads_visible_pages_and_their_changes(qtbot, io_pool, thumbs_
 
 def test_pixmap_cache_is_bounded_in_bytes(qtbot, io_pool, thumbs_dir) -> None:  # type: ignore[no-untyped-def]
     one = 256 * 192 * 4
-    loader = ThumbnailLoader(io_pool, thumbs_dir, cache_bytes=one * 5)
+    loader = ThumbnailLoader(io_pool, PhotoImages(thumbs_dir), cache_bytes=one * 5)
     got: list[int] = []
     loader.thumbnails_ready.connect(lambda ids: got.extend(ids))
     loader.request([ThumbnailRequest(pid, 256, fake_hash(pid)) for pid in range(1, 13)])
@@ -317,13 +320,16 @@ def test_index_ids_patches_the_reverse_index() -> None:
 def test_decoded_thumbnails_are_opaque_and_fitted(tmp_path: Path) -> None:
     from PySide6.QtGui import QColor
 
-    from lumina_desktop.ui.thumbnails import decode_fitted
+    from lumina_desktop.services.images import decode_fitted
+    from lumina_desktop.ui.thumbnails import to_qimage
 
     Image.new("RGB", (256, 192), (200, 40, 40)).save(tmp_path / "t.jpg", quality=95)
-    image = decode_fitted(tmp_path / "t.jpg", 160)
-    assert image is not None and (image.width(), image.height()) == (160, 120)
+    picture = decode_fitted(tmp_path / "t.jpg", 160)
+    assert picture is not None and picture.mode == "BGRA"
+    image = to_qimage(picture)
+    assert (image.width(), image.height()) == (160, 120)
     pixel = QColor.fromRgba(image.pixel(80, 60))
     assert pixel.alpha() == 255 and abs(pixel.red() - 200) < 8   # RGB32 needs 0xff padding, or it blends away
     small = decode_fitted(tmp_path / "t.jpg", 1000, can_enlarge=False)
-    assert small is not None and small.width() == 256
+    assert small is not None and small.width == 256
     assert decode_fitted(tmp_path / "missing.jpg", 160) is None

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QElapsedTimer, QTimer
 
+from lumina_desktop.services.images import PhotoImages
 from lumina_desktop.ui.models.photo_grid_model import PhotoGridModel
 from lumina_desktop.ui.models.roles import PhotoRole
 from lumina_desktop.ui.thumbnails import ThumbnailLoader
@@ -48,7 +49,7 @@ class StallMeter:
 def grid(qtbot, tmp_path: Path) -> Iterator[tuple[PhotoGridView, PhotoGridModel, ThumbnailLoader]]:  # type: ignore[no-untyped-def]
     write_thumbnails(tmp_path)
     pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="test-grid-io")
-    loader = ThumbnailLoader(pool, tmp_path)
+    loader = ThumbnailLoader(pool, PhotoImages(tmp_path))
     model = PhotoGridModel(pool, loader)
     view = PhotoGridView()
     qtbot.addWidget(view)

@@ -18,7 +18,8 @@ from lumina_desktop.jobs import wiring
 from lumina_desktop.jobs.engine.executor import shutdown_executor
 from lumina_desktop.jobs.kinds import BUILTIN_KINDS
 from lumina_desktop.services.describe import JobWording
-from lumina_desktop.ui.bridge import DatabaseJobSource, JobBridge
+from lumina_desktop.services.jobs import JobService
+from lumina_desktop.ui.bridge import JobBridge
 from lumina_desktop.ui.widgets.job_panel import JobErrorsDialog, JobPanel
 
 pytestmark = [pytest.mark.ui, pytest.mark.db, pytest.mark.slow]
@@ -30,7 +31,7 @@ def engine(db, tmp_path: Path, qtbot) -> Iterator[tuple[JobCoordinator, JobBridg
                              environ={}, config_dir=tmp_path)
     co = wiring.coordinator(db, settings, timing=EngineTiming(heartbeat_s=0.5, cancel_poll_s=0.05, progress_interval_s=0.1))
     io = ThreadPoolExecutor(2, thread_name_prefix="test-io")
-    bridge = JobBridge(DatabaseJobSource(db), co, io, refresh_s=0.5)
+    bridge = JobBridge(JobService(db, co), io, refresh_s=0.5)
     panel = JobPanel(bridge, JobWording(BUILTIN_KINDS))
     qtbot.addWidget(panel)
     panel.resize(600, 400)

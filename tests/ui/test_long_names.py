@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtWidgets import QLabel
 
+from tests.ui.fakes import FakePhotos, FakePictures
 from lumina_desktop.core.library import PhotoDetails
 from lumina_desktop.services.describe import ZERO_WIDTH_SPACE, breakable, display_name
 
@@ -40,7 +41,7 @@ def test_the_details_panel_stays_narrow_with_a_244_character_name(qtbot, tmp_pat
                   keywords=(), warnings=(), thumb_sizes=(), content_hash="ab" * 32)
     details = PhotoDetails(**values)
     with ThreadPoolExecutor(1) as pool:
-        panel = DetailsPanel(pool, None, tmp_path)
+        panel = DetailsPanel(pool, FakePhotos(), FakePictures())
         qtbot.addWidget(panel)
         panel.resize(320, 800)
         panel.show()

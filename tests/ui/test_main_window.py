@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 import threading
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 import pytest
 from PySide6.QtCore import QMimeData, QPoint, Qt, QUrl
@@ -211,7 +211,7 @@ def test_a_cli_scan_shows_in_the_open_window_through_the_change_feed(window: Mai
     assert not hasattr(window, "_refresh_timer")  # no polling: the window learns from the change feed
     assert window.state is not None and window.state.current is not None
     root = library(tmp_path, 30)
-    seen_changes: list[int] = []
+    seen_changes: list[Any] = []
     window.bridge.photos_changed.connect(seen_changes.append)  # type: ignore[union-attr]
     env = {**os.environ, "LUMINA_DATA_DIR": str(tmp_path / "cli-data"), "LUMINA_BATCH_SIZE": "5",
            "BACKGROUND_WORKERS": "2", "LUMINA_DISABLED_FOLLOW_ONS": "duplicates"}
@@ -225,7 +225,9 @@ def test_a_cli_scan_shows_in_the_open_window_through_the_change_feed(window: Mai
                     and window.browser.model.rowCount() == 30, timeout=5000)  # type: ignore[union-attr]
     lag = time.monotonic() - ended
     assert lag <= 1.0, f"the grid showed the CLI's photos {lag:.2f} s after the scan ended"
-    assert seen_changes and set(seen_changes) == {window.state.current.id}
+    assert seen_changes and {c.catalog_id for c in seen_changes} == {window.state.current.id}
+    named = set().union(*(c.photo_ids for c in seen_changes))
+    assert len(named) == 30   # the feed named every photo the scan stored
     qtbot.waitUntil(lambda: window.sidebar.tree.topLevelItem(1).child(0).text(1) == "30", timeout=5000)
 
 

@@ -8,7 +8,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QTreeWidgetItem
 
 from lumina_desktop.core.models import Catalog, CatalogFolder
-from lumina_desktop.ui.widgets.catalog_sidebar import CatalogSidebarWidget, LibraryState
+from lumina_desktop.core.library import LibraryState
+from lumina_desktop.ui.widgets.catalog_sidebar import CatalogSidebarWidget
 
 pytestmark = [pytest.mark.ui]
 NOW = datetime(2026, 1, 1, tzinfo=timezone.utc)

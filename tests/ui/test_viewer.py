@@ -5,7 +5,7 @@ import pytest
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QMouseEvent
 
-from lumina_desktop.ui.windows.viewer_window import decode_original
+from lumina_desktop.services.images import decode_original
 from tests.ui.test_browser import ctx, library, make_browser, real_jpeg  # noqa: F401 (fixtures)
 
 pytestmark = [pytest.mark.ui, pytest.mark.db]
@@ -82,19 +82,11 @@ def test_double_click_opens_the_viewer(qtbot, ctx, library) -> None:  # type: ig
 
 def test_decode_original_is_upright_rgb(tmp_path) -> None:  # type: ignore[no-untyped-def]
     path = real_jpeg(tmp_path / "p.jpg", 1, size=(64, 48), orientation=8)
-    image = decode_original(str(path), "JPEG")
-    assert (image.width(), image.height()) == (48, 64) and not image.isNull()
+    picture = decode_original(str(path), "JPEG")
+    assert (picture.width, picture.height) == (48, 64) and picture.mode == "RGB"
+    assert len(picture.data) == 48 * 64 * 3
     with pytest.raises(OSError):
         decode_original(str(tmp_path / "nope.jpg"), "JPEG")
-
-
-class _GoneDatabase:
-    """The database went away (server stopped, connection lost): every connection fails."""
-
-    def connection(self):  # type: ignore[no-untyped-def]
-        from lumina_desktop.core.errors import DatabaseError
-
-        raise DatabaseError("the database server is not running")
 
 
 def test_details_and_viewer_say_when_the_database_is_gone(qtbot, tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -103,13 +95,17 @@ def test_details_and_viewer_say_when_the_database_is_gone(qtbot, tmp_path) -> No
     from lumina_desktop.ui.widgets.details_panel import DetailsPanel
     from lumina_desktop.ui.windows.viewer_window import ViewerWindow
 
+    from tests.ui.fakes import FakePhotos, FakePictures
+
+    gone = FakePhotos(10)
+    gone.fail = "the database server is not running"     # the server stopped, the connection was lost
     with ThreadPoolExecutor(1) as pool:
-        panel = DetailsPanel(pool, _GoneDatabase(), tmp_path)
+        panel = DetailsPanel(pool, gone, FakePictures())
         qtbot.addWidget(panel)
         panel.show_photo(7)
         qtbot.waitUntil(lambda: "Could not load this photo" in panel.title_label.text(), timeout=5000)
         assert "not running" in panel.title_label.text() and panel.details is None
-        viewer = ViewerWindow(pool, _GoneDatabase(), tmp_path)
+        viewer = ViewerWindow(pool, gone, FakePictures())
         qtbot.addWidget(viewer)
         viewer.show_photos((7, 8), 0)
         qtbot.waitUntil(lambda: "Could not load this photo" in (viewer.canvas.message or ""), timeout=5000)

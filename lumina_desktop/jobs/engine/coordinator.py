@@ -256,8 +256,8 @@ class JobCoordinator:
                     n = self.batches.create_batches(tx, job.id, _cancellable(kind.discover(ctx), ctx),
                                                     kind.batch_size or self.settings.batch_size)
                     self.store.save_discovery(tx, job.id, {**ctx.discovery, "items": n})
-                    if kind.changes_photos and job.catalog_id is not None:
-                        self.store.announce_changes(tx, job.catalog_id)  # e.g. files found missing
+                    if kind.discovery_aspects and job.catalog_id is not None:  # e.g. files found missing
+                        self.store.record_changes(tx, job.catalog_id, job.id, kind.name, (), kind.discovery_aspects)
                 ctx.tx = None
                 log.info("job %d (%s): %d items", job.id, job.kind, n)
             ctx.discovery = self.store.discovery(job.id)
@@ -309,9 +309,9 @@ class JobCoordinator:
 
     def _announce_end(self, kind: JobKind[Any], job: JobSnapshot) -> None:
         """A job that changes photos ended: views re-read once more (its last commit is in)."""
-        if kind.changes_photos and job.catalog_id is not None:
+        if kind.finish_aspects and job.catalog_id is not None:
             try:
-                self.store.announce_changes(None, job.catalog_id)
+                self.store.record_changes(None, job.catalog_id, job.id, kind.name, (), kind.finish_aspects)
             except Exception:
                 log.warning("could not announce the end of job %d to the change feed", job.id, exc_info=True)
 

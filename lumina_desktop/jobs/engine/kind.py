@@ -29,6 +29,7 @@ import typing
 from dataclasses import dataclass
 from typing import Any, Callable, ClassVar, Generic, Iterable, Mapping, Sequence, TypeVar
 
+from lumina_desktop.core.changes import Aspect
 from lumina_desktop.core.errors import LuminaError
 from lumina_desktop.core.jobs import JobSnapshot
 
@@ -61,9 +62,23 @@ class Stored:
     """What ``store`` did: counters summed over the job, and the photos it changed."""
 
     counters: Mapping[str, int] = dataclasses.field(default_factory=dict)
+    # the photos changed, in the kind's ``change_aspects`` (what follow-ons work on)
     changed_photo_ids: tuple[int, ...] = ()
     # per-item outcomes found only when storing (item key, class, message), recorded as item errors
     item_errors: tuple[tuple[str, str, str], ...] = ()
+    # photos changed in other aspects than ``change_aspects`` (a scan's new photos are ADDED too):
+    # (aspects, ids) pairs, written to the change feed besides ``changed_photo_ids``
+    changes: tuple[tuple[frozenset[Aspect], tuple[int, ...]], ...] = ()
+
+    def feed_rows(self, default: frozenset[Aspect]) -> list[tuple[frozenset[Aspect], tuple[int, ...]]]:
+        """What goes to the change feed: the explicit groups, then the rest of
+        ``changed_photo_ids`` in the kind's default aspects."""
+        rows = [(a, ids) for a, ids in self.changes if ids and a]
+        named = {i for _, ids in rows for i in ids}
+        rest = tuple(i for i in self.changed_photo_ids if i not in named)
+        if rest and default:
+            rows.append((default, rest))
+        return rows
 
 
 @dataclass(frozen=True)
@@ -106,8 +121,13 @@ class JobKind(Generic[P]):
     # The Jobs menu / ``jobs run`` label; None keeps the kind out of the menu.
     menu_label: ClassVar[str | None] = None
     menu_shortcut: ClassVar[str | None] = None
-    # Whether its results change what the photo grid shows (the window refreshes on them).
-    changes_photos: ClassVar[bool] = False
+    # What its results change about photos, for the change feed (views re-read only that):
+    # ``change_aspects`` of the photos ``store`` reports changed; ``discovery_aspects`` of photos
+    # not itemised, when discovery commits (a scan marking files missing); ``finish_aspects`` of
+    # photos not itemised, when the job ends (a duplicates run regrouping the catalog).
+    change_aspects: ClassVar[frozenset[Aspect]] = frozenset()
+    discovery_aspects: ClassVar[frozenset[Aspect]] = frozenset()
+    finish_aspects: ClassVar[frozenset[Aspect]] = frozenset()
 
     # -- parameters
     def parse_params(self, raw: Mapping[str, Any] | None) -> P:

@@ -213,8 +213,9 @@ class BatchRunner:
         with self.store.transaction() as tx:
             stored = kind.store(tx, job, info, results) if results else Stored()
             self.store.record_item_errors(tx, batch.job_id, batch.id, [*errors, *stored.item_errors])
-            if stored.changed_photo_ids and batch.catalog_id is not None:
-                self.store.record_changes(tx, batch.catalog_id, batch.job_id, kind.name, stored.changed_photo_ids)
+            if batch.catalog_id is not None:
+                for aspects, ids in stored.feed_rows(kind.change_aspects):
+                    self.store.record_changes(tx, batch.catalog_id, batch.job_id, kind.name, ids, aspects)
             n_ok = sum(1 for _, r in results if not isinstance(r, ItemFailure))
             ok = self.store.commit_batch(tx, batch, self.manager.worker_id, done_items=cursor, succeeded=n_ok,
                                          failed=len(errors), counters=stored.counters, is_final=is_final,

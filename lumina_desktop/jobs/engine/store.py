@@ -6,8 +6,9 @@ Two implementations: ``db.jobs.PgJobStore`` (PostgreSQL; all SQL lives in ``db/`
 from __future__ import annotations
 
 from contextlib import AbstractContextManager
-from typing import Any, Mapping, Protocol, Sequence
+from typing import Any, Collection, Mapping, Protocol, Sequence
 
+from lumina_desktop.core.changes import Aspect
 from lumina_desktop.core.jobs import BatchRow, BatchState, JobSnapshot, JobState
 
 
@@ -57,10 +58,10 @@ class JobStore(Protocol):
     def commit_batch(self, tx: Any, batch: BatchRow, owner: str, *, done_items: int, succeeded: int,
                      failed: int, counters: Mapping[str, int], is_final: bool, duration_s: float) -> bool:
         """Record how far a claimed batch got (with its results, in ``tx``).  False: claim lost."""
-    def record_changes(self, tx: Any, catalog_id: int, job_id: int, kind: str, photo_ids: Sequence[int]) -> None: ...
-    def announce_changes(self, tx: Any, catalog_id: int) -> None:
-        """Tell the change feed's listeners that the catalog's photos changed (``tx``: with that
-        transaction's commit; None: now)."""
+    def record_changes(self, tx: Any, catalog_id: int, job_id: int | None, kind: str, photo_ids: Sequence[int],
+                       aspects: Collection[Aspect]) -> None:
+        """The change feed: these photos (none: not itemised) changed in these aspects, and its
+        listeners are told (``tx``: with that transaction's commit; None: now)."""
     def release_batch(self, batch: BatchRow, state: BatchState, error: str | None = None) -> None:
         """Give up this claim of a batch (a later claim of the same batch is not touched)."""
     def requeue_cancelled(self, job_id: int) -> int:

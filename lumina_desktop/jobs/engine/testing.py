@@ -22,9 +22,10 @@ from concurrent.futures import Executor, Future
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
-from typing import Any, Callable, Iterator, Mapping, Sequence
+from typing import Any, Callable, Collection, Iterator, Mapping, Sequence
 
 from lumina_desktop.config import Settings
+from lumina_desktop.core.changes import Aspect
 from lumina_desktop.core.jobs import (
     BatchRow,
     BatchState,
@@ -102,7 +103,8 @@ class MemoryJobStore:
         self.errors: dict[int, dict[str, ItemError]] = {}
         self.changes: list[tuple[int, int, str, tuple[int, ...]]] = []  # catalog, job, kind, photo ids
         self.live: set[str] = set()
-        self.announced: list[int] = []  # catalogs whose photos changed outside the itemised feed
+        # the whole feed: catalog, job, kind, photo ids (may be none: not itemised), aspects
+        self.feed: list[tuple[int, int | None, str, tuple[int, ...], frozenset[Aspect]]] = []
         self.commits = 0
         self._ids = itertools.count(1)
         self._batch_ids = itertools.count(1)
@@ -310,11 +312,11 @@ class MemoryJobStore:
         self.commits += 1
         return True
 
-    def record_changes(self, tx: Any, catalog_id: int, job_id: int, kind: str, photo_ids: Sequence[int]) -> None:
-        self.changes.append((catalog_id, job_id, kind, tuple(photo_ids)))
-
-    def announce_changes(self, tx: Any, catalog_id: int) -> None:
-        self.announced.append(catalog_id)
+    def record_changes(self, tx: Any, catalog_id: int, job_id: int | None, kind: str, photo_ids: Sequence[int],
+                       aspects: Collection[Aspect]) -> None:
+        if photo_ids:
+            self.changes.append((catalog_id, job_id, kind, tuple(photo_ids)))
+        self.feed.append((catalog_id, job_id, kind, tuple(photo_ids), frozenset(aspects)))
 
     def release_batch(self, batch: BatchRow, state: BatchState, error: str | None = None) -> None:
         with self._lock:

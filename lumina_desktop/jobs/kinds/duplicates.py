@@ -25,6 +25,7 @@ from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 from lumina_desktop.analysis import duplicates as dup
 from lumina_desktop.analysis.dup_index import DuplicateIndex
 from lumina_desktop.analysis.dup_keeper import DEFAULT_RULES, rules_from_strings
+from lumina_desktop.core.changes import Aspect
 from lumina_desktop.core.jobs import JobSnapshot
 from lumina_desktop.db.duplicates import DuplicatesRepository
 from lumina_desktop.jobs.engine.context import BatchInfo, ItemContext, JobContext, JobEnv
@@ -92,6 +93,7 @@ class DuplicatesKind(JobKind[DuplicatesParams]):
     batch_size = 20  # parts per batch
     menu_label = "Find &duplicates"
     menu_shortcut = "Ctrl+D"
+    finish_aspects = frozenset({Aspect.DUPLICATES})   # groups of the whole catalog may have changed
 
     def __init__(self, repo: Any = None) -> None:
         self.repo = repo if repo is not None else DuplicatesRepository()

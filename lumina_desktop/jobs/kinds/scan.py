@@ -23,6 +23,7 @@ from typing import Any, Iterator, Mapping, Sequence
 
 from lumina_desktop.analysis import thumbnails as thumbs
 from lumina_desktop.analysis.ingest import analyse_file
+from lumina_desktop.core.changes import Aspect
 from lumina_desktop.core import formats
 from lumina_desktop.core.jobs import JobSnapshot
 from lumina_desktop.core.media import IngestResult, MediaError
@@ -102,6 +103,10 @@ class ScanParams:
 FOLDER_REMOVED = ("folder_removed", "its folder was removed from the catalog during the scan; not kept")
 
 
+# a new file analysed (its placeholder row, if any, now counts) or a missing photo found moved
+_ARRIVED = frozenset({Aspect.ADDED, Aspect.REMOVED, Aspect.ANALYSED, Aspect.THUMBNAIL})
+
+
 class ScanKind(JobKind[ScanParams]):
     name = "scan"
     title = "Scan"
@@ -109,7 +114,11 @@ class ScanKind(JobKind[ScanParams]):
               Phase("finalize", 0.02, "Finishing"))
     params_type = ScanParams
     lane = Lane.CPU
-    changes_photos = True
+    # re-analysed files: their metadata (sort and filter keys) and thumbnails
+    change_aspects = frozenset({Aspect.ANALYSED, Aspect.THUMBNAIL})
+    # discovery adds placeholder rows for new files, marks vanished ones missing, forgets some
+    discovery_aspects = frozenset({Aspect.ADDED, Aspect.REMOVED, Aspect.ANALYSED, Aspect.FOLDERS})
+    finish_aspects = frozenset({Aspect.FOLDERS})      # the folders' last scan time
     follow_ons = ("duplicates",)
 
     def __init__(self, repo: Any = None) -> None:
@@ -231,6 +240,7 @@ class ScanKind(JobKind[ScanParams]):
         assert job.catalog_id is not None
         present = self.repo.lock_folders(tx, sorted({item["f"] for item, _ in results}))
         changed: list[int] = []
+        arrived: list[int] = []      # new or moved in: the catalog's membership changed
         dropped: list[tuple[str, str, str]] = []
         for item, value in results:
             raw = decode_path(item["p"])
@@ -251,7 +261,9 @@ class ScanKind(JobKind[ScanParams]):
                                                        path_for_db(os.path.basename(raw))[0], res, mtime_ns, sizes)
             counts["refreshed" if outcome == "changed" and item.get("r") else outcome] += 1
             changed.append(photo_id)
-        return Stored(counts, tuple(changed), tuple(dropped))
+            if outcome in ("new", "moved"):
+                arrived.append(photo_id)
+        return Stored(counts, tuple(changed), tuple(dropped), changes=((_ARRIVED, tuple(arrived)),))
 
     def finalize(self, ctx: JobContext) -> dict[str, Any]:
         params: ScanParams = ctx.params

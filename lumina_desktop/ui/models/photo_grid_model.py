@@ -9,13 +9,18 @@ thumbnail results of an older generation are dropped.  A refresh never resets: e
 inserted (or surplus rows removed) at the end, rows whose photo changed get ``dataChanged``
 (all roles), so the view keeps its layout and scroll position — with uniform cells the
 geometry of N rows does not depend on which photo sits in which row.  Summaries are cached by
-photo id, so a row whose photo moved shows the cached summary at once; on-screen pages are
-re-read (a scan may have changed them) and the rest is dropped.  The owner restores the
+photo id, so a row whose photo moved shows the cached summary at once; on a manual
+``refresh`` on-screen pages are re-read and the rest is dropped.  The owner restores the
 selection by photo id around ``ids_about_to_change`` / ``ids_loaded``.
+
+The change feed (:meth:`apply_changes`) says which photos changed and how: the id list is read
+again only when membership or, for this query, order can have changed (coalesced, rate-limited),
+and only pages on screen holding a changed photo are read again.
 """
 from __future__ import annotations
 
 import logging
+import time
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from concurrent.futures import Executor
@@ -24,7 +29,9 @@ from typing import Any, Protocol
 
 from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, QStringListModel, Qt, QTimer, Signal
 
+from lumina_desktop.core.changes import PhotoChanges
 from lumina_desktop.core.library import PhotoFilter, PhotoSummary, SortOrder
+from lumina_desktop.services.photos import PhotoQueries
 from lumina_desktop.ui.models.roles import PhotoRole
 from lumina_desktop.ui.tasks import run_query
 from lumina_desktop.ui.delegates.thumbnail_delegate import CellSpec, CellStyle
@@ -37,6 +44,9 @@ PAGE_SIZE = 500
 MAX_PAGES = 64
 MAX_PAGES_IN_FLIGHT = 3
 DEFAULT_WINDOW = 120
+IDS_MIN_INTERVAL_S = 2.0      # change feed: the id list is re-read at most this often while changes go on…
+IDS_COST_FACTOR = 10.0        # …and at most once per 10× the time the last read took (a 1M catalog)
+STALE_MIN_INTERVAL_MS = 1000  # pages holding changed photos are re-read at most once a second
 _SUMMARY_ROLES = [int(Qt.ItemDataRole.DisplayRole), int(Qt.ItemDataRole.ToolTipRole), *map(int, (
     PhotoRole.Thumbnail, PhotoRole.Rating, PhotoRole.Flags, PhotoRole.QualityScore, PhotoRole.BurstId,
     PhotoRole.DuplicateGroupId, PhotoRole.Status, PhotoRole.Kind, PhotoRole.Summary))]
@@ -44,33 +54,35 @@ AnyIndex = QModelIndex | QPersistentModelIndex
 
 
 class PhotoSource(Protocol):
-    """Where a grid's rows come from.  Both methods run on a worker thread."""
+    """Where a grid's rows come from.  ``load_*`` run on a worker thread."""
 
     def load_ids(self) -> tuple[int, ...]: ...
 
     def load_page(self, ids: Sequence[int]) -> dict[int, PhotoSummary]: ...
 
+    @property
+    def depends_on_analysis(self) -> bool:
+        """Whether re-analysed photos can join, leave or move in the id list."""
+
 
 @dataclass(frozen=True)
 class CatalogPhotoSource:
-    """The photos of a catalog matching a filter, in a sort order (reads through ``db.library``)."""
+    """The photos of a catalog matching a filter, in a sort order (read through ``PhotoQueries``)."""
 
-    db: Any                     # lumina_desktop.db.pool.Database (thread-safe pool)
+    photos: PhotoQueries
     catalog_id: int
     filter: PhotoFilter = PhotoFilter()
     order: SortOrder = SortOrder()
 
     def load_ids(self) -> tuple[int, ...]:
-        from lumina_desktop.db import library
-
-        with self.db.connection() as conn:
-            return library.list_photo_ids(conn, self.catalog_id, self.filter, self.order)
+        return self.photos.ids(self.catalog_id, self.filter, self.order)
 
     def load_page(self, ids: Sequence[int]) -> dict[int, PhotoSummary]:
-        from lumina_desktop.db import library
+        return self.photos.page(ids)
 
-        with self.db.connection() as conn:
-            return library.fetch_summaries(conn, ids)
+    @property
+    def depends_on_analysis(self) -> bool:
+        return self.filter.depends_on_analysis or self.order.depends_on_analysis
 
 
 @dataclass(frozen=True)
@@ -189,6 +201,23 @@ class PhotoGridModel(QStringListModel):
         self._pump_timer.setSingleShot(True)
         self._pump_timer.setInterval(0)
         self._pump_timer.timeout.connect(self._pump)
+        # the change feed: id-list re-reads and stale pages, coalesced and rate-limited
+        self.ids_min_interval_s = IDS_MIN_INTERVAL_S
+        self._ids_timer = QTimer(self)
+        self._ids_timer.setSingleShot(True)
+        self._ids_timer.timeout.connect(self._on_ids_timer_timeout)
+        self._ids_reload_wanted = False
+        self._last_ids_load = (-1e9, 0.0)      # (monotonic start, duration) of the last id read
+        self._ids_load_started = 0.0
+        self._changed_ids: set[int] = set()     # named by the feed, pages not yet marked stale
+        self._stale_ids: set[int] = set()       # cached summaries the feed said changed (until re-read)
+        self._all_changed = False               # a change named no photos: every page on screen
+        self._stale_timer = QTimer(self)
+        self._stale_timer.setSingleShot(True)
+        self._stale_timer.timeout.connect(self._on_stale_timer_timeout)
+        self._last_stale_flush = -1e9
+        self.ids_reads = 0                      # id-list reads started (tests, benchmarks)
+        self.page_reads = 0
         thumbnails.thumbnails_ready.connect(self._on_thumbnails_ready)
 
     # -- queries
@@ -208,7 +237,8 @@ class PhotoGridModel(QStringListModel):
         self._start_load(is_new_query=True)
 
     def refresh(self) -> None:
-        """Re-read the ids of the same query; keep rows when nothing moved (coalesced)."""
+        """Re-read the ids of the same query and every page on screen; keep rows when nothing
+        moved (coalesced).  The change feed uses :meth:`apply_changes` instead."""
         if self._source is None:
             return
         if self._is_loading:
@@ -216,27 +246,102 @@ class PhotoGridModel(QStringListModel):
             return
         self._start_load(is_new_query=False)
 
-    def _start_load(self, *, is_new_query: bool) -> None:
+    def apply_changes(self, change: PhotoChanges) -> None:
+        """The change feed named photos of this catalog: re-read only what that can affect.
+
+        The id list is re-read when photos were added or removed, or when re-analysed photos can
+        join, leave or move in this query (its filter or sort key depends on analysis), at most
+        once per ``ids_min_interval_s`` while changes go on (the first at once).  Pages on screen
+        that hold a changed photo are re-read (at most once a second) and announce their rows'
+        roles with ``dataChanged``; nothing else is read.
+        """
+        if self._source is None:
+            return
+        if change.changes_membership or (change.may_change_keys and self._source.depends_on_analysis):
+            self._ids_reload_wanted = True
+            self._schedule_ids_reload()
+        if change.is_itemised:
+            self._changed_ids |= change.photo_ids
+            self._thumbs.forget_failures(change.photo_ids)
+        else:
+            self._all_changed = True
+            self._thumbs.forget_failures()
+        if not self._stale_timer.isActive():
+            wait_ms = STALE_MIN_INTERVAL_MS - (time.monotonic() - self._last_stale_flush) * 1000
+            self._stale_timer.start(max(0, int(wait_ms)))
+
+    def _schedule_ids_reload(self) -> None:
+        if self._is_loading or self._ids_timer.isActive():
+            return      # the end of the running read, or the timer, comes back here
+        started, took = self._last_ids_load
+        wait_s = started + max(self.ids_min_interval_s, IDS_COST_FACTOR * took) - time.monotonic()
+        if wait_s > 0:
+            self._ids_timer.start(int(wait_s * 1000) + 1)
+        else:
+            self._on_ids_timer_timeout()
+
+    def _on_ids_timer_timeout(self) -> None:
+        if self._ids_reload_wanted and self._source is not None and not self._is_loading:
+            self._ids_reload_wanted = False
+            self._start_load(is_new_query=False, from_feed=True)
+
+    def _on_stale_timer_timeout(self) -> None:
+        """Pages holding photos the feed named: re-read if on screen, forgotten otherwise."""
+        self._last_stale_flush = time.monotonic()
+        changed, self._changed_ids = self._changed_ids, set()
+        every, self._all_changed = self._all_changed, False
+        if every:
+            self._invalidate_pages()
+        elif changed:
+            self._mark_pages_stale({self._row_of[i] // self._page_size for i in changed if i in self._row_of},
+                                   changed)
+        self._schedule_pump()
+
+    def _mark_pages_stale(self, pages: set[int], photo_ids: set[int]) -> None:
+        if not pages:
+            return
+        keep = set(self._window_pages())
+        for p in pages:
+            if p in keep:
+                self._stale_pages.add(p)
+                self._pages_in_flight.discard(p)    # a read in flight may predate the change
+            elif p in self._pages:
+                del self._pages[p]
+        for pid in photo_ids:                       # off-screen: read again when shown
+            row = self._row_of.get(pid)
+            if row is not None and row // self._page_size not in keep:
+                self._summaries.pop(pid, None)
+            elif pid in self._summaries:
+                self._stale_ids.add(pid)            # shown until its page is read again
+        self._page_epoch += 1
+
+    def _start_load(self, *, is_new_query: bool, from_feed: bool = False) -> None:
         source = self._source
         assert source is not None
         token = self._load_token = self._load_token + 1
         self._is_loading = True
+        self._ids_load_started = time.monotonic()
+        self.ids_reads += 1
         base, base_row_of = self._ids, self._row_of
         run_query(self._executor, lambda: index_ids(source.load_ids(), base, base_row_of),
-                  lambda res: self._apply_ids(token, is_new_query, res),
+                  lambda res: self._apply_ids(token, is_new_query, res, from_feed),
                   lambda exc: self._on_load_failed(token, exc), owner=self)
+
+    def _load_ended(self) -> None:
+        self._is_loading = False
+        self._last_ids_load = (self._ids_load_started, time.monotonic() - self._ids_load_started)
 
     def _on_load_failed(self, token: int, exc: BaseException) -> None:
         if token != self._load_token:
             return
-        self._is_loading = False
+        self._load_ended()
         log.error("loading the photo list failed", exc_info=exc)
         self.load_failed.emit(str(exc) or type(exc).__name__)
 
-    def _apply_ids(self, token: int, is_new_query: bool, result: IdList) -> None:
+    def _apply_ids(self, token: int, is_new_query: bool, result: IdList, from_feed: bool = False) -> None:
         if token != self._load_token:
             return  # a newer query or refresh superseded this one
-        self._is_loading = False
+        self._load_ended()
         old = self._ids
         if result.base is not old:  # cannot happen with serialised loads; recompare to be safe
             result = index_ids(result.ids, old, self._row_of)
@@ -247,6 +352,7 @@ class PhotoGridModel(QStringListModel):
             self._thumbs.reset()
             self._ids, self._row_of = ids, result.row_of
             self._summaries.clear()
+            self._stale_ids.clear()
             self._pages.clear()
             self._pages_in_flight.clear()
             self._stale_pages.clear()
@@ -255,10 +361,11 @@ class PhotoGridModel(QStringListModel):
             self.setStringList([""] * len(ids))   # the model reset (begin/endResetModel inside)
             self.count_changed.emit(len(ids))
         elif result.is_unchanged:
-            self._invalidate_pages()
+            if not from_feed:
+                self._invalidate_pages()
         else:
             self.ids_about_to_change.emit()
-            self._apply_changed_ids(result)
+            self._apply_changed_ids(result, from_feed)
             if len(ids) != len(old):
                 self.count_changed.emit(len(ids))
         self.ids_loaded.emit(is_new_query)
@@ -266,8 +373,10 @@ class PhotoGridModel(QStringListModel):
         if self._reload_again:
             self._reload_again = False
             self.refresh()
+        elif self._ids_reload_wanted:
+            self._schedule_ids_reload()
 
-    def _apply_changed_ids(self, result: IdList) -> None:
+    def _apply_changed_ids(self, result: IdList, from_feed: bool = False) -> None:
         """Same query, new ids: grow or shrink at the end, then announce the rows whose photo changed."""
         n_old, n_new = len(result.base), len(result.ids)
         self._ids, self._row_of = result.ids, result.row_of
@@ -275,10 +384,31 @@ class PhotoGridModel(QStringListModel):
             self.insertRows(n_old, n_new - n_old)   # rowsAboutToBeInserted / rowsInserted at the end
         elif n_new < n_old:
             self.removeRows(n_new, n_old - n_new)   # rowsAboutToBeRemoved / rowsRemoved at the end
-        self._invalidate_pages()
+        if from_feed:
+            self._repage()
+        else:
+            self._invalidate_pages()
         if result.first < min(n_old, n_new):
             self.dataChanged.emit(self.index(result.first), self.index(result.last),
                                   [*_SUMMARY_ROLES, int(PhotoRole.PhotoId)])
+
+    def _repage(self) -> None:
+        """The rows moved (the change feed says which photos changed, handled apart): pages on
+        screen whose photos all have a cached summary stay; the others are read; the rest go."""
+        self._page_epoch += 1
+        self._pages_in_flight.clear()
+        keep = set(self._window_pages())
+        for p in list(self._pages):
+            if p not in keep:
+                del self._pages[p]
+            elif any(pid not in self._summaries or pid in self._stale_ids for pid in self._page_ids(p)):
+                self._stale_pages.add(p)
+        for p in keep:
+            if p not in self._pages and all(pid in self._summaries and pid not in self._stale_ids
+                                            for pid in self._page_ids(p)):
+                self._pages[p] = None           # every summary is cached: nothing to read
+        wanted = {pid for p in keep for pid in self._page_ids(p)}
+        self._summaries = {pid: s for pid, s in self._summaries.items() if pid in wanted}
 
     def _invalidate_pages(self) -> None:
         """Everything may have changed (a scan is running): re-read on-screen pages, forget the rest."""
@@ -365,6 +495,7 @@ class PhotoGridModel(QStringListModel):
         if not ids:
             return
         self._pages_in_flight.add(page)
+        self.page_reads += 1
         gen, epoch = self.generation, self._page_epoch
         run_query(self._executor, lambda: source.load_page(ids),
                   lambda rows: self._on_page_loaded(gen, epoch, page, rows),
@@ -387,6 +518,7 @@ class PhotoGridModel(QStringListModel):
         changed: list[int] = []
         for row in range(start, stop):
             pid = self._ids[row]
+            self._stale_ids.discard(pid)
             new = rows.get(pid)
             if new is None:
                 continue

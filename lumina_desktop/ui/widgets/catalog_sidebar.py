@@ -1,8 +1,6 @@
 """Sidebar: catalog switcher, smart views and the folder tree with counts (GUI thread; paints state it is given)."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from PySide6.QtCore import QPoint, Qt, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
@@ -17,7 +15,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from lumina_desktop.core.models import Catalog, CatalogFolder
+from lumina_desktop.core.library import LibraryState
 
 SMART_VIEWS = (
     ("all", "All photos", True),
@@ -29,16 +27,6 @@ SMART_VIEWS = (
 )
 _ROLE_KIND = Qt.ItemDataRole.UserRole + 1
 _ROLE_VALUE = Qt.ItemDataRole.UserRole + 2
-
-
-@dataclass(frozen=True)
-class LibraryState:
-    """Everything the sidebar shows, read off the GUI thread in one go."""
-
-    catalogs: tuple[Catalog, ...]
-    current: Catalog | None
-    folders: tuple[CatalogFolder, ...] = ()
-    status_counts: dict[str, int] = field(default_factory=dict)
 
 
 class CatalogSidebarWidget(QWidget):

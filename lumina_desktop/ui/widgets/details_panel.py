@@ -11,25 +11,19 @@ import html
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
-from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QFont, QImage, QPixmap, QResizeEvent
 from PySide6.QtWidgets import QFormLayout, QFrame, QLabel, QScrollArea, QSizePolicy, QVBoxLayout, QWidget
 
-from lumina_desktop.analysis.previews import ensure_preview
-from lumina_desktop.analysis.thumbnails import thumbnail_relpath
 from lumina_desktop.core.library import PhotoDetails
-from lumina_desktop.core.media import MediaKind
-from lumina_desktop.core.models import ImageStatus
 from lumina_desktop.services.describe import breakable
 from lumina_desktop.ui.tasks import run_query
-from lumina_desktop.ui.thumbnails import decode_fitted
+from lumina_desktop.services.images import PhotoPictures
+from lumina_desktop.services.photos import PhotoQueries
+from lumina_desktop.ui.thumbnails import to_qimage
 
-PREVIEW_PX = 1280
 PREVIEW_DECODE_MAX_PX = 720
-_PREVIEWABLE = (MediaKind.IMAGE.value, MediaKind.RAW.value)
 SELECTION_DEBOUNCE_MS = 60
 _DATE_SOURCES = {"exif": "EXIF", "xmp": "XMP", "container": "video container", "filename": "file name",
                  "folder": "folder name", "file_mtime": "file modification time"}
@@ -42,43 +36,17 @@ class DetailsResult:
     is_preview_unchanged: bool = False   # same picture as shown: keep the current preview
 
 
-def read_preview(thumbnails_dir: Path, details: PhotoDetails,
-                 max_px: int = PREVIEW_DECODE_MAX_PX, *, make_missing: bool = True) -> QImage | None:
-    """Worker: the photo's 1280 px preview decoded and reduced to ``max_px``.
-
-    A photo scanned with previews on demand gets its preview made now from the original
-    (``make_missing``; about 30 ms, once); otherwise, or if that cannot be done, the
-    largest stored thumbnail is shown.
-    """
-    sizes = details.thumb_sizes
-    if not details.content_hash or not sizes:
-        return None
-    path: Path | None = None
-    try:
-        if PREVIEW_PX in sizes:
-            path = thumbnails_dir / thumbnail_relpath(details.content_hash, PREVIEW_PX)
-        elif make_missing and details.kind in _PREVIEWABLE and details.status == ImageStatus.OK.value:
-            path = ensure_preview(details.os_path, details.content_hash, thumbnails_dir, PREVIEW_PX)
-        if path is None:
-            path = thumbnails_dir / thumbnail_relpath(details.content_hash, max(sizes))
-    except ValueError:
-        return None
-    return decode_fitted(path, max_px, can_enlarge=False)   # Pillow: the GIL is free while it decodes
-
-
-def load_details(db: Any, thumbnails_dir: Path, photo_id: int,
+def load_details(photos: PhotoQueries, images: PhotoPictures, photo_id: int,
                  shown: tuple[str | None, tuple[int, ...]] | None = None) -> DetailsResult:
     """Worker: the catalog row and its preview image (not decoded again when ``shown`` — the
     content hash and thumbnail sizes of the preview on screen — still matches)."""
-    from lumina_desktop.db import library
-
-    with db.connection() as conn:
-        details = library.photo_details(conn, photo_id)
+    details = photos.details(photo_id)
     if details is None:
         return DetailsResult(None, None)
     if shown is not None and shown == (details.content_hash, details.thumb_sizes):
         return DetailsResult(details, None, is_preview_unchanged=True)
-    return DetailsResult(details, read_preview(thumbnails_dir, details))
+    picture = images.preview(details, PREVIEW_DECODE_MAX_PX)   # Pillow: the GIL is free while it decodes
+    return DetailsResult(details, to_qimage(picture) if picture is not None else None)
 
 
 # -- formatting (pure)
@@ -168,11 +136,12 @@ class DetailsPanel(QWidget):
 
     details_shown = Signal(int)   # photo id whose details (and preview) are now on screen
 
-    def __init__(self, executor: Executor, db: Any, thumbnails_dir: Path, parent: QWidget | None = None) -> None:
+    def __init__(self, executor: Executor, photos: PhotoQueries, images: PhotoPictures,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._executor = executor
-        self.db = db
-        self._thumbs_dir = Path(thumbnails_dir)
+        self._photos = photos
+        self._images = images
         self._token = 0
         self._count = 0
         self._wanted: tuple[int | None, int] = (None, 0)
@@ -278,10 +247,8 @@ class DetailsPanel(QWidget):
         self._token += 1
         token = self._token
         self.photo_id = photo_id
-        if self.db is None:
-            return
-        db, root = self.db, self._thumbs_dir
-        run_query(self._executor, lambda: load_details(db, root, photo_id, shown),
+        photos, images = self._photos, self._images
+        run_query(self._executor, lambda: load_details(photos, images, photo_id, shown),
                   lambda res: self._on_details_loaded(token, res),
                   lambda exc: self._on_details_failed(token, exc), owner=self)
 

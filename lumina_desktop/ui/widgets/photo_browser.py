@@ -1,8 +1,9 @@
 """PhotoBrowserWidget: filter bar + zoom + thumbnail grid + details panel, and the viewer (GUI thread).
 
-``ctx`` is the app context (``settings``, ``db`` — may still be ``None`` while the database
-opens —, ``io`` = the interactive executor).  Every read goes through ``run_query`` on
-``ctx.io``; results arrive as values.  Selection leaves as photo ids.
+It reads through two services — ``photos`` (:class:`PhotoQueries`: ids, pages, details, filter
+options) and ``images`` (:class:`PhotoPictures`: thumbnails, previews, originals) — on ``io``, the
+interactive executor; results arrive as values.  It never sees a database.  Selection leaves as
+photo ids.  The window passes the change feed in (:meth:`apply_changes`).
 """
 from __future__ import annotations
 
@@ -10,16 +11,20 @@ import logging
 import os
 import time
 from dataclasses import replace
+from concurrent.futures import Executor
 from typing import Any
 
 from PySide6.QtCore import QPoint, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QAction, QDesktopServices, QGuiApplication
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QMenu, QSlider, QSplitter, QVBoxLayout, QWidget
 
+from lumina_desktop.core.changes import Aspect, PhotoChanges
 from lumina_desktop.core.library import SMART_VIEWS, FilterOptions, PhotoFilter, SortOrder
+from lumina_desktop.services.images import PhotoPictures
+from lumina_desktop.services.photos import PhotoQueries
 from lumina_desktop.ui.delegates.thumbnail_delegate import DEFAULT_THUMB_PX, MAX_THUMB_PX, MIN_THUMB_PX, render_cell
 from lumina_desktop.ui.models.photo_grid_model import CatalogPhotoSource, PhotoGridModel
-from lumina_desktop.ui.tasks import run_query
+from lumina_desktop.ui.tasks import report_error, run_op
 from lumina_desktop.ui.thumbnails import ThumbnailLoader
 from lumina_desktop.ui.widgets.details_panel import DetailsPanel
 from lumina_desktop.ui.widgets.filter_bar import FilterBarWidget
@@ -27,7 +32,8 @@ from lumina_desktop.ui.widgets.photo_grid_view import PhotoGridView
 from lumina_desktop.ui.windows.viewer_window import ViewerWindow
 
 log = logging.getLogger(__name__)
-OPTIONS_REFRESH_S = 10.0
+OPTIONS_REFRESH_S = 10.0   # the filter choices are read again at most this often while photos change
+_OPTION_ASPECTS = frozenset({Aspect.ADDED, Aspect.REMOVED, Aspect.ANALYSED, Aspect.FOLDERS})
 
 
 class PhotoBrowserWidget(QWidget):
@@ -37,15 +43,21 @@ class PhotoBrowserWidget(QWidget):
     count_changed = Signal(int)          # photos in the current view
     rescan_requested = Signal(object)    # tuple[int, ...] catalog folder ids holding the chosen photos
 
-    def __init__(self, ctx: Any, parent: QWidget | None = None) -> None:
+    def __init__(self, io: Executor, photos: PhotoQueries, images: PhotoPictures,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.ctx = ctx
+        self.io = io
+        self.photos = photos
+        self.images = images
         self.catalog_id: int | None = None
         self._restore: tuple[tuple[int, ...], int | None] | None = None
         self._options_token = 0
         self._options_age_s: float | None = None
-        self.loader = ThumbnailLoader(ctx.io, ctx.settings.thumbnails_dir, compose=render_cell, parent=self)
-        self.model = PhotoGridModel(ctx.io, self.loader, parent=self)
+        self._options_timer = QTimer(self)
+        self._options_timer.setSingleShot(True)
+        self._options_timer.timeout.connect(self._load_options)
+        self.loader = ThumbnailLoader(io, images, compose=render_cell, parent=self)
+        self.model = PhotoGridModel(io, self.loader, parent=self)
         self.filter_bar = FilterBarWidget()
         self.zoom_slider = QSlider(Qt.Orientation.Horizontal)
         self.zoom_slider.setRange(MIN_THUMB_PX, MAX_THUMB_PX)
@@ -57,7 +69,7 @@ class PhotoBrowserWidget(QWidget):
         self.count_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self.view = PhotoGridView(thumb_px=DEFAULT_THUMB_PX)
         self.view.setModel(self.model)
-        self.details = DetailsPanel(ctx.io, ctx.db, ctx.settings.thumbnails_dir)
+        self.details = DetailsPanel(io, photos, images)
         self.viewer: ViewerWindow | None = None
 
         top = QHBoxLayout()
@@ -86,6 +98,7 @@ class PhotoBrowserWidget(QWidget):
         self.model.count_changed.connect(self._on_model_count_changed)
         self.model.ids_about_to_change.connect(self._on_model_ids_about_to_change)
         self.model.ids_loaded.connect(self._on_model_ids_loaded)
+        self.model.load_failed.connect(self._on_model_load_failed)
         self._selection_timer = QTimer(self)     # selection + current change: one announcement per turn
         self._selection_timer.setSingleShot(True)
         self._selection_timer.setInterval(0)
@@ -121,18 +134,28 @@ class PhotoBrowserWidget(QWidget):
         self._query()
 
     def refresh(self) -> None:
-        """Re-read the current view, keeping scroll position and selection; fills in new thumbnails."""
-        if self.catalog_id is None or self.ctx.db is None:
+        """Re-read the whole view (F5-like), keeping scroll position and selection."""
+        if self.catalog_id is None:
             return
-        if self.model.source is None or getattr(self.model.source, "db", None) is not self.ctx.db:
-            self._query()  # the database arrived after set_catalog
+        if self.model.source is None:
+            self._query()
             return
         self.model.refresh()
-        self.details.db = self.ctx.db
         self.details.refresh()
-        now = time.monotonic()
-        if self._options_age_s is None or now - self._options_age_s > OPTIONS_REFRESH_S:
-            self._load_options()
+        self._load_options()
+
+    def apply_changes(self, change: PhotoChanges) -> None:
+        """The change feed for this catalog: the grid re-reads what the change affects, the details
+        panel only if its photo changed, the filter choices at most every 10 s."""
+        if change.catalog_id != self.catalog_id or self.model.source is None:
+            return
+        self.model.apply_changes(change)
+        shown = self.details.photo_id
+        if shown is not None and (not change.is_itemised or shown in change.photo_ids):
+            self.details.refresh()
+        if change.aspects & _OPTION_ASPECTS and not self._options_timer.isActive():
+            age = time.monotonic() - (self._options_age_s or -1e9)
+            self._options_timer.start(max(0, int((OPTIONS_REFRESH_S - age) * 1000)))
 
     def selected_photo_ids(self) -> tuple[int, ...]:
         return self.view.selected_photo_ids()
@@ -152,28 +175,21 @@ class PhotoBrowserWidget(QWidget):
 
     # -- queries
     def _query(self) -> None:
-        db = self.ctx.db
-        if self.catalog_id is None or db is None:
+        if self.catalog_id is None:
             self.model.set_source(None)
             return
-        self.details.db = db
-        self.model.set_source(CatalogPhotoSource(db, self.catalog_id, self.current_filter, self.current_sort))
+        self.model.set_source(CatalogPhotoSource(self.photos, self.catalog_id, self.current_filter, self.current_sort))
 
     def _load_options(self) -> None:
-        db, catalog_id = self.ctx.db, self.catalog_id
+        catalog_id, photos = self.catalog_id, self.photos
         self._options_token += 1
-        if db is None or catalog_id is None:
+        self._options_timer.stop()
+        if catalog_id is None:
             return
         token = self._options_token
         self._options_age_s = time.monotonic()
-
-        def op() -> FilterOptions:
-            from lumina_desktop.db import library
-
-            with db.connection() as conn:
-                return library.filter_options(conn, catalog_id)
-
-        run_query(self.ctx.io, op, lambda opts: self._on_options_loaded(token, opts), owner=self)
+        run_op(self.io, lambda: photos.filter_options(catalog_id), lambda opts: self._on_options_loaded(token, opts),
+               what="Could not read the filter choices", owner=self)
 
     def _on_options_loaded(self, token: int, options: FilterOptions) -> None:
         if token == self._options_token:
@@ -204,6 +220,10 @@ class PhotoBrowserWidget(QWidget):
             self.view.scroll_to_photo(current)   # new filter or order: follow the current photo
         self._emit_selection()
 
+    def _on_model_load_failed(self, message: str) -> None:
+        self.count_label.setText("Not loaded")
+        report_error("Could not load the photos", RuntimeError(message))
+
     def _on_model_count_changed(self, count: int) -> None:
         self.count_label.setText(f"{count:,} photo{'s' if count != 1 else ''}")
         self.count_changed.emit(count)
@@ -232,9 +252,8 @@ class PhotoBrowserWidget(QWidget):
 
     def open_viewer(self, photo_id: int) -> ViewerWindow:
         if self.viewer is None:
-            self.viewer = ViewerWindow(self.ctx.io, self.ctx.db, self.ctx.settings.thumbnails_dir, self)
+            self.viewer = ViewerWindow(self.io, self.photos, self.images, self)
             self.viewer.current_changed.connect(self._on_viewer_current_changed)
-        self.viewer.db = self.ctx.db
         self.viewer.show_photos(self.model.ids, max(0, self.model.row_of(photo_id)))
         return self.viewer
 
@@ -269,18 +288,8 @@ class PhotoBrowserWidget(QWidget):
         menu.popup(global_pos)
 
     def _paths(self, ids: tuple[int, ...], then: Any) -> None:
-        db = self.ctx.db
-        if db is None:
-            return
-
-        def op() -> tuple[str, ...]:
-            from lumina_desktop.db import library
-
-            with db.connection() as conn:
-                found = library.photo_paths(conn, ids)
-            return tuple(found[i] for i in ids if i in found)
-
-        run_query(self.ctx.io, op, then, owner=self)
+        photos = self.photos
+        run_op(self.io, lambda: photos.paths(ids), then, what="Could not read the photos' paths", owner=self)
 
     def show_in_folder(self, photo_id: int) -> None:
         self._paths((photo_id,), self._on_folder_path_loaded)
@@ -296,17 +305,9 @@ class PhotoBrowserWidget(QWidget):
         QGuiApplication.clipboard().setText("\n".join(paths))
 
     def request_rescan(self, ids: tuple[int, ...]) -> None:
-        db = self.ctx.db
-        if db is None:
-            return
-
-        def op() -> tuple[int, ...]:
-            from lumina_desktop.db import library
-
-            with db.connection() as conn:
-                return library.folder_ids_of(conn, ids)
-
-        run_query(self.ctx.io, op, self._on_rescan_folders_loaded, owner=self)
+        photos = self.photos
+        run_op(self.io, lambda: photos.folder_ids_of(ids), self._on_rescan_folders_loaded,
+               what="Could not find the folders of these photos", owner=self)
 
     def _on_rescan_folders_loaded(self, folder_ids: tuple[int, ...]) -> None:
         if folder_ids:

@@ -1,6 +1,7 @@
 """Main window: composition only — build, wire, restore state (GUI thread)."""
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QSettings, Qt, QTimer
@@ -16,18 +17,23 @@ from PySide6.QtWidgets import (
 )
 
 from lumina_desktop import APP_NAME
-from lumina_desktop.services.describe import JobWording
-from lumina_desktop.ui.bridge import DatabaseJobSource, JobBridge
+from lumina_desktop.core.changes import Aspect, PhotoChanges
+from lumina_desktop.core.library import LibraryState
+from lumina_desktop.ui.bridge import JobBridge
 from lumina_desktop.ui.library_controller import LibraryController
-from lumina_desktop.ui.widgets.catalog_sidebar import CatalogSidebarWidget, LibraryState
+from lumina_desktop.ui.tasks import set_error_reporter
+from lumina_desktop.ui.widgets.catalog_sidebar import CatalogSidebarWidget
 from lumina_desktop.ui.widgets.empty_state import EmptyStateWidget
 from lumina_desktop.ui.widgets.job_panel import JobPanel
 from lumina_desktop.ui.widgets.photo_browser import PhotoBrowserWidget
 from lumina_desktop.ui.windows.preferences_dialog import SettingsSaver
 
 if TYPE_CHECKING:
-    from lumina_desktop.ui.app import AppContext, Services
+    from lumina_desktop.services.app import AppServices
+    from lumina_desktop.ui.app import AppContext
 
+STATE_MIN_INTERVAL_MS = 3000   # sidebar counts are read again at most this often while photos arrive
+_STATE_ASPECTS = frozenset({Aspect.ADDED, Aspect.REMOVED, Aspect.FOLDERS})
 EMPTY_BODY = ("Add a folder of photos to get started. Lumina scans it in the background,\n"
               "makes thumbnails and finds duplicates and bursts. Your files are never changed.\n"
               "You can also drag a folder onto this window.")
@@ -61,6 +67,10 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.db_label)
         self.settings_saver = SettingsSaver(ctx.io, self)
         self.settings_saver.failed.connect(self._show_error)
+        self._state_timer = QTimer(self)        # the change feed's sidebar re-reads, rate-limited
+        self._state_timer.setSingleShot(True)
+        self._state_timer.timeout.connect(self._on_state_timer_timeout)
+        self._last_state_load = -1e9
         self._build_actions()
 
     def _add_dock(self, title: str, name: str, widget: Any, area: Qt.DockWidgetArea) -> QDockWidget:
@@ -96,22 +106,22 @@ class MainWindow(QMainWindow):
         self.view_menu.addAction(self.findChild(QDockWidget, "library_dock").toggleViewAction())
 
     # -- start-up results (signals from the worker)
-    def on_database_opened(self, services: Services) -> None:
+    def on_database_opened(self, services: AppServices) -> None:
         self.ctx.adopt(services)
-        db = services.db
-        self.db_label.setText("Catalog database: " + ("built-in server" if db.cluster is not None else "external server"))
-        self.bridge = JobBridge(DatabaseJobSource(db), services.coordinator, self.ctx.io, parent=self)
-        self.job_panel = JobPanel(self.bridge, JobWording(self.ctx.registry))
+        set_error_reporter(self._show_error)
+        self.db_label.setText("Catalog database: " + services.database_kind)
+        self.bridge = JobBridge(services.jobs, self.ctx.io, parent=self)
+        self.job_panel = JobPanel(self.bridge, services.wording)
         self.jobs_dock = self._add_dock("Jobs", "jobs_dock", self.job_panel, Qt.DockWidgetArea.BottomDockWidgetArea)
         self.view_menu.addAction(self.jobs_dock.toggleViewAction())
         self.job_panel.summary_changed.connect(self.jobs_label.setText)
         self.bridge.photos_changed.connect(self._on_bridge_photos_changed)
         self.bridge.action_failed.connect(self._show_error)
-        self.library = LibraryController(db, self.ctx.io, self)
+        self.library = LibraryController(services.library, self.ctx.io, self)
         self.library.state_loaded.connect(self._on_library_state_loaded)
         self.library.failed.connect(self._show_error)
-        self.library.scan_requested.connect(self._on_library_scan_requested)
-        self.browser = PhotoBrowserWidget(self.ctx)
+        self.library.scan_started.connect(self._on_library_scan_started)
+        self.browser = PhotoBrowserWidget(self.ctx.io, services.photos, services.images)
         self.browser.rescan_requested.connect(lambda ids: self.library and self.library.rescan(tuple(ids)))
         self.browser.count_changed.connect(lambda n: self.statusBar().showMessage(f"{n:,} photos", 3000))
         self.stack.addWidget(self.browser)
@@ -162,20 +172,26 @@ class MainWindow(QMainWindow):
             self.empty.show_message("Your catalog is empty" if cat else "No catalog", EMPTY_BODY, can_add=cat is not None)
             self.stack.setCurrentWidget(self.empty)
 
-    def _on_library_scan_requested(self, catalog_id: int, folders: tuple[tuple[int, str], ...]) -> None:
-        if self.bridge is not None and folders:
-            params = {"folder_ids": [f for f, _ in folders], "folder_paths": [p for _, p in folders]}
-            self.bridge.submit("scan", params, catalog_id)
-            self.jobs_dock.show()
+    def _on_library_scan_started(self, _started: Any) -> None:
+        self.jobs_dock.show()
 
-    def _on_bridge_photos_changed(self, catalog_id: int) -> None:
-        """The change feed (any process, throttled by the bridge): re-read counts and the grid."""
-        if self.state is None or self.state.current is None or self.state.current.id != catalog_id:
+    def _on_bridge_photos_changed(self, change: PhotoChanges) -> None:
+        """The change feed (any process): the grid re-reads what changed; the sidebar's counts
+        only when photos or folders came or went (at most every 3 s while they keep coming)."""
+        if self._closing or self.state is None or self.state.current is None:
             return
+        if self.state.current.id != change.catalog_id:
+            return
+        if self.browser is not None and self.stack.currentWidget() is self.browser:
+            self.browser.apply_changes(change)
+        if change.aspects & _STATE_ASPECTS and not self._state_timer.isActive():
+            wait_ms = STATE_MIN_INTERVAL_MS - (time.monotonic() - self._last_state_load) * 1000
+            self._state_timer.start(max(0, int(wait_ms)))
+
+    def _on_state_timer_timeout(self) -> None:
         if self.library is not None and not self._closing:
+            self._last_state_load = time.monotonic()
             self.library.load(self.library.catalog_id)  # sidebar counts; switches empty → grid
-        if self.browser is not None and self.stack.currentWidget() is self.browser and not self._closing:
-            self.browser.refresh()
 
     def _on_job_action_triggered(self, kind: Any) -> None:
         if self.state and self.state.current and self.bridge is not None:
@@ -270,6 +286,7 @@ class MainWindow(QMainWindow):
         if self._closing:
             return
         self._closing = True
+        self._state_timer.stop()
         self.setEnabled(False)
         self.statusBar().showMessage("Finishing…")
         bridge = self.bridge

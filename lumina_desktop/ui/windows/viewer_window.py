@@ -1,8 +1,8 @@
 """ViewerWindow: one photo at full size, with zoom, pan and previous/next over the grid order.
 
-GUI thread, except :func:`load_full`/:func:`decode_original`, which run on the interactive lane:
-they read the catalog row, decode the ORIGINAL file with Pillow (EXIF orientation applied,
-converted to sRGB RGB or RGBA) and return a deep-copied QImage.  RAW files, videos and anything
+GUI thread, except :func:`load_preview`/:func:`load_full`, which run on the interactive lane:
+they read the catalog row (``PhotoQueries``), have the ORIGINAL decoded (``PhotoPictures``:
+EXIF orientation applied, converted to sRGB RGB or RGBA) and return a deep-copied QImage.  RAW files, videos and anything
 Pillow cannot open fall back to the 1280 px thumbnail.  The thumbnail is shown first while the
 original decodes, so navigation never waits.
 
@@ -14,10 +14,7 @@ from __future__ import annotations
 import logging
 from concurrent.futures import Executor
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
-from PIL import Image, ImageOps
 
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import (
@@ -25,14 +22,15 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
-from lumina_desktop.analysis import colour
-from lumina_desktop.analysis.decode import PIL_FORMATS, ensure_decoder
 from lumina_desktop.core.library import PhotoDetails
 from lumina_desktop.ui.tasks import run_query
-from lumina_desktop.ui.widgets.details_panel import read_preview
+from lumina_desktop.core.media import MediaKind
+from lumina_desktop.core.models import ImageStatus
+from lumina_desktop.services.images import PhotoPictures
+from lumina_desktop.services.photos import PhotoQueries
+from lumina_desktop.ui.thumbnails import to_qimage
 
 log = logging.getLogger(__name__)
-MAX_VIEW_PIXELS = 120_000_000
 MIN_SCALE, MAX_SCALE = 0.02, 16.0
 _BG = QColor(24, 24, 24)
 
@@ -46,49 +44,25 @@ class ViewerImage:
     note: str = ""
 
 
-def decode_original(path: str, file_type: str | None) -> QImage:
-    """Worker: the whole picture, upright, sRGB, as a deep-copied RGB888/RGBA8888 QImage."""
-    pil_format = PIL_FORMATS.get(file_type or "")
-    if pil_format:
-        ensure_decoder(pil_format)
-    with Image.open(path) as im:
-        if im.width * im.height > MAX_VIEW_PIXELS:
-            raise ValueError(f"{im.width}×{im.height} is too large to show at full size")
-        im.load()
-        upright = ImageOps.exif_transpose(im)
-        has_alpha = upright.mode in ("RGBA", "LA", "PA", "La", "RGBa") or "transparency" in upright.info
-        icc = im.info.get("icc_profile")
-        if has_alpha:
-            out = upright.convert("RGBA")
-            fmt, channels = QImage.Format.Format_RGBA8888, 4
-        else:
-            out = colour.to_srgb(colour.flatten(upright), icc, [])
-            fmt, channels = QImage.Format.Format_RGB888, 3
-    data = out.tobytes()
-    return QImage(data, out.width, out.height, out.width * channels, fmt).copy()
-
-
-def load_preview(db: Any, thumbnails_dir: Path, photo_id: int) -> ViewerImage:
-    """Worker: the catalog row and the 1280 px thumbnail (shown while the original decodes)."""
-    from lumina_desktop.db import library
-
-    with db.connection() as conn:
-        d = library.photo_details(conn, photo_id)
+def load_preview(photos: PhotoQueries, images: PhotoPictures, photo_id: int) -> ViewerImage:
+    """Worker: the catalog row and the 1280 px preview (shown while the original decodes)."""
+    d = photos.details(photo_id)
     if d is None:
         return ViewerImage(photo_id, None, None, False, "This photo is no longer in the catalog")
     # the original is decoded next (load_full) except for RAW, whose preview is the best view
-    image = read_preview(thumbnails_dir, d, max_px=100_000, make_missing=d.kind == "raw")
+    picture = images.preview(d, 100_000, make_missing=d.kind == MediaKind.RAW)
+    image = to_qimage(picture) if picture is not None else None
     return ViewerImage(photo_id, d, image, False, "" if image is not None else "No preview")
 
 
-def load_full(details: PhotoDetails, thumbnails_dir: Path) -> ViewerImage:
+def load_full(images: PhotoPictures, details: PhotoDetails) -> ViewerImage:
     """Worker: the original decoded; the thumbnail for RAW, video and undecodable files."""
-    if details.kind in ("raw", "video") or details.status in ("missing", "error"):
-        why = {"raw": "RAW: showing the embedded preview", "video": "video: showing a still",
+    if details.kind in (MediaKind.RAW, MediaKind.VIDEO) or details.status in (ImageStatus.MISSING, ImageStatus.ERROR):
+        why = {MediaKind.RAW.value: "RAW: showing the embedded preview", MediaKind.VIDEO.value: "video: showing a still",
                }.get(details.kind or "", f"file {details.status}: showing the thumbnail")
         return ViewerImage(details.id, details, None, False, why)
     try:
-        return ViewerImage(details.id, details, decode_original(details.os_path, details.file_type), True)
+        return ViewerImage(details.id, details, to_qimage(images.original(details)), True)
     except Exception as exc:  # noqa: BLE001 — any decoder failure: show the thumbnail, say why
         log.info("viewer: cannot decode %s: %s", details.path, exc)
         return ViewerImage(details.id, details, None, False, f"showing the thumbnail ({type(exc).__name__}: {exc})")
@@ -233,11 +207,12 @@ class ViewerWindow(QWidget):
     current_changed = Signal(int)     # photo id now shown
     closed = Signal(int)              # photo id shown when the window closed
 
-    def __init__(self, executor: Executor, db: Any, thumbnails_dir: Path, parent: QWidget | None = None) -> None:
+    def __init__(self, executor: Executor, photos: PhotoQueries, images: PhotoPictures,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent, Qt.WindowType.Window)
         self._executor = executor
-        self.db = db
-        self._thumbs_dir = Path(thumbnails_dir)
+        self._photos = photos
+        self._images = images
         self.ids: tuple[int, ...] = ()
         self.index = -1
         self._token = 0
@@ -278,10 +253,8 @@ class ViewerWindow(QWidget):
         self.canvas.message = "Loading…"
         self._update_title()
         self.current_changed.emit(photo_id)
-        if self.db is None:
-            return
-        db, root = self.db, self._thumbs_dir
-        run_query(self._executor, lambda: load_preview(db, root, photo_id),
+        photos, images = self._photos, self._images
+        run_query(self._executor, lambda: load_preview(photos, images, photo_id),
                   lambda res: self._on_preview_loaded(token, res),
                   lambda exc: self._on_preview_failed(token, exc), owner=self)
 
@@ -321,8 +294,8 @@ class ViewerWindow(QWidget):
             self.canvas.message = res.note or "No preview"
         self._update_title()
         if d is not None:
-            root = self._thumbs_dir
-            run_query(self._executor, lambda: load_full(d, root),
+            images = self._images
+            run_query(self._executor, lambda: load_full(images, d),
                       lambda full_res: self._on_full_loaded(token, full_res), owner=self)
 
     def _on_full_loaded(self, token: int, res: ViewerImage) -> None:

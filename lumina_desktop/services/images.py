@@ -1,0 +1,140 @@
+"""PhotoImages: the pictures the window shows — grid thumbnails, previews, originals — decoded
+off the GUI thread into :class:`Picture` values (pixels as bytes); the UI wraps them in QImage.
+
+Pillow decodes (at a reduced JPEG scale when that still covers the size asked for) and resamples
+with the GIL released, so these calls can run beside the GUI thread without starving it.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from PIL import Image, ImageOps
+
+from lumina_desktop.analysis import colour
+from lumina_desktop.analysis.decode import PIL_FORMATS, ensure_decoder
+from lumina_desktop.analysis.previews import ensure_preview
+from lumina_desktop.analysis.thumbnails import PREVIEW_PX, thumbnail_relpath
+from lumina_desktop.core.library import PhotoDetails
+from lumina_desktop.core.media import MediaKind
+from lumina_desktop.core.models import ImageStatus
+
+log = logging.getLogger(__name__)
+
+MAX_VIEW_PIXELS = 120_000_000
+_PREVIEWABLE = (MediaKind.IMAGE.value, MediaKind.RAW.value)
+
+
+@dataclass(frozen=True, slots=True)
+class Picture:
+    """Decoded pixels, rows packed, top first.  ``mode``: "RGB" (3 bytes a pixel), "RGBA" (4), or
+    "BGRA" — opaque pixels as 32-bit 0xffRRGGBB words in little-endian order, what screens and
+    Qt's ``QImage.Format_RGB32`` use as is (no conversion on the GUI thread)."""
+
+    width: int
+    height: int
+    mode: str
+    data: bytes
+
+    @staticmethod
+    def of(im: Image.Image, layout: str = "RGB") -> Picture:
+        """``im`` packed as ``layout`` ("RGB"/"RGBA" keep alpha if there is some; "BGRA" drops it)."""
+        if layout == "BGRA":
+            # the padding byte must be 255 (Pillow's BGRX pads with 0, which reads as transparent)
+            return Picture(im.width, im.height, "BGRA", im.convert("RGBA").tobytes("raw", "BGRA"))
+        if im.mode not in ("RGB", "RGBA"):
+            im = im.convert("RGBA" if "A" in im.getbands() else "RGB")
+        return Picture(im.width, im.height, im.mode, im.tobytes())
+
+    @property
+    def size(self) -> tuple[int, int]:
+        return self.width, self.height
+
+
+def fit_size(w: int, h: int, px: int) -> tuple[int, int]:
+    """``w``×``h`` scaled (up or down) to fit a ``px`` square, aspect kept."""
+    scale = px / max(w, h, 1)
+    return max(1, round(w * scale)), max(1, round(h * scale))
+
+
+def decode_fitted(path: Path, px: int, *, can_enlarge: bool = True, layout: str = "BGRA") -> Picture | None:
+    """The image file at ``path`` decoded to RGB and scaled to fit a ``px`` square (smaller pictures
+    are enlarged unless ``can_enlarge`` is False); None if it is missing or unreadable."""
+    try:
+        with Image.open(path) as im:
+            im.draft("RGB", (px, px))
+            im = im.convert("RGB")
+    except (OSError, ValueError, Image.DecompressionBombError):
+        return None
+    size = fit_size(im.width, im.height, px)
+    if size != im.size and (can_enlarge or size[0] < im.width):
+        im = im.resize(size, Image.Resampling.BILINEAR if size[0] < im.width else Image.Resampling.BICUBIC,
+                       reducing_gap=2.0 if size[0] < im.width else None)
+    return Picture.of(im, layout)
+
+
+def decode_original(path: str, file_type: str | None) -> Picture:
+    """The whole picture, upright, in sRGB (RGBA when it has transparency).  Raises on failure,
+    and ValueError for pictures too large to show at full size."""
+    pil_format = PIL_FORMATS.get(file_type or "")
+    if pil_format:
+        ensure_decoder(pil_format)
+    with Image.open(path) as im:
+        if im.width * im.height > MAX_VIEW_PIXELS:
+            raise ValueError(f"{im.width}×{im.height} is too large to show at full size")
+        im.load()
+        upright = ImageOps.exif_transpose(im)
+        has_alpha = upright.mode in ("RGBA", "LA", "PA", "La", "RGBa") or "transparency" in upright.info
+        if has_alpha:
+            return Picture.of(upright.convert("RGBA"))
+        return Picture.of(colour.to_srgb(colour.flatten(upright), im.info.get("icc_profile"), []))
+
+
+class PhotoPictures(Protocol):
+    """What the grid, the details panel and the viewer decode (a fake in widget tests)."""
+
+    def thumbnail(self, content_hash: str, source_px: int, px: int) -> Picture | None: ...
+    def preview(self, details: PhotoDetails, max_px: int, *, make_missing: bool = True) -> Picture | None: ...
+    def original(self, details: PhotoDetails) -> Picture: ...
+
+
+class PhotoImages:
+    """:class:`PhotoPictures` from the thumbnail folder and the original files."""
+
+    def __init__(self, thumbnails_dir: Path) -> None:
+        self.root = Path(thumbnails_dir)
+
+    def thumbnail(self, content_hash: str, source_px: int, px: int) -> Picture | None:
+        """The stored ``source_px`` thumbnail of ``content_hash`` fitted to ``px``; None if absent."""
+        try:
+            path = self.root / thumbnail_relpath(content_hash, source_px)
+        except ValueError:       # not a content hash: never a path outside the folder
+            return None
+        return decode_fitted(path, px)
+
+    def preview(self, details: PhotoDetails, max_px: int, *, make_missing: bool = True) -> Picture | None:
+        """The photo's 1280 px preview reduced to ``max_px``.
+
+        A photo scanned with previews on demand gets its preview made now from the original
+        (``make_missing``; about 30 ms, once); otherwise, or if that cannot be done, the largest
+        stored thumbnail is used.
+        """
+        sizes = details.thumb_sizes
+        if not details.content_hash or not sizes:
+            return None
+        path: Path | None = None
+        try:
+            if PREVIEW_PX in sizes:
+                path = self.root / thumbnail_relpath(details.content_hash, PREVIEW_PX)
+            elif make_missing and details.kind in _PREVIEWABLE and details.status == ImageStatus.OK.value:
+                path = ensure_preview(details.os_path, details.content_hash, self.root, PREVIEW_PX)
+            if path is None:
+                path = self.root / thumbnail_relpath(details.content_hash, max(sizes))
+        except ValueError:
+            return None
+        return decode_fitted(path, max_px, can_enlarge=False)
+
+    def original(self, details: PhotoDetails) -> Picture:
+        return decode_original(details.os_path, details.file_type)
