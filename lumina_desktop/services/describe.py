@@ -5,7 +5,10 @@ summarize``), found in the registry the caller passes in.  No per-kind table liv
 """
 from __future__ import annotations
 
+from datetime import datetime
+
 from lumina_desktop.core.jobs import JobSnapshot, JobState
+from lumina_desktop.core.library import PhotoDetails
 from lumina_desktop.jobs.engine.kind import JobKind
 from lumina_desktop.jobs.engine.registry import KindRegistry
 
@@ -124,3 +127,85 @@ def breakable(text: str, run: int = 24) -> str:
             out.append(ZERO_WIDTH_SPACE)
             n = 0
     return "".join(out)
+
+
+# -- a photo's facts in words (the details panel; the CLI when it shows a photo)
+_DATE_SOURCES = {"exif": "EXIF", "xmp": "XMP", "container": "video container", "filename": "file name",
+                 "folder": "folder name", "file_mtime": "file modification time"}
+
+
+def format_bytes(n: int | None) -> str:
+    if n is None:
+        return "—"
+    size = float(n)
+    for unit in ("bytes", "KB", "MB", "GB", "TB"):
+        if size < 1000 or unit == "TB":
+            return f"{n:,} bytes" if unit == "bytes" else f"{size:.1f} {unit}"
+        size /= 1000
+    return f"{n:,} bytes"
+
+
+def format_shutter(s: float | None) -> str | None:
+    if s is None or s <= 0:
+        return None
+    if s >= 0.3:
+        return f"{s:.1f} s".replace(".0 s", " s")
+    return f"1/{round(1 / s)} s"
+
+
+def format_exposure(d: PhotoDetails) -> str:
+    parts = [format_shutter(d.shutter_s),
+             f"f/{d.aperture:.1f}".replace(".0", "") if d.aperture else None,
+             f"ISO {d.iso}" if d.iso else None,
+             f"{d.focal_length_mm:.0f} mm" if d.focal_length_mm else None]
+    return " · ".join(p for p in parts if p) or "—"
+
+
+def format_date(d: PhotoDetails) -> str:
+    if d.capture_time is None:
+        return "Unknown"
+    text = d.capture_time.strftime("%Y-%m-%d %H:%M:%S")
+    if d.capture_offset_min is not None:
+        sign = "+" if d.capture_offset_min >= 0 else "−"
+        h, m = divmod(abs(d.capture_offset_min), 60)
+        text += f" (UTC{sign}{h:02d}:{m:02d})"
+    if d.date_source:
+        text += f"\nfrom {_DATE_SOURCES.get(d.date_source, d.date_source)}"
+        if d.date_confidence:
+            text += f", {d.date_confidence} confidence"
+    return text
+
+
+def format_gps(d: PhotoDetails) -> str:
+    if d.gps_lat is None or d.gps_lon is None:
+        return "—"
+    text = f"{abs(d.gps_lat):.5f}° {'N' if d.gps_lat >= 0 else 'S'}, {abs(d.gps_lon):.5f}° {'E' if d.gps_lon >= 0 else 'W'}"
+    if d.gps_alt is not None:
+        text += f"\naltitude {d.gps_alt:.0f} m"
+    return text
+
+
+def format_dimensions(d: PhotoDetails) -> str:
+    if not d.width or not d.height:
+        return "—"
+    mp = d.width * d.height / 1e6
+    return f"{d.width:,} × {d.height:,} px" + (f" ({mp:.1f} MP)" if mp >= 0.1 else "")
+
+
+def format_camera(d: PhotoDetails) -> str:
+    make, model = (d.camera_make or "").strip(), (d.camera_model or "").strip()
+    if make and model.lower().startswith(make.split()[0].lower()):
+        return model
+    return " ".join(p for p in (make, model) if p) or "—"
+
+
+def format_type(d: PhotoDetails) -> str:
+    kind = {"raw": "RAW photo", "video": "video", "image": "image"}.get(d.kind or "")
+    text = ", ".join(p for p in (d.file_type, kind) if p) or "Unknown"
+    if d.format and d.file_type and d.format != d.file_type:
+        text += f" (read as {d.format})"
+    return text
+
+
+def format_when(t: datetime | None) -> str:
+    return t.astimezone().strftime("%Y-%m-%d %H:%M") if t is not None else "—"

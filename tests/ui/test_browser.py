@@ -292,7 +292,6 @@ def test_previews_on_demand_are_made_when_a_photo_is_selected(qtbot, db, tmp_pat
     import os
 
     from lumina_desktop.db import catalogs
-    from lumina_desktop.jobs.engine.coordinator import JobCoordinator
     from lumina_desktop.jobs import wiring
     from lumina_desktop.jobs.engine.executor import shutdown_executor
 

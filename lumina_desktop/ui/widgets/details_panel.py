@@ -10,14 +10,16 @@ from __future__ import annotations
 import html
 from concurrent.futures import Executor
 from dataclasses import dataclass
-from datetime import datetime
 
 from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QFont, QImage, QPixmap, QResizeEvent
 from PySide6.QtWidgets import QFormLayout, QFrame, QLabel, QScrollArea, QSizePolicy, QVBoxLayout, QWidget
 
 from lumina_desktop.core.library import PhotoDetails
-from lumina_desktop.services.describe import breakable
+from lumina_desktop.services.describe import (
+    breakable, format_bytes, format_camera, format_date, format_dimensions, format_exposure, format_gps,
+    format_type, format_when,
+)
 from lumina_desktop.ui.tasks import run_query
 from lumina_desktop.services.images import PhotoPictures
 from lumina_desktop.services.photos import PhotoQueries
@@ -25,8 +27,6 @@ from lumina_desktop.ui.thumbnails import to_qimage
 
 PREVIEW_DECODE_MAX_PX = 720
 SELECTION_DEBOUNCE_MS = 60
-_DATE_SOURCES = {"exif": "EXIF", "xmp": "XMP", "container": "video container", "filename": "file name",
-                 "folder": "folder name", "file_mtime": "file modification time"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,84 +47,6 @@ def load_details(photos: PhotoQueries, images: PhotoPictures, photo_id: int,
         return DetailsResult(details, None, is_preview_unchanged=True)
     picture = images.preview(details, PREVIEW_DECODE_MAX_PX)   # Pillow: the GIL is free while it decodes
     return DetailsResult(details, to_qimage(picture) if picture is not None else None)
-
-
-# -- formatting (pure)
-def format_bytes(n: int | None) -> str:
-    if n is None:
-        return "—"
-    size = float(n)
-    for unit in ("bytes", "KB", "MB", "GB", "TB"):
-        if size < 1000 or unit == "TB":
-            return f"{n:,} bytes" if unit == "bytes" else f"{size:.1f} {unit}"
-        size /= 1000
-    return f"{n:,} bytes"
-
-
-def format_shutter(s: float | None) -> str | None:
-    if s is None or s <= 0:
-        return None
-    if s >= 0.3:
-        return f"{s:.1f} s".replace(".0 s", " s")
-    return f"1/{round(1 / s)} s"
-
-
-def format_exposure(d: PhotoDetails) -> str:
-    parts = [format_shutter(d.shutter_s),
-             f"f/{d.aperture:.1f}".replace(".0", "") if d.aperture else None,
-             f"ISO {d.iso}" if d.iso else None,
-             f"{d.focal_length_mm:.0f} mm" if d.focal_length_mm else None]
-    return " · ".join(p for p in parts if p) or "—"
-
-
-def format_date(d: PhotoDetails) -> str:
-    if d.capture_time is None:
-        return "Unknown"
-    text = d.capture_time.strftime("%Y-%m-%d %H:%M:%S")
-    if d.capture_offset_min is not None:
-        sign = "+" if d.capture_offset_min >= 0 else "−"
-        h, m = divmod(abs(d.capture_offset_min), 60)
-        text += f" (UTC{sign}{h:02d}:{m:02d})"
-    if d.date_source:
-        text += f"\nfrom {_DATE_SOURCES.get(d.date_source, d.date_source)}"
-        if d.date_confidence:
-            text += f", {d.date_confidence} confidence"
-    return text
-
-
-def format_gps(d: PhotoDetails) -> str:
-    if d.gps_lat is None or d.gps_lon is None:
-        return "—"
-    text = f"{abs(d.gps_lat):.5f}° {'N' if d.gps_lat >= 0 else 'S'}, {abs(d.gps_lon):.5f}° {'E' if d.gps_lon >= 0 else 'W'}"
-    if d.gps_alt is not None:
-        text += f"\naltitude {d.gps_alt:.0f} m"
-    return text
-
-
-def format_dimensions(d: PhotoDetails) -> str:
-    if not d.width or not d.height:
-        return "—"
-    mp = d.width * d.height / 1e6
-    return f"{d.width:,} × {d.height:,} px" + (f" ({mp:.1f} MP)" if mp >= 0.1 else "")
-
-
-def format_camera(d: PhotoDetails) -> str:
-    make, model = (d.camera_make or "").strip(), (d.camera_model or "").strip()
-    if make and model.lower().startswith(make.split()[0].lower()):
-        return model
-    return " ".join(p for p in (make, model) if p) or "—"
-
-
-def format_type(d: PhotoDetails) -> str:
-    kind = {"raw": "RAW photo", "video": "video", "image": "image"}.get(d.kind or "")
-    text = ", ".join(p for p in (d.file_type, kind) if p) or "Unknown"
-    if d.format and d.file_type and d.format != d.file_type:
-        text += f" (read as {d.format})"
-    return text
-
-
-def format_when(t: datetime | None) -> str:
-    return t.astimezone().strftime("%Y-%m-%d %H:%M") if t is not None else "—"
 
 
 _FIELDS = ("Taken", "Camera", "Lens", "Exposure", "Location", "Dimensions", "Type", "Size", "Path",

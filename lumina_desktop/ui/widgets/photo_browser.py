@@ -32,7 +32,7 @@ from lumina_desktop.ui.widgets.photo_grid_view import PhotoGridView
 from lumina_desktop.ui.windows.viewer_window import ViewerWindow
 
 log = logging.getLogger(__name__)
-OPTIONS_REFRESH_S = 10.0   # the filter choices are read again at most this often while photos change
+OPTIONS_REFRESH_S = 30.0   # the filter choices (4 queries) are read again at most this often while photos change
 _OPTION_ASPECTS = frozenset({Aspect.ADDED, Aspect.REMOVED, Aspect.ANALYSED, Aspect.FOLDERS})
 
 
@@ -146,7 +146,7 @@ class PhotoBrowserWidget(QWidget):
 
     def apply_changes(self, change: PhotoChanges) -> None:
         """The change feed for this catalog: the grid re-reads what the change affects, the details
-        panel only if its photo changed, the filter choices at most every 10 s."""
+        panel only if its photo changed, the filter choices at most every 30 s."""
         if change.catalog_id != self.catalog_id or self.model.source is None:
             return
         self.model.apply_changes(change)
