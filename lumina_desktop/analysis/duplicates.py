@@ -2,7 +2,8 @@
 
 Runs on any thread (worker). Pure functions over plain values: no Qt, no DB,
 no module state. A DB-backed job feeds ``PhotoFingerprint`` values in and
-stores the ``DuplicateGroup`` values that come out.
+stores the ``DuplicateGroup`` values that come out (those types, the tiers
+and the decisions live in ``core.duplicates``).
 
 What counts as a duplicate: copies of one photograph -- the same file, the
 same pixels with other metadata, re-encoded, resized, converted, rotated
@@ -70,9 +71,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Literal
+from dataclasses import replace
 
 from lumina_desktop.analysis.dup_index import DEFAULT_LOW_RADIUS, DEFAULT_RADIUS, DuplicateIndex, as_words, hamming
 from lumina_desktop.analysis.dup_keeper import DEFAULT_RULES, explain, rank_key
@@ -84,18 +83,18 @@ from lumina_desktop.analysis.dup_verify import (
     prepare_grey,
     verify_prepared,
 )
+from lumina_desktop.core.duplicates import (
+    Decision,
+    DuplicateGroup,
+    DuplicateTier,
+    GroupMember,
+    KeepThis,
+    NotDuplicate,
+    PhotoFingerprint,
+)
 
 __all__ = [
-    "PhotoFingerprint",
-    "Tier",
-    "TIERS",
-    "GroupMember",
-    "DuplicateGroup",
-    "NotDuplicate",
-    "KeepThis",
-    "Decision",
     "MAX_GROUP_SIZE",
-    "DuplicateIndex",
     "find_duplicate_groups",
     "match_new",
     "apply_decisions",
@@ -103,89 +102,9 @@ __all__ = [
 
 _log = logging.getLogger(__name__)
 
-Tier = Literal["identical", "same_picture", "near_copy"]
-TIERS: tuple[Tier, ...] = ("identical", "same_picture", "near_copy")
-_TIER_RANK = {t: i for i, t in enumerate(TIERS)}
 MAX_GROUP_SIZE = 10
 """A group of more photos than this (keeper included) is a bug signal, not a result."""
 
-
-@dataclass(frozen=True)
-class PhotoFingerprint:
-    """Everything detection reads about one photo (produced by the ingest analysis)."""
-
-    id: int
-    content_hash: str
-    image_data_hash: str | None
-    phash: bytes
-    dhash: bytes
-    grey: bytes | None
-    aspect: float
-    width: int
-    height: int
-    size: int
-    format: str
-    is_raw: bool
-    has_camera_exif: bool
-    capture_time: datetime | None
-    mtime: float
-    path: str
-
-
-@dataclass(frozen=True)
-class GroupMember:
-    """A copy of the group's keeper: how it was matched and why the keeper wins."""
-
-    photo_id: int
-    content_hash: str
-    tier: Tier
-    match: str
-    similarity: float | None
-    phash_distance: int
-    is_verified: bool
-    reason: str
-
-
-@dataclass(frozen=True)
-class DuplicateGroup:
-    """One keeper and its copies (members exclude the keeper, best first)."""
-
-    keeper_id: int
-    keeper_content_hash: str
-    members: tuple[GroupMember, ...]
-    tier: Tier
-    is_suspicious: bool
-    is_keeper_forced: bool = False
-
-    @property
-    def size(self) -> int:
-        return 1 + len(self.members)
-
-    @property
-    def has_unverified(self) -> bool:
-        return any(not m.is_verified for m in self.members)
-
-    @property
-    def photo_ids(self) -> tuple[int, ...]:
-        return (self.keeper_id, *(m.photo_id for m in self.members))
-
-
-@dataclass(frozen=True)
-class NotDuplicate:
-    """The user says these two contents are not copies of each other."""
-
-    a: str
-    b: str
-
-
-@dataclass(frozen=True)
-class KeepThis:
-    """The user wants this content kept in whatever group it lands in."""
-
-    content_hash: str
-
-
-Decision = NotDuplicate | KeepThis
 VerifyFn = Callable[[PhotoFingerprint, PhotoFingerprint], Verification]
 
 
@@ -196,7 +115,7 @@ def _make_group(
     keeper: PhotoFingerprint | tuple[int, str], members: Sequence[GroupMember], forced: bool = False, *, log: bool = True
 ) -> DuplicateGroup:
     kid, khash = (keeper.id, keeper.content_hash) if isinstance(keeper, PhotoFingerprint) else keeper
-    tier = max((m.tier for m in members), key=_TIER_RANK.__getitem__)
+    tier = max((m.tier for m in members), key=lambda t: t.rank)
     suspicious = 1 + len(members) > MAX_GROUP_SIZE
     if suspicious and log:
         _log.warning("suspicious duplicate group: keeper %d has %d copies (more than %d photos)", kid, len(members), MAX_GROUP_SIZE)
@@ -240,11 +159,11 @@ def _group(
             dist = _phash_distance(keeper, other)
             if other.content_hash == keeper.content_hash:
                 reason = explain(keeper, other, rules)
-                members.append(GroupMember(nid, other.content_hash, "identical", "content_hash", 1.0, dist, True, reason))
+                members.append(GroupMember(nid, other.content_hash, DuplicateTier.IDENTICAL, "content_hash", 1.0, dist, True, reason))
                 continue
             if keeper.image_data_hash and other.image_data_hash == keeper.image_data_hash:
                 reason = explain(keeper, other, rules)
-                members.append(GroupMember(nid, other.content_hash, "same_picture", "image_data_hash", 1.0, dist, True, reason))
+                members.append(GroupMember(nid, other.content_hash, DuplicateTier.SAME_PICTURE, "image_data_hash", 1.0, dist, True, reason))
                 continue
             if verify is not None:
                 v = verify(keeper, other)
@@ -257,9 +176,9 @@ def _group(
             channel = "phash" if dist <= radius else "phash_low"
             reason = explain(keeper, other, rules)
             if v.state == "same":
-                members.append(GroupMember(nid, other.content_hash, "near_copy", f"{channel}+ssim", v.similarity, dist, True, reason))
+                members.append(GroupMember(nid, other.content_hash, DuplicateTier.NEAR_COPY, f"{channel}+ssim", v.similarity, dist, True, reason))
             else:
-                members.append(GroupMember(nid, other.content_hash, "near_copy", f"{channel} (unverified: {v.reason})", None, dist, False, reason))
+                members.append(GroupMember(nid, other.content_hash, DuplicateTier.NEAR_COPY, f"{channel} (unverified: {v.reason})", None, dist, False, reason))
         if members:
             assigned.add(kid)
             assigned.update(m.photo_id for m in members)
@@ -270,7 +189,7 @@ def _group(
 
 
 def _sorted(groups: Iterable[DuplicateGroup]) -> list[DuplicateGroup]:
-    return sorted(groups, key=lambda g: (_TIER_RANK[g.tier], g.keeper_id))
+    return sorted(groups, key=lambda g: (g.tier.rank, g.keeper_id))
 
 
 # --------------------------------------------------------------------------- public API
@@ -404,5 +323,5 @@ def apply_decisions(groups: Iterable[DuplicateGroup], decisions: Iterable[Decisi
 
 
 def _with_reason(m: GroupMember, reason: str) -> GroupMember:
-    return GroupMember(m.photo_id, m.content_hash, m.tier, m.match, m.similarity, m.phash_distance, m.is_verified, reason)
+    return replace(m, reason=reason)
 

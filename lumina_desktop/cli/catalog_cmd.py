@@ -3,8 +3,7 @@ from __future__ import annotations
 
 import argparse
 
-from lumina_desktop.cli.common import database, print_table
-from lumina_desktop.db import catalogs
+from lumina_desktop.cli.common import print_table, services
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -36,27 +35,27 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def _create(args: argparse.Namespace) -> int:
-    with database(args) as db, db.connection() as conn:
-        cat = catalogs.create_catalog(conn, args.name)
+    with services(args) as app:
+        cat = app.library.create_catalog(args.name)
     print(f"created catalog {cat.name!r} (id {cat.id})")
     return 0
 
 
 def _list(args: argparse.Namespace) -> int:
-    with database(args) as db, db.connection() as conn:
-        rows = catalogs.list_catalogs(conn)
+    with services(args) as app:
+        rows = app.library.catalogs()
     if not rows:
         print("no catalogs yet; create one with: lumina-desktop catalog create NAME")
         return 0
-    print_table([(c.id, c.name, c.folder_count, c.image_count, c.created_at.strftime("%Y-%m-%d %H:%M"))
+    print_table([(c.id, c.name, c.folder_count, c.photo_count, c.created_at.strftime("%Y-%m-%d %H:%M"))
                  for c in rows], ("id", "name", "folders", "photos", "created"))
     return 0
 
 
 def _rename(args: argparse.Namespace) -> int:
-    with database(args) as db, db.connection() as conn:
-        cat = catalogs.get_catalog(conn, args.name)
-        cat = catalogs.rename_catalog(conn, cat.id, args.new_name)
+    with services(args) as app:
+        cat = app.library.catalog(args.name)
+        cat = app.library.rename_catalog(cat.id, args.new_name)
     print(f"renamed to {cat.name!r}")
     return 0
 
@@ -66,41 +65,40 @@ def _delete(args: argparse.Namespace) -> int:
 
     from lumina_desktop.core.errors import LuminaError
 
-    with database(args) as db, db.connection() as conn:
-        cat = catalogs.get_catalog(conn, args.name)
+    with services(args) as app:
+        cat = app.library.catalog(args.name)
         if not args.yes:
             if not sys.stdin.isatty():
                 raise LuminaError("refusing to delete without confirmation; add --yes")
-            answer = input(f"Forget catalog {cat.name!r} ({cat.image_count} photos)? Files stay on disk. [y/N] ")
+            answer = input(f"Forget catalog {cat.name!r} ({cat.photo_count} photos)? Files stay on disk. [y/N] ")
             if answer.strip().lower() not in ("y", "yes"):
                 print("nothing deleted")
                 return 1
-        catalogs.delete_catalog(conn, cat.id)
+        app.library.delete_catalog(cat.id)
     print(f"deleted catalog {cat.name!r}; no photo file was touched")
     return 0
 
 
 def _folders(args: argparse.Namespace) -> int:
-    with database(args) as db, db.connection() as conn:
-        cat = catalogs.get_catalog(conn, args.catalog)
-        rows = catalogs.list_folders(conn, cat.id)
-    print_table([(f.id, f.path, f.image_count, f.last_scan_at or "never") for f in rows],
+    with services(args) as app:
+        cat = app.library.catalog(args.catalog)
+        rows = app.library.folders(cat.id)
+    print_table([(f.id, f.path, f.photo_count, f.last_scan_at or "never") for f in rows],
                 ("id", "path", "photos", "last scan"))
     return 0
 
 
 def _add_folder(args: argparse.Namespace) -> int:
-    with database(args) as db, db.connection() as conn:
-        cat = catalogs.ensure_catalog(conn, args.catalog)
-        for path in args.paths:
-            folder = catalogs.add_folder(conn, cat.id, path)
-            print(f"added {folder.path} to {cat.name!r}")
+    with services(args) as app:
+        cat, folders = app.library.add_folders_to(args.catalog, args.paths)
+    for folder in folders:
+        print(f"added {folder.path} to {cat.name!r}")
     return 0
 
 
 def _remove_folder(args: argparse.Namespace) -> int:
-    with database(args) as db, db.connection() as conn:
-        cat = catalogs.get_catalog(conn, args.catalog)
-        n = catalogs.remove_folder(conn, cat.id, args.path)
+    with services(args) as app:
+        cat = app.library.catalog(args.catalog)
+        n = app.library.remove_folder(cat.id, args.path)
     print(f"removed {args.path} from {cat.name!r} ({n} photos forgotten; files untouched)")
     return 0

@@ -1,25 +1,29 @@
-"""Helpers shared by CLI commands (main thread, no Qt)."""
+"""Helpers shared by CLI commands (main thread, no Qt).  Commands reach the catalog database only
+through the services (``services.app.AppServices``), never ``lumina_desktop.db``."""
 from __future__ import annotations
 
 import argparse
 from contextlib import contextmanager
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
-from lumina_desktop.db.pool import Database
+if TYPE_CHECKING:
+    from lumina_desktop.config import Settings
+    from lumina_desktop.services.app import AppServices
 
 
 @contextmanager
-def database(args: argparse.Namespace, *, pool_size: int | None = 4) -> Iterator[Database]:
-    """Open (and afterwards close) the catalog database for one command."""
+def services(args: argparse.Namespace, *, pool_size: int | None = 4,
+             settings: Settings | None = None) -> Iterator[AppServices]:
+    """Open (and afterwards close) the services on the catalog database for one command
+    (``settings``: instead of those of the command line, e.g. with another worker count)."""
     from lumina_desktop.cli import settings_from_args
-    from lumina_desktop.db.pool import open_database
+    from lumina_desktop.services.app import open_services
 
-    settings = settings_from_args(args)
-    db = open_database(settings, pool_size=pool_size)
+    app = open_services(settings or settings_from_args(args), pool_size=pool_size)
     try:
-        yield db
+        yield app
     finally:
-        db.close()
+        app.close()
 
 
 def print_table(rows: list[tuple[object, ...]], headers: tuple[str, ...]) -> None:

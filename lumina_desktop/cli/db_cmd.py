@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import argparse
 
-from lumina_desktop.config import mask_url
+from lumina_desktop.core.errors import LuminaError
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -17,25 +17,21 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     u.set_defaults(handler=_url)
 
 
-def _cluster(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+def _admin(args: argparse.Namespace, action: str | None = None):  # type: ignore[no-untyped-def]
     from lumina_desktop.cli import settings_from_args
-    from lumina_desktop.db.cluster import EmbeddedCluster
+    from lumina_desktop.services.database import DatabaseAdmin
 
-    settings = settings_from_args(args)
-    if not settings.uses_embedded_server:
-        return settings, None
-    return settings, EmbeddedCluster(settings.data_dir)
+    admin = DatabaseAdmin(settings_from_args(args))
+    if action and not admin.embedded:
+        raise LuminaError(f"an external database is configured (--database-url); there is no embedded server to {action}")
+    return admin
 
 
 def _status(args: argparse.Namespace) -> int:
-    settings, cluster = _cluster(args)
-    if cluster is None:
-        from lumina_desktop.db.pool import _check_connect
-
-        _check_connect(settings.database_url, mask_url(settings.database_url))
-        print(f"external server: {mask_url(settings.database_url)} (reachable)")
+    st = _admin(args).status()
+    if not st.embedded:
+        print(f"external server: {st.url} (reachable)")
         return 0
-    st = cluster.status()
     print(f"embedded cluster: {st.home}")
     print(f"initialised:      {'yes (PostgreSQL ' + str(st.major) + ')' if st.initialised else 'no (created on first start)'}")
     print(f"running:          {'yes, pid ' + str(st.pid) if st.running else 'no'}")
@@ -45,33 +41,16 @@ def _status(args: argparse.Namespace) -> int:
 
 
 def _start(args: argparse.Namespace) -> int:
-    from lumina_desktop.core.errors import LuminaError
-    from lumina_desktop.db.migrate import apply_migrations
-
-    settings, cluster = _cluster(args)
-    if cluster is None:
-        raise LuminaError("an external database is configured (--database-url); there is no embedded server to start")
-    cluster.start()
-    import psycopg
-
-    with psycopg.connect(cluster.conninfo()) as conn:
-        apply_migrations(conn)
-    print(f"running on {cluster.socket_dir} ({'started' if cluster.started_here else 'already running'})")
+    started = _admin(args, "start").start()
+    print(f"running on {started.socket_dir} ({'started' if started.started_here else 'already running'})")
     return 0
 
 
 def _stop(args: argparse.Namespace) -> int:
-    from lumina_desktop.core.errors import LuminaError
-
-    _, cluster = _cluster(args)
-    if cluster is None:
-        raise LuminaError("an external database is configured (--database-url); there is no embedded server to stop")
-    print("stopped" if cluster.stop() else "was not running")
+    print("stopped" if _admin(args, "stop").stop() else "was not running")
     return 0
 
 
 def _url(args: argparse.Namespace) -> int:
-    settings, cluster = _cluster(args)
-    url = settings.database_url if cluster is None else cluster.conninfo()
-    print(url if args.show_password else mask_url(url))
+    print(_admin(args).url(show_password=args.show_password))
     return 0

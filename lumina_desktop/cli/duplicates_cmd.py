@@ -6,10 +6,10 @@ import csv
 import json
 import sys
 
-from lumina_desktop.cli.scan_cmd import DEFAULT_CATALOG
-from lumina_desktop.cli.common import database, print_table
+from lumina_desktop.cli.common import print_table, services
 from lumina_desktop.core.errors import LuminaError
 from lumina_desktop.core.jobs import JobState
+from lumina_desktop.services.library import DEFAULT_CATALOG
 
 TIER_TITLES = {"identical": "identical files", "same_picture": "same picture, other metadata",
                "near_copy": "resized / re-encoded / converted copies"}
@@ -44,22 +44,19 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def _find(args: argparse.Namespace) -> int:
-    from lumina_desktop.analysis.dup_keeper import rules_from_strings
     from lumina_desktop.cli import settings_from_args
     from lumina_desktop.cli.jobs_cmd import run_job_here
-    from lumina_desktop.db import catalogs
+    from lumina_desktop.services.duplicates import DUPLICATES_KIND, DuplicatesService
 
-    params: dict[str, object] = {"incremental": args.incremental}
-    if args.rules:
-        try:
-            params["rules"] = list(rules_from_strings(r.strip() for r in args.rules.split(",")))
-        except (ValueError, KeyError) as exc:
-            raise LuminaError(f"bad --rules: {exc}") from None
+    try:
+        params = DuplicatesService.find_params(
+            incremental=args.incremental, rules=args.rules.split(",") if args.rules else None)
+    except (ValueError, KeyError) as exc:
+        raise LuminaError(f"bad --rules: {exc}") from None
     settings = settings_from_args(args)
-    with database(args, pool_size=settings.background_workers + 4) as db:
-        with db.connection() as conn:
-            cat = catalogs.get_catalog(conn, args.catalog)
-        job = run_job_here(db, settings, lambda co: co.submit("duplicates", params, catalog_id=cat.id))
+    with services(args, settings=settings, pool_size=settings.background_workers + 4) as app:
+        cat = app.library.catalog(args.catalog)
+        job = run_job_here(app, lambda co: co.submit(DUPLICATES_KIND, params, catalog_id=cat.id))
     r = job.result or {}
     print(f"duplicates in {cat.name!r}: {job.state.value}; {r.get('groups', 0):,} groups "
           f"({r.get('identical', 0):,} identical, {r.get('same_picture', 0):,} same picture, "
@@ -68,30 +65,15 @@ def _find(args: argparse.Namespace) -> int:
     return 0 if job.state == JobState.SUCCEEDED else 1
 
 
-def _groups(args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    from lumina_desktop.db import catalogs
-    from lumina_desktop.jobs.kinds.duplicates import load_groups
-
-    with database(args) as db:
-        with db.connection() as conn:
-            cat = catalogs.get_catalog(conn, args.catalog)
-        return cat, load_groups(db, cat.id)
-
-
 def _list(args: argparse.Namespace) -> int:
-    cat, groups = _groups(args)
-    rows = []
-    for sg in groups:
-        g = sg.group
-        if args.tier and g.tier != args.tier:
-            continue
-        rows.append({"group_id": sg.id, "tier": g.tier, "path": sg.paths.get(g.keeper_id, ""), "is_keeper": True,
-                     "reason": "suggested keeper" + (" (your choice)" if g.is_keeper_forced else ""),
-                     "similarity": None, "match": "", "bytes": sg.sizes.get(g.keeper_id, 0)})
-        for m in g.members:
-            rows.append({"group_id": sg.id, "tier": m.tier, "path": sg.paths.get(m.photo_id, ""), "is_keeper": False,
-                         "reason": m.reason, "similarity": round(m.similarity, 4) if m.similarity is not None else None,
-                         "match": m.match, "bytes": sg.sizes.get(m.photo_id, 0)})
+    from lumina_desktop.services.duplicates import member_rows
+
+    with services(args) as app:
+        cat = app.library.catalog(args.catalog)
+        groups = app.duplicates.groups(cat.id)
+    rows = [{"group_id": r.group_id, "tier": r.tier, "path": r.path, "is_keeper": r.is_keeper, "reason": r.reason,
+             "similarity": r.similarity, "match": r.match, "bytes": r.size_bytes}
+            for r in member_rows(groups, args.tier)]
     if args.format == "json":
         json.dump(rows, sys.stdout, indent=1)
         print()
@@ -109,39 +91,27 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _stats(args: argparse.Namespace) -> int:
-    cat, groups = _groups(args)
-    table = []
-    for tier, title in TIER_TITLES.items():
-        gs = [g for g in groups if g.tier == tier]
-        table.append((tier, title, len(gs), sum(len(g.group.members) for g in gs),
-                      f"{sum(g.reclaimable_bytes for g in gs) / 1e6:,.1f} MB"))
+    with services(args) as app:
+        cat = app.library.catalog(args.catalog)
+        stats = app.duplicates.stats(cat.id)
+    table = [(s.tier, TIER_TITLES.get(s.tier, s.tier.replace("_", " ")), s.groups, s.copies,
+              f"{s.reclaimable_bytes / 1e6:,.1f} MB") for s in stats]
     print(f"duplicates in {cat.name!r}:")
     print_table(table, ("tier", "what", "groups", "copies", "reclaimable"))
     return 0
 
 
-def _decide(args: argparse.Namespace, decision: str, paths: list[str]) -> int:
-    import os
-
-    from lumina_desktop.db import catalogs
-    from lumina_desktop.db import duplicates as dup_db
-
-    with database(args) as db, db.connection() as conn:
-        cat = catalogs.get_catalog(conn, args.catalog)
-        hashes = []
-        for p in paths:
-            h = dup_db.content_hash_of(conn, cat.id, os.path.abspath(p))
-            if not h:
-                raise LuminaError(f"{p} is not an analysed photo of catalog {cat.name!r}")
-            hashes.append(h)
-        dup_db.add_decision(conn, cat.id, decision, *hashes)
-    print(f"remembered ({decision.replace('_', ' ')}); it holds across rescans, moves and renames")
+def _not_duplicate(args: argparse.Namespace) -> int:
+    with services(args) as app:
+        cat = app.library.catalog(args.catalog)
+        app.duplicates.not_duplicates(cat.id, args.path_a, args.path_b)
+    print("remembered (not duplicate); it holds across rescans, moves and renames")
     return 0
 
 
-def _not_duplicate(args: argparse.Namespace) -> int:
-    return _decide(args, "not_duplicate", [args.path_a, args.path_b])
-
-
 def _keep(args: argparse.Namespace) -> int:
-    return _decide(args, "keep", [args.path])
+    with services(args) as app:
+        cat = app.library.catalog(args.catalog)
+        app.duplicates.keep(cat.id, args.path)
+    print("remembered (keep); it holds across rescans, moves and renames")
+    return 0

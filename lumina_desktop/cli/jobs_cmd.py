@@ -6,15 +6,15 @@ import json
 import signal
 import sys
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any, Callable
 
-from lumina_desktop.cli.common import database, print_table
+from lumina_desktop.cli.common import print_table, services
 from lumina_desktop.cli.progress_bar import format_eta, watch
 from lumina_desktop.core.errors import LuminaError, NotFoundError
 from lumina_desktop.core.jobs import JobSnapshot, JobState
-from lumina_desktop.db import jobs as jobs_db
-from lumina_desktop.db.pool import Database
-from lumina_desktop.services.describe import JobWording
+
+if TYPE_CHECKING:
+    from lumina_desktop.services.app import AppServices
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -62,20 +62,14 @@ def _fmt_time(ts: Any) -> str:
     return ts.astimezone().strftime("%Y-%m-%d %H:%M:%S") if ts else ""
 
 
-def wording() -> JobWording:
-    from lumina_desktop.jobs.kinds import BUILTIN_KINDS
-
-    return JobWording(BUILTIN_KINDS)
-
-
 def _list(args: argparse.Namespace) -> int:
-    with database(args) as db, db.connection() as conn:
-        jobs_db.recover_dead(conn)  # a job whose process died shows as interrupted at once
-        jobs = jobs_db.list_jobs(conn, limit=args.limit, active_only=args.active)
+    with services(args) as app:
+        app.jobs.recover_dead()  # a job whose process died shows as interrupted at once
+        jobs = app.jobs.recent(args.limit, active_only=args.active)
+        w = app.wording
     if not jobs:
         print("no jobs")
         return 0
-    w = wording()
     print_table([(j.id, j.kind, j.state.value, f"{j.fraction * 100:.0f}%",
                   f"{j.progress.done:,}/{j.progress.total:,}" if j.progress else "", j.item_errors,
                   _fmt_time(j.created_at), w.name(j)) for j in jobs],
@@ -83,23 +77,21 @@ def _list(args: argparse.Namespace) -> int:
     return 0
 
 
-def _get(db: Database, job_id: int) -> JobSnapshot:
-    with db.connection() as conn:
-        jobs_db.recover_dead(conn)
-        job = jobs_db.get_job(conn, job_id)
+def _get(app: AppServices, job_id: int) -> JobSnapshot:
+    app.jobs.recover_dead()
+    job = app.jobs.get(job_id)
     if job is None:
         raise NotFoundError(f"no job with id {job_id}")
     return job
 
 
 def _show(args: argparse.Namespace) -> int:
-    with database(args) as db:
-        job = _get(db, args.job_id)
-        with db.connection() as conn:
-            errors = jobs_db.list_item_errors(conn, job.id, args.errors)
-            batches = jobs_db.batch_summary(conn, job.id)
+    with services(args) as app:
+        job = _get(app, args.job_id)
+        errors = app.jobs.item_errors(job.id, args.errors)
+        batches = app.jobs.batch_summary(job.id)
+        w = app.wording
     p = job.progress
-    w = wording()
     print(f"job {job.id}: {w.name(job)} ({job.kind}), {job.state.value}")
     print(f"  params:    {json.dumps(job.params)}")
     print(f"  created:   {_fmt_time(job.created_at)}   started: {_fmt_time(job.started_at)}   finished: {_fmt_time(job.finished_at)}")
@@ -118,37 +110,31 @@ def _show(args: argparse.Namespace) -> int:
 
 
 def _watch(args: argparse.Namespace) -> int:
-    with database(args) as db:
+    with services(args) as app:
         job_id = args.job_id
         if job_id is None:
-            with db.connection() as conn:
-                active = jobs_db.list_jobs(conn, limit=1, active_only=True)
+            active = app.jobs.recent(1, active_only=True)
             if not active:
                 print("no running jobs")
                 return 0
             job_id = active[0].id
-        job = watch(db, job_id, out=sys.stdout, wording=wording())
+        job = watch(app.jobs, job_id, out=sys.stdout, wording=app.wording)
     return 0 if job.state == JobState.SUCCEEDED else 1
 
 
 def _cancel(args: argparse.Namespace) -> int:
-    from lumina_desktop.db.jobs import PgJobStore
-    from lumina_desktop.jobs.engine.batches import BatchManager
-
-    with database(args) as db:
-        state = BatchManager(PgJobStore(db), "cli-cancel").cancel(args.job_id)
-    if state is None:
-        raise NotFoundError(f"no job with id {args.job_id}")
+    with services(args) as app:
+        state = app.jobs.request_cancel(args.job_id)  # NotFoundError: "no job with id N"
     print(f"job {args.job_id}: {state.value}")
     return 0
 
 
-def run_job_here(db: Database, settings: Any, start: Any, *, label: str = "") -> JobSnapshot:
-    """Run a job in this process with a live bar; Ctrl-C cancels it cleanly (exit 130)."""
-    from lumina_desktop.jobs import wiring
-    from lumina_desktop.jobs.engine.executor import shutdown_executor
+def run_job_here(app: AppServices, start: Callable[[Any], int]) -> JobSnapshot:
+    """Run a job in this process with a live bar; Ctrl-C cancels it cleanly (exit 130).
 
-    coordinator = wiring.coordinator(db, settings, role="cli")
+    ``start`` gets the engine started here and returns the id of the job it submitted, resumed
+    or started on it."""
+    coordinator = app.start_engine(role="cli")
     interrupted = threading.Event()
     try:
         job_id = start(coordinator)
@@ -159,46 +145,44 @@ def run_job_here(db: Database, settings: Any, start: Any, *, label: str = "") ->
                 raise KeyboardInterrupt
             interrupted.set()
             print("\ncancelling… (Ctrl-C again to leave it interrupted)", file=sys.stderr)
-            threading.Thread(target=coordinator.cancel, args=(job_id,), name="cli-cancel").start()
+            threading.Thread(target=app.jobs.cancel, args=(job_id,), name="cli-cancel").start()
 
         signal.signal(signal.SIGINT, on_sigint)
         try:
-            job = watch(db, job_id, out=sys.stderr, wording=wording())
+            job = watch(app.jobs, job_id, out=sys.stderr, wording=app.wording)
         finally:
             signal.signal(signal.SIGINT, previous)
-        coordinator.wait(job_id, timeout=30)
-        job = coordinator.snapshot(job_id)
+        job = coordinator.wait(job_id, timeout=30)
     finally:
-        coordinator.shutdown(cancel=True, timeout_s=10)
-        shutdown_executor()
+        app.stop_engine(cancel=True, timeout_s=10)
     if interrupted.is_set() and job.state == JobState.CANCELLED:
         print(f"job {job.id} cancelled; resume it with: lumina-desktop jobs resume {job.id}", file=sys.stderr)
         raise KeyboardInterrupt
     return job
 
 
-def _resume(args: argparse.Namespace) -> int:
+def _engine_services(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    """Services for a command that runs jobs here: a connection for each worker thread."""
     from lumina_desktop.cli import settings_from_args
 
     settings = settings_from_args(args)
-    with database(args, pool_size=settings.background_workers + 4) as db:
-        if args.detach:
-            from lumina_desktop.db.jobs import PgJobStore
+    return services(args, settings=settings, pool_size=settings.background_workers + 4)
 
-            if not PgJobStore(db).resume(args.job_id):
+
+def _resume(args: argparse.Namespace) -> int:
+    with _engine_services(args) as app:
+        if args.detach:
+            if not app.jobs.requeue(args.job_id):
                 raise LuminaError(f"job {args.job_id} cannot be resumed (only cancelled, interrupted or failed jobs)")
             print(f"job {args.job_id} is pending")
             return 0
-        job = run_job_here(db, settings, lambda co: (co.resume(args.job_id), args.job_id)[1])
-        _print_summary(job)
-        ok = report_follow_ons(db, settings, job, run_them=False)
+        job = run_job_here(app, lambda co: (co.resume(args.job_id), args.job_id)[1])
+        _print_summary(app, job)
+        ok = report_follow_ons(app, job, run_them=False)
     return 0 if job.state == JobState.SUCCEEDED and ok else 1
 
 
 def _run(args: argparse.Namespace) -> int:
-    from lumina_desktop.cli import settings_from_args
-    from lumina_desktop.db import catalogs
-
     params: dict[str, Any] = {}
     for kv in args.param:
         key, sep, raw = kv.partition("=")
@@ -208,49 +192,44 @@ def _run(args: argparse.Namespace) -> int:
             params[key] = json.loads(raw)
         except json.JSONDecodeError:
             params[key] = raw
-    settings = settings_from_args(args)
-    with database(args, pool_size=settings.background_workers + 4) as db:
-        catalog_id = None
-        if args.catalog:
-            with db.connection() as conn:
-                catalog_id = catalogs.ensure_catalog(conn, args.catalog).id
-        job = run_job_here(db, settings, lambda co: co.submit(args.kind, params, catalog_id=catalog_id))
-        _print_summary(job)
-        ok = report_follow_ons(db, settings, job, run_them=False)
+    with _engine_services(args) as app:
+        catalog_id = app.library.ensure_catalog(args.catalog).id if args.catalog else None
+        job = run_job_here(app, lambda co: co.submit(args.kind, params, catalog_id=catalog_id))
+        _print_summary(app, job)
+        ok = report_follow_ons(app, job, run_them=False)
     return 0 if job.state == JobState.SUCCEEDED and ok else 1
 
 
-def report_follow_ons(db: Database, settings: Any, job: JobSnapshot, *, run_them: bool) -> bool:
+def report_follow_ons(app: AppServices, job: JobSnapshot, *, run_them: bool) -> bool:
     """Say which jobs ``job`` queued after itself (and theirs), or run them here with a bar each.
     False if one that ran here did not succeed."""
-    w = wording()
+    w = app.wording
     ok = True
     queue = [job.id]
     while queue:
         parent = queue.pop(0)
-        with db.connection() as conn:
-            children = sorted(jobs_db.list_jobs(conn, parent_job_id=parent, limit=100), key=lambda j: j.id)
+        children = sorted(app.jobs.recent(100, parent_job_id=parent), key=lambda j: j.id)
         for child in children:
             if not run_them:
                 print(f"  queued: {w.title(child)}; a running window or `lumina-desktop worker` runs it "
                       f"(or: lumina-desktop jobs resume {child.id})")
                 continue
-            done = run_job_here(db, settings, lambda co, c=child.id: (co.start(c), c)[1])
+            done = run_job_here(app, lambda co, c=child.id: (co.start(c), c)[1])
             print("  " + w.summary_line(done))
             ok = ok and done.state == JobState.SUCCEEDED
             queue.append(child.id)
     return ok
 
 
-def _print_summary(job: JobSnapshot) -> None:
-    print(wording().summary_line(job))
+def _print_summary(app: AppServices, job: JobSnapshot) -> None:
+    print(app.wording.summary_line(job))
 
 
 def _stats(args: argparse.Namespace) -> int:
-    with database(args) as db, db.connection() as conn:
-        workers = jobs_db.worker_stats(conn, alive_within_s=30)
-        kinds = jobs_db.throughput_by_kind(conn)
-        running = jobs_db.list_jobs(conn, active_only=True, limit=100)
+    with services(args) as app:
+        workers = app.jobs.processes(alive_within_s=30)
+        kinds = app.jobs.throughput()
+        running = app.jobs.recent(100, active_only=True)
     print("live processes:")
     if workers:
         print_table([(w["worker_id"], w["role"], w["threads"], w["busy"], max(0, w["threads"] - w["busy"]),
@@ -277,14 +256,12 @@ def _worker(args: argparse.Namespace) -> int:
     import dataclasses
 
     from lumina_desktop.cli import settings_from_args
-    from lumina_desktop.jobs import wiring
-    from lumina_desktop.jobs.engine.executor import shutdown_executor
 
     settings = settings_from_args(args)
     if args.threads:
         settings = dataclasses.replace(settings, background_workers=args.threads)
-    with database(args, pool_size=settings.background_workers + 4) as db:
-        worker = wiring.worker(db, settings)
+    with services(args, settings=settings, pool_size=settings.background_workers + 4) as app:
+        worker = app.worker()
         worker.start()
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, lambda *_: worker.stop_event.set())
@@ -292,13 +269,13 @@ def _worker(args: argparse.Namespace) -> int:
         try:
             n = worker.run(max_batches=args.max_batches, idle_exit_s=args.idle_exit)
         finally:
-            shutdown_executor()
+            app.stop_engine(cancel=False)  # ends this process's worker pool (the worker stopped its engine)
     print(f"worker done: ran {worker.jobs_run} queued job(s); joined {n} batch(es) of jobs run elsewhere")
     return 0
 
 
 def _prune(args: argparse.Namespace) -> int:
-    with database(args) as db, db.connection() as conn:
-        n = jobs_db.prune_finished(conn, args.older_than_days)
+    with services(args) as app:
+        n = app.jobs.prune_finished(args.older_than_days)
     print(f"pruned {n} finished job(s); their history rows remain")
     return 0

@@ -1,16 +1,21 @@
-"""Terminal progress for jobs, read from PostgreSQL via LISTEN/NOTIFY (main thread, no Qt)."""
+"""Terminal progress for jobs, followed through the job service's LISTEN/NOTIFY (main thread, no Qt).
+
+A progress NOTIFY carries the progress row itself, so the bar moves without a query; the job is
+read again only when its state changes (a NOTIFY naming it) and at most once a second besides.
+"""
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import sys
 import time
 from typing import Callable, TextIO
 
-from lumina_desktop.core.jobs import JobSnapshot, JobState
-from lumina_desktop.db import jobs as jobs_db
-from lumina_desktop.db.listen import JobListener
-from lumina_desktop.db.pool import Database
+from lumina_desktop.core.jobs import JobProgress, JobSnapshot, JobState
 from lumina_desktop.services.describe import STATE_TEXT, JobWording
+from lumina_desktop.services.jobs import JobService
+
+READ_EVERY_S = 1.0  # the safety net: the job row is read at least this often (and no more, on progress alone)
 
 
 def format_eta(seconds: float | None) -> str:
@@ -39,21 +44,40 @@ def render(job: JobSnapshot, width: int = 80, wording: JobWording | None = None)
     return f"{left} [{'#' * filled}{'.' * (bar_w - filled)}] {right}"
 
 
-def watch(db: Database, job_id: int, *, out: TextIO = sys.stderr, until_finished: bool = True,
+def with_progress(job: JobSnapshot, progress: JobProgress | None) -> JobSnapshot:
+    """``job`` showing ``progress`` (from a NOTIFY) unless that is older than what it shows."""
+    if progress is None or progress.job_id != job.id:
+        return job
+    old = job.progress
+    try:
+        if old is not None and old.updated_at and progress.updated_at and progress.updated_at < old.updated_at:
+            return job
+    except TypeError:  # one time with a zone, one without: cannot tell, take the news
+        pass
+    return dataclasses.replace(job, progress=progress)
+
+
+def watch(jobs: JobService, job_id: int, *, out: TextIO = sys.stderr, until_finished: bool = True,
           stop: Callable[[], bool] = lambda: False, timeout_s: float | None = None,
           wording: JobWording | None = None) -> JobSnapshot:
-    """Redraw the job's bar on every NOTIFY (and every second) until it finishes."""
-    listener = JobListener(db.conninfo)
+    """Redraw the job's bar on every NOTIFY (and every second) until it finishes.  On a terminal
+    the bar redraws in place; elsewhere (a log, CI) a line is written every 5 s and at the end."""
+    listener = jobs.listen(changes=False)
     tty = out.isatty()
     last_line = ""
     start = time.monotonic()
     last_print, last_printed = -10.0, ""
+    job: JobSnapshot | None = None
+    read_at = -READ_EVERY_S
+    stale = True  # the job must be read (at the start, and after a state change)
     try:
         while True:
-            with db.connection() as conn:
-                job = jobs_db.get_job(conn, job_id)
-            if job is None:
-                raise SystemExit(f"job {job_id} disappeared")
+            if stale or time.monotonic() - read_at >= READ_EVERY_S:
+                job = jobs.get(job_id)
+                read_at, stale = time.monotonic(), False
+                if job is None:
+                    raise SystemExit(f"job {job_id} disappeared")
+            assert job is not None
             width = shutil.get_terminal_size((100, 20)).columns - 1
             line = render(job, width, wording)
             if tty:
@@ -67,7 +91,8 @@ def watch(db: Database, job_id: int, *, out: TextIO = sys.stderr, until_finished
                 break
             if timeout_s is not None and time.monotonic() - start > timeout_s:
                 break
-            listener.wait(1.0)
+            stale = job_id in listener.wait(READ_EVERY_S)
+            job = with_progress(job, listener.take_progress().get(job_id))
     finally:
         listener.close()
         if tty:

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import argparse
 
-from lumina_desktop.cli.common import database
+from lumina_desktop.cli.common import services
 from lumina_desktop.core.jobs import JobState
+from lumina_desktop.services.library import DEFAULT_CATALOG
 
-DEFAULT_CATALOG = "Photos"
+__all__ = ["DEFAULT_CATALOG", "register"]
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -21,20 +22,17 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 def _scan(args: argparse.Namespace) -> int:
     from lumina_desktop.cli import settings_from_args
-    from lumina_desktop.cli.jobs_cmd import report_follow_ons, run_job_here, wording
-    from lumina_desktop.db import catalogs
+    from lumina_desktop.cli.jobs_cmd import report_follow_ons, run_job_here
+    from lumina_desktop.services.library import SCAN_KIND, scan_params
 
     settings = settings_from_args(args)
-    w = wording()
-    with database(args, pool_size=settings.background_workers + 4) as db:
-        with db.connection() as conn:
-            cat = catalogs.ensure_catalog(conn, args.catalog)
-            folders = [catalogs.add_folder(conn, cat.id, p) for p in args.paths]
-        params = {"folder_ids": [f.id for f in folders], "folder_paths": [f.path for f in folders], "full": args.full}
-        job = run_job_here(db, settings, lambda co: co.submit("scan", params, catalog_id=cat.id))
+    with services(args, settings=settings, pool_size=settings.background_workers + 4) as app:
+        cat, folders = app.library.add_folders_to(args.catalog, args.paths)
+        params = scan_params(folders, full=args.full)
+        job = run_job_here(app, lambda co: co.submit(SCAN_KIND, params, catalog_id=cat.id))
         print(f"scan of {', '.join(f.path for f in folders)} into {cat.name!r}: {job.state.value}")
-        print("  " + w.result(job))
+        print("  " + app.wording.result(job))
         if (job.result or {}).get("errors"):
             print(f"  see the errors with: lumina-desktop jobs show {job.id} --errors 50")
-        ok = report_follow_ons(db, settings, job, run_them=args.all) and job.state == JobState.SUCCEEDED
+        ok = report_follow_ons(app, job, run_them=args.all) and job.state == JobState.SUCCEEDED
     return 0 if ok else 1

@@ -26,5 +26,13 @@ class NotFoundError(LuminaError):
     """A catalog, folder, job or photo named by the user does not exist."""
 
 
+class SmartViewUnavailable(LuminaError):
+    """A smart view that photo filters cannot express yet (its feature has not come)."""
+
+    def __init__(self, view: str, message: str) -> None:
+        super().__init__(message)
+        self.view = view
+
+
 class JobCancelled(Exception):
     """Raised inside a job when cancellation was requested (not an error)."""

@@ -11,13 +11,33 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
-from lumina_desktop.core.models import Catalog, CatalogFolder
+from lumina_desktop.core.errors import NotFoundError, SmartViewUnavailable
+from lumina_desktop.core.media import MediaKind
+from lumina_desktop.core.models import CameraIdentity, Catalog, CatalogFolder, PhotoStatus
 from lumina_desktop.core.paths import path_from_db
 
-SMART_VIEWS: tuple[str, ...] = ("all", "recent", "errors", "missing")
-"""Names accepted by :meth:`PhotoFilter.for_smart_view` (and the browser's ``set_smart_view``)."""
-
 RECENT_DAYS = 7
+
+
+class SmartView(enum.StrEnum):
+    """The sidebar's smart views.  ``duplicates`` and ``bursts`` come with later features: a
+    :class:`PhotoFilter` cannot express them yet (:attr:`is_filterable`)."""
+
+    ALL = "all"
+    RECENT = "recent"          # added in the last RECENT_DAYS days (or by the last scan that added any)
+    ERRORS = "errors"          # status 'error'
+    MISSING = "missing"        # status 'missing'
+    DUPLICATES = "duplicates"
+    BURSTS = "bursts"
+
+    @property
+    def is_filterable(self) -> bool:
+        """Whether :meth:`PhotoFilter.for_smart_view` can express this view."""
+        return self in SMART_VIEWS
+
+
+SMART_VIEWS: tuple[SmartView, ...] = (SmartView.ALL, SmartView.RECENT, SmartView.ERRORS, SmartView.MISSING)
+"""The views :meth:`PhotoFilter.for_smart_view` accepts (the browser's ``set_smart_view``), in menu order."""
 
 
 class SortKey(enum.StrEnum):
@@ -41,6 +61,14 @@ class StatusFilter(enum.StrEnum):
     ALL = "all"
     ERRORS = "errors"      # status = 'error'
     MISSING = "missing"    # status = 'missing'
+
+    @property
+    def status(self) -> PhotoStatus | None:
+        """The one status this keeps (None: every status)."""
+        return _STATUS_OF[self]
+
+
+_STATUS_OF = {StatusFilter.ALL: None, StatusFilter.ERRORS: PhotoStatus.ERROR, StatusFilter.MISSING: PhotoStatus.MISSING}
 
 
 class PhotoFlag(enum.IntFlag):
@@ -72,8 +100,8 @@ class PhotoFilter:
     """Which photos of a catalog to show.  Every field narrows; the default shows everything.
 
     ``date_from``/``date_to`` are inclusive calendar days of ``capture_time`` (photos without a
-    date drop out when either is set).  ``kind`` is a ``MediaKind`` value ('image', 'raw',
-    'video').  ``text`` matches anywhere in the file name, case-insensitively.  ``is_recent``
+    date drop out when either is set).  ``kind`` is a :class:`MediaKind` (its value, 'image',
+    'raw' or 'video', is taken too).  ``text`` matches anywhere in the file name, case-insensitively.  ``is_recent``
     keeps photos added in the last :data:`RECENT_DAYS` days or, when that is empty, by the last
     scan that added any (see ``db.library``).
     """
@@ -83,28 +111,60 @@ class PhotoFilter:
     date_to: date | None = None
     camera_make: str | None = None
     camera_model: str | None = None
-    kind: str | None = None
+    kind: MediaKind | None = None
     status: StatusFilter = StatusFilter.ALL
     text: str = ""
     is_recent: bool = False
 
-    @staticmethod
-    def for_smart_view(name: str) -> PhotoFilter:
-        """The filter of a smart view: 'all', 'recent', 'errors' or 'missing'."""
-        if name not in SMART_VIEWS:
-            raise ValueError(f"unknown smart view {name!r}; expected one of {', '.join(SMART_VIEWS)}")
-        if name == "recent":
-            return PhotoFilter(is_recent=True)
-        if name == "errors":
-            return PhotoFilter(status=StatusFilter.ERRORS)
-        if name == "missing":
-            return PhotoFilter(status=StatusFilter.MISSING)
-        return PhotoFilter()
+    def __post_init__(self) -> None:
+        if self.kind is not None and not isinstance(self.kind, MediaKind):
+            object.__setattr__(self, "kind", MediaKind(self.kind))
+        if not isinstance(self.status, StatusFilter):
+            object.__setattr__(self, "status", StatusFilter(self.status))
 
-    def with_smart_view(self, name: str) -> PhotoFilter:
-        """This filter with the smart-view part (recent, status) replaced."""
-        view = PhotoFilter.for_smart_view(name)
-        return replace(self, is_recent=view.is_recent, status=view.status)
+    @staticmethod
+    def filterable_views() -> tuple[SmartView, ...]:
+        """The smart views a filter can express (:data:`SMART_VIEWS`)."""
+        return SMART_VIEWS
+
+    @staticmethod
+    def for_smart_view(view: SmartView | str) -> PhotoFilter:
+        """The filter of a smart view (a :class:`SmartView` or its value, e.g. 'recent').
+
+        :class:`SmartViewUnavailable` for a view filters cannot express yet (duplicates, bursts);
+        :class:`NotFoundError` for a name that is no smart view.
+        """
+        try:
+            view = SmartView(view)
+        except ValueError:
+            raise NotFoundError(f"no smart view named {view!r}; the views are {', '.join(SmartView)}") from None
+        if view is SmartView.RECENT:
+            return PhotoFilter(is_recent=True)
+        if view is SmartView.ERRORS:
+            return PhotoFilter(status=StatusFilter.ERRORS)
+        if view is SmartView.MISSING:
+            return PhotoFilter(status=StatusFilter.MISSING)
+        if view is SmartView.ALL:
+            return PhotoFilter()
+        raise SmartViewUnavailable(view, f"the smart view {view.value!r} cannot filter photos yet; "
+                                         f"filterable views: {', '.join(SMART_VIEWS)}")
+
+    def with_smart_view(self, view: SmartView | str) -> PhotoFilter:
+        """This filter with the smart-view part (recent, status) replaced (raises as
+        :meth:`for_smart_view`)."""
+        only = PhotoFilter.for_smart_view(view)
+        return replace(self, is_recent=only.is_recent, status=only.status)
+
+    @property
+    def smart_view(self) -> SmartView:
+        """The smart view this filter's smart-view part (recent, status) amounts to."""
+        if self.is_recent:
+            return SmartView.RECENT
+        if self.status is StatusFilter.ERRORS:
+            return SmartView.ERRORS
+        if self.status is StatusFilter.MISSING:
+            return SmartView.MISSING
+        return SmartView.ALL
 
     @property
     def is_empty(self) -> bool:
@@ -126,8 +186,8 @@ class PhotoSummary:
     file_name: str
     path: str
     folder_id: int | None
-    kind: str | None
-    status: str
+    kind: MediaKind | None
+    status: PhotoStatus
     rating: int | None
     content_hash: str | None
     thumb_sizes: tuple[int, ...]
@@ -143,15 +203,15 @@ class PhotoSummary:
     @property
     def flags(self) -> PhotoFlag:
         f = PhotoFlag.NONE
-        if self.status == "error":
+        if self.status == PhotoStatus.ERROR:
             f |= PhotoFlag.ERROR
-        elif self.status == "missing":
+        elif self.status == PhotoStatus.MISSING:
             f |= PhotoFlag.MISSING
-        elif self.status == "new":
+        elif self.status == PhotoStatus.NEW:
             f |= PhotoFlag.NOT_ANALYSED
-        if self.kind == "raw":
+        if self.kind == MediaKind.RAW:
             f |= PhotoFlag.RAW
-        elif self.kind == "video":
+        elif self.kind == MediaKind.VIDEO:
             f |= PhotoFlag.VIDEO
         if self.has_warnings:
             f |= PhotoFlag.HAS_WARNINGS
@@ -182,7 +242,7 @@ class PhotoDetails:
     mtime_ns: int | None
     content_hash: str | None
     file_type: str | None
-    kind: str | None
+    kind: MediaKind | None
     format: str | None
     width: int | None
     height: int | None
@@ -204,7 +264,7 @@ class PhotoDetails:
     rating: int | None
     keywords: tuple[str, ...]
     duration_s: float | None
-    status: str
+    status: PhotoStatus
     error: str | None
     error_reason: str | None
     warnings: tuple[str, ...]
@@ -222,21 +282,18 @@ class PhotoDetails:
 class FolderOption:
     id: int
     path: str
-    image_count: int
+    photo_count: int
 
 
 @dataclass(frozen=True, slots=True)
 class CameraOption:
     make: str | None
     model: str | None
-    image_count: int
+    photo_count: int
 
     @property
     def label(self) -> str:
-        make, model = (self.make or "").strip(), (self.model or "").strip()
-        if make and model.lower().startswith(make.split()[0].lower()):
-            return model
-        return " ".join(p for p in (make, model) if p) or "Unknown camera"
+        return CameraIdentity(self.make, self.model).label
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,7 +302,7 @@ class FilterOptions:
 
     folders: tuple[FolderOption, ...] = ()
     cameras: tuple[CameraOption, ...] = ()
-    kinds: tuple[str, ...] = ()
+    kinds: tuple[MediaKind, ...] = ()
     first_date: date | None = None
     last_date: date | None = None
     total: int = 0
@@ -258,7 +315,7 @@ class LibraryState:
     catalogs: tuple[Catalog, ...]
     current: Catalog | None
     folders: tuple[CatalogFolder, ...] = ()
-    status_counts: Mapping[str, int] = field(default_factory=dict)
+    status_counts: Mapping[PhotoStatus, int] = field(default_factory=dict)
 
     @property
     def photo_count(self) -> int:

@@ -13,7 +13,7 @@ from lumina_desktop.core.paths import path_for_db
 _CATALOG_SELECT = """
 SELECT c.id, c.name, c.created_at,
        (SELECT count(*) FROM catalog_folders f WHERE f.catalog_id = c.id)::int AS folder_count,
-       (SELECT count(*) FROM images i WHERE i.catalog_id = c.id)::int AS image_count
+       (SELECT count(*) FROM photos p WHERE p.catalog_id = c.id)::int AS photo_count
 FROM catalogs c
 """
 
@@ -83,7 +83,7 @@ def delete_catalog(conn: psycopg.Connection, catalog_id: int) -> None:
 
 _FOLDER_SELECT = """
 SELECT f.id, f.catalog_id, f.path, f.added_at, f.last_scan_at,
-       (SELECT count(*) FROM images i WHERE i.folder_id = f.id)::int AS image_count
+       (SELECT count(*) FROM photos p WHERE p.folder_id = f.id)::int AS photo_count
 FROM catalog_folders f
 """
 
@@ -120,7 +120,7 @@ def add_folder(conn: psycopg.Connection, catalog_id: int, path: str | bytes) -> 
             "INSERT INTO catalog_folders (catalog_id, path, path_bytes) VALUES (%s, %s, %s)",
             (catalog_id, text, raw),
         )
-        # images already catalogued below the new folder (it contains older folders) move to it
+        # photos already catalogued below the new folder (it contains older folders) move to it
         conn.execute(
             "DELETE FROM catalog_folders WHERE catalog_id = %s AND starts_with(path, %s)",
             (catalog_id, text.rstrip("/") + "/"),
@@ -128,22 +128,22 @@ def add_folder(conn: psycopg.Connection, catalog_id: int, path: str | bytes) -> 
     folder = next(f for f in list_folders(conn, catalog_id) if f.path == text)
     with conn.transaction():
         conn.execute(
-            "UPDATE images SET folder_id = %s WHERE catalog_id = %s AND starts_with(path, %s)",
+            "UPDATE photos SET folder_id = %s WHERE catalog_id = %s AND starts_with(path, %s)",
             (folder.id, catalog_id, text.rstrip("/") + "/"),
         )
     return folder
 
 
 def remove_folder(conn: psycopg.Connection, catalog_id: int, path: str) -> int:
-    """Remove a folder and forget its images (files untouched); returns images forgotten."""
+    """Remove a folder and forget its photos (files untouched); returns photos forgotten."""
     text, _ = path_for_db(os.path.abspath(os.path.expanduser(path)))
     with conn.transaction():
         # FOR UPDATE waits for a scan batch that is storing into this folder (it holds the row
-        # FOR KEY SHARE) and makes the next one see the folder gone, so no image is left behind
+        # FOR KEY SHARE) and makes the next one see the folder gone, so no photo is left behind
         row = conn.execute("SELECT id FROM catalog_folders WHERE catalog_id = %s AND path = %s FOR UPDATE",
                            (catalog_id, text)).fetchone()
         if row is None:
             raise NotFoundError(f"{text} is not a folder of this catalog")
-        cur = conn.execute("DELETE FROM images WHERE folder_id = %s", (row[0],))
+        cur = conn.execute("DELETE FROM photos WHERE folder_id = %s", (row[0],))
         conn.execute("DELETE FROM catalog_folders WHERE id = %s", (row[0],))
     return cur.rowcount

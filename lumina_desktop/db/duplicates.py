@@ -1,7 +1,8 @@
 """Duplicate runs, groups, members and decisions (psycopg only here; any non-GUI thread).
 
-Rows go in and out as plain tuples/dicts: the algorithm's types live in ``analysis`` and the
-job (``jobs/duplicates.py``) translates, since ``db`` and ``analysis`` never import each other.
+Rows go in and out as the ``core.duplicates`` values the algorithm (``analysis.duplicates``)
+works on: fingerprints and hashes are built by ``class_row``, groups and decisions from their
+rows here, so nothing above ``db`` sees a row.
 """
 from __future__ import annotations
 
@@ -9,28 +10,46 @@ from datetime import datetime
 from typing import Any, Iterable, Sequence
 
 import psycopg
-from psycopg.rows import dict_row
+from psycopg.rows import class_row, dict_row
 
+from lumina_desktop.core.duplicates import (
+    Decision,
+    DecisionKind,
+    DuplicateGroup,
+    GroupMember,
+    KeepThis,
+    NotDuplicate,
+    PhotoFingerprint,
+    PhotoHashes,
+    StoredGroup,
+)
+
+# the columns are PhotoFingerprint's fields, in order (class_row builds it)
 _FP_SELECT = """
-SELECT i.id, i.content_hash, i.image_data_hash, f.phash, f.dhash, f.grey, f.aspect, i.width, i.height,
-       i.size_bytes, CASE WHEN i.kind = 'raw' THEN i.file_type ELSE i.format END AS format,
-       i.kind = 'raw' AS is_raw, (i.camera_make IS NOT NULL OR i.camera_model IS NOT NULL) AS has_camera_exif,
-       i.capture_time, i.mtime_ns / 1e9 AS mtime, i.path
-FROM images i JOIN image_fingerprints f ON f.image_id = i.id
+SELECT p.id, p.content_hash, p.image_data_hash, f.phash, f.dhash, f.grey, coalesce(f.aspect, 1.0)::float8 AS aspect,
+       coalesce(p.width, 0) AS width, coalesce(p.height, 0) AS height, coalesce(p.size_bytes, 0) AS size,
+       coalesce(CASE WHEN p.kind = 'raw' THEN p.file_type ELSE p.format END, '') AS format,
+       coalesce(p.kind = 'raw', false) AS is_raw,
+       (p.camera_make IS NOT NULL OR p.camera_model IS NOT NULL) AS has_camera_exif,
+       p.capture_time, coalesce(p.mtime_ns / 1e9, 0)::float8 AS mtime, p.path
+FROM photos p JOIN photo_fingerprints f ON f.photo_id = p.id
+WHERE p.id = ANY(%s) AND p.status = 'ok'
 """
 
 
-def hash_rows(conn: psycopg.Connection, catalog_id: int) -> list[tuple[int, bytes, str, str | None, datetime | None]]:
-    """(id, phash, content hash, image-data hash, analysed_at) of every analysed photo: what the index needs."""
-    return conn.execute(
-        "SELECT i.id, f.phash, i.content_hash, i.image_data_hash, i.analysed_at FROM images i "
-        "JOIN image_fingerprints f ON f.image_id = i.id WHERE i.catalog_id = %s AND i.status = 'ok' "
-        "ORDER BY i.id", (catalog_id,)).fetchall()
+def hash_rows(conn: psycopg.Connection, catalog_id: int) -> list[PhotoHashes]:
+    """The hashes of every analysed photo of the catalog, by id: what the index needs."""
+    with conn.cursor(row_factory=class_row(PhotoHashes)) as cur:
+        return cur.execute(
+            "SELECT p.id, f.phash, p.content_hash, p.image_data_hash, p.analysed_at FROM photos p "
+            "JOIN photo_fingerprints f ON f.photo_id = p.id WHERE p.catalog_id = %s AND p.status = 'ok' "
+            "ORDER BY p.id", (catalog_id,)).fetchall()
 
 
-def fingerprint_rows(conn: psycopg.Connection, ids: Sequence[int]) -> list[dict[str, Any]]:
-    with conn.cursor(row_factory=dict_row) as cur:
-        return cur.execute(_FP_SELECT + " WHERE i.id = ANY(%s) AND i.status = 'ok'", (list(ids),)).fetchall()
+def fingerprints(conn: psycopg.Connection, ids: Sequence[int]) -> list[PhotoFingerprint]:
+    """The fingerprints (greys included) of those of ``ids`` that are analysed photos."""
+    with conn.cursor(row_factory=class_row(PhotoFingerprint)) as cur:
+        return cur.execute(_FP_SELECT, (list(ids),)).fetchall()
 
 
 def current_run(conn: psycopg.Connection, catalog_id: int) -> dict[str, Any] | None:
@@ -48,23 +67,23 @@ def start_run(conn: psycopg.Connection, job_id: int, catalog_id: int, *, increme
 
 
 def replace_component_groups(conn: psycopg.Connection, run_job_id: int, catalog_id: int, component_key: int,
-                             groups: Iterable[tuple[dict[str, Any], list[dict[str, Any]]]]) -> int:
+                             groups: Iterable[DuplicateGroup]) -> int:
     """Store the groups of one component (idempotent: a rerun of the batch replaces them)."""
     conn.execute("DELETE FROM duplicate_groups WHERE run_job_id = %s AND component_key = %s", (run_job_id, component_key))
     n = 0
-    for g, members in groups:
+    for g in groups:
         row = conn.execute(
-            "INSERT INTO duplicate_groups (run_job_id, catalog_id, component_key, tier, keeper_image_id, "
+            "INSERT INTO duplicate_groups (run_job_id, catalog_id, component_key, tier, keeper_photo_id, "
             "keeper_content_hash, size, is_suspicious, has_unverified) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) "
-            "RETURNING id", (run_job_id, catalog_id, component_key, g["tier"], g["keeper_id"], g["keeper_content_hash"],
-                             g["size"], g["is_suspicious"], g["has_unverified"])).fetchone()
+            "RETURNING id", (run_job_id, catalog_id, component_key, g.tier, g.keeper_id, g.keeper_content_hash,
+                             g.size, g.is_suspicious, g.has_unverified)).fetchone()
         assert row is not None
         with conn.cursor() as cur:
             cur.executemany(
-                "INSERT INTO duplicate_members (group_id, image_id, content_hash, tier, match, similarity, "
+                "INSERT INTO duplicate_members (group_id, photo_id, content_hash, tier, match, similarity, "
                 "phash_distance, is_verified, reason) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
-                [(row[0], m["photo_id"], m["content_hash"], m["tier"], m["match"], m["similarity"],
-                  m["phash_distance"], m["is_verified"], m["reason"]) for m in members])
+                [(row[0], m.photo_id, m.content_hash, m.tier, m.match, m.similarity, m.phash_distance,
+                  m.is_verified, m.reason) for m in g.members])
         n += 1
     return n
 
@@ -77,17 +96,17 @@ def finish_run(conn: psycopg.Connection, job_id: int, catalog_id: int, *, carry_
             """
             WITH old AS (
                 SELECT g.* FROM duplicate_groups g WHERE g.run_job_id = %(prev)s
-                AND NOT EXISTS (SELECT 1 FROM duplicate_members m WHERE m.group_id = g.id AND m.image_id = ANY(%(ids)s))
-                AND g.keeper_image_id <> ALL(%(ids)s)),
+                AND NOT EXISTS (SELECT 1 FROM duplicate_members m WHERE m.group_id = g.id AND m.photo_id = ANY(%(ids)s))
+                AND g.keeper_photo_id <> ALL(%(ids)s)),
             copied AS (
-                INSERT INTO duplicate_groups (run_job_id, catalog_id, component_key, tier, keeper_image_id,
+                INSERT INTO duplicate_groups (run_job_id, catalog_id, component_key, tier, keeper_photo_id,
                     keeper_content_hash, size, is_suspicious, has_unverified)
-                SELECT %(run)s, catalog_id, -id, tier, keeper_image_id, keeper_content_hash, size, is_suspicious,
+                SELECT %(run)s, catalog_id, -id, tier, keeper_photo_id, keeper_content_hash, size, is_suspicious,
                        has_unverified FROM old
                 RETURNING id, -component_key AS old_id)
-            INSERT INTO duplicate_members (group_id, image_id, content_hash, tier, match, similarity, phash_distance,
+            INSERT INTO duplicate_members (group_id, photo_id, content_hash, tier, match, similarity, phash_distance,
                                            is_verified, reason)
-            SELECT c.id, m.image_id, m.content_hash, m.tier, m.match, m.similarity, m.phash_distance, m.is_verified,
+            SELECT c.id, m.photo_id, m.content_hash, m.tier, m.match, m.similarity, m.phash_distance, m.is_verified,
                    m.reason FROM copied c JOIN duplicate_members m ON m.group_id = c.old_id
             """, {"prev": carry_from, "ids": list(affected_ids), "run": job_id})
     conn.execute("UPDATE duplicate_runs SET is_current = false WHERE catalog_id = %s AND is_current", (catalog_id,))
@@ -96,63 +115,72 @@ def finish_run(conn: psycopg.Connection, job_id: int, catalog_id: int, *, carry_
                  (catalog_id,))
 
 
-def current_groups(conn: psycopg.Connection, catalog_id: int) -> list[dict[str, Any]]:
-    """The current run's groups: one dict per group with its keeper facts and member rows."""
-    with conn.cursor(row_factory=dict_row) as cur:
-        groups = cur.execute(
-            "SELECT g.id, g.tier, g.keeper_image_id, g.keeper_content_hash, g.size, g.is_suspicious, "
-            "g.has_unverified, i.path AS keeper_path, i.size_bytes AS keeper_bytes FROM duplicate_groups g "
-            "JOIN duplicate_runs r ON r.job_id = g.run_job_id AND r.is_current JOIN images i ON i.id = g.keeper_image_id "
-            "WHERE g.catalog_id = %s ORDER BY g.id", (catalog_id,)).fetchall()
-        members = cur.execute(
-            "SELECT m.*, i.path, i.size_bytes FROM duplicate_members m JOIN duplicate_groups g ON g.id = m.group_id "
-            "JOIN duplicate_runs r ON r.job_id = g.run_job_id AND r.is_current JOIN images i ON i.id = m.image_id "
-            "WHERE g.catalog_id = %s ORDER BY m.group_id, m.image_id", (catalog_id,)).fetchall()
-    by_group: dict[int, list[dict[str, Any]]] = {}
-    for m in members:
-        by_group.setdefault(m["group_id"], []).append(m)
-    for g in groups:
-        g["members"] = by_group.get(g["id"], [])
-    return groups
+def current_groups(conn: psycopg.Connection, catalog_id: int) -> list[StoredGroup]:
+    """The current run's groups as detected (decisions not applied), in stored order, with the
+    display paths and sizes of their photos."""
+    groups = conn.execute(
+        "SELECT g.id, g.tier, g.keeper_photo_id, g.keeper_content_hash, g.is_suspicious, "
+        "p.path, p.size_bytes FROM duplicate_groups g "
+        "JOIN duplicate_runs r ON r.job_id = g.run_job_id AND r.is_current JOIN photos p ON p.id = g.keeper_photo_id "
+        "WHERE g.catalog_id = %s ORDER BY g.id", (catalog_id,)).fetchall()
+    members = conn.execute(
+        "SELECT m.group_id, m.photo_id, m.content_hash, m.tier, m.match, m.similarity, "
+        "coalesce(m.phash_distance, 0), m.is_verified, m.reason, p.path, p.size_bytes "
+        "FROM duplicate_members m JOIN duplicate_groups g ON g.id = m.group_id "
+        "JOIN duplicate_runs r ON r.job_id = g.run_job_id AND r.is_current JOIN photos p ON p.id = m.photo_id "
+        "WHERE g.catalog_id = %s ORDER BY m.group_id, m.photo_id", (catalog_id,)).fetchall()
+    by_group: dict[int, list[tuple[GroupMember, str, int]]] = {}
+    for group_id, photo_id, content_hash, tier, match, similarity, distance, is_verified, reason, path, size in members:
+        member = GroupMember(photo_id, content_hash, tier, match, similarity, distance, is_verified, reason)
+        by_group.setdefault(group_id, []).append((member, path, size or 0))
+    out = []
+    for group_id, tier, keeper_id, keeper_hash, is_suspicious, path, size in groups:
+        found = by_group.get(group_id, [])
+        group = DuplicateGroup(keeper_id, keeper_hash, tuple(m for m, _, _ in found), tier, is_suspicious)
+        paths = {keeper_id: path, **{m.photo_id: p for m, p, _ in found}}
+        sizes = {keeper_id: size or 0, **{m.photo_id: n for m, _, n in found}}
+        out.append(StoredGroup(group_id, group, paths, sizes))
+    return out
 
 
-def image_facts(conn: psycopg.Connection, ids: Sequence[int]) -> dict[int, tuple[str, int]]:
-    rows = conn.execute("SELECT id, path, size_bytes FROM images WHERE id = ANY(%s)", (list(ids),)).fetchall()
-    return {r[0]: (r[1], r[2] or 0) for r in rows}
-
-
-def add_decision(conn: psycopg.Connection, catalog_id: int, decision: str, a: str, b: str = "") -> None:
-    if decision == "not_duplicate" and b < a:
+def add_decision(conn: psycopg.Connection, catalog_id: int, decision: DecisionKind | str, a: str, b: str = "") -> None:
+    """Remember a decision: NOT_DUPLICATE names two contents (``a``, ``b``), KEEP one (``a``)."""
+    decision = DecisionKind(decision)
+    if decision is DecisionKind.NOT_DUPLICATE and b < a:
         a, b = b, a
     conn.execute("INSERT INTO duplicate_decisions (catalog_id, decision, content_hash_a, content_hash_b) "
                  "VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING", (catalog_id, decision, a, b))
 
 
-def remove_decision(conn: psycopg.Connection, catalog_id: int, decision: str, a: str, b: str = "") -> None:
-    if decision == "not_duplicate" and b < a:
+def remove_decision(conn: psycopg.Connection, catalog_id: int, decision: DecisionKind | str, a: str,
+                    b: str = "") -> None:
+    decision = DecisionKind(decision)
+    if decision is DecisionKind.NOT_DUPLICATE and b < a:
         a, b = b, a
     conn.execute("DELETE FROM duplicate_decisions WHERE catalog_id = %s AND decision = %s AND content_hash_a = %s "
                  "AND content_hash_b = %s", (catalog_id, decision, a, b))
 
 
-def decisions(conn: psycopg.Connection, catalog_id: int) -> list[tuple[str, str, str]]:
-    return conn.execute("SELECT decision, content_hash_a, content_hash_b FROM duplicate_decisions "
+def decisions(conn: psycopg.Connection, catalog_id: int) -> list[Decision]:
+    """The catalog's remembered decisions, oldest first."""
+    rows = conn.execute("SELECT decision, content_hash_a, content_hash_b FROM duplicate_decisions "
                         "WHERE catalog_id = %s ORDER BY id", (catalog_id,)).fetchall()
+    return [NotDuplicate(a, b) if kind == DecisionKind.NOT_DUPLICATE else KeepThis(a) for kind, a, b in rows]
 
 
 def content_hash_of(conn: psycopg.Connection, catalog_id: int, path: str) -> str | None:
-    row = conn.execute("SELECT content_hash FROM images WHERE catalog_id = %s AND path = %s", (catalog_id, path)).fetchone()
+    row = conn.execute("SELECT content_hash FROM photos WHERE catalog_id = %s AND path = %s", (catalog_id, path)).fetchone()
     return row[0] if row else None
 
 
 class DuplicatesRepository:
     """What the duplicates kind reads and writes, over a connection in a transaction (``tx``)."""
 
-    def hash_rows(self, tx: psycopg.Connection, catalog_id: int) -> list[tuple[int, bytes, str, str | None, datetime | None]]:
+    def hash_rows(self, tx: psycopg.Connection, catalog_id: int) -> list[PhotoHashes]:
         return hash_rows(tx, catalog_id)
 
-    def fingerprint_rows(self, tx: psycopg.Connection, ids: Sequence[int]) -> list[dict[str, Any]]:
-        return fingerprint_rows(tx, ids)
+    def fingerprints(self, tx: psycopg.Connection, ids: Sequence[int]) -> list[PhotoFingerprint]:
+        return fingerprints(tx, ids)
 
     def current_run(self, tx: psycopg.Connection, catalog_id: int) -> dict[str, Any] | None:
         return current_run(tx, catalog_id)
@@ -162,15 +190,15 @@ class DuplicatesRepository:
         start_run(tx, job_id, catalog_id, incremental=incremental, photos=photos, high_water=high_water)
 
     def replace_component_groups(self, tx: psycopg.Connection, run_job_id: int, catalog_id: int, component_key: int,
-                                 groups: Iterable[tuple[dict[str, Any], list[dict[str, Any]]]]) -> int:
+                                 groups: Iterable[DuplicateGroup]) -> int:
         return replace_component_groups(tx, run_job_id, catalog_id, component_key, groups)
 
     def finish_run(self, tx: psycopg.Connection, job_id: int, catalog_id: int, *, carry_from: int | None,
                    affected_ids: Sequence[int]) -> None:
         finish_run(tx, job_id, catalog_id, carry_from=carry_from, affected_ids=affected_ids)
 
-    def current_groups(self, tx: psycopg.Connection, catalog_id: int) -> list[dict[str, Any]]:
+    def current_groups(self, tx: psycopg.Connection, catalog_id: int) -> list[StoredGroup]:
         return current_groups(tx, catalog_id)
 
-    def decisions(self, tx: psycopg.Connection, catalog_id: int) -> list[tuple[str, str, str]]:
+    def decisions(self, tx: psycopg.Connection, catalog_id: int) -> list[Decision]:
         return decisions(tx, catalog_id)

@@ -263,9 +263,14 @@ def leave_interrupted(conn: psycopg.Connection, job_id: int, owner: str | None =
 
 
 def prune_finished(conn: psycopg.Connection, older_than_days: float) -> int:
-    """Delete old finished jobs with their batches and errors; ``job_history`` keeps their record."""
-    cur = conn.execute("DELETE FROM jobs WHERE state = ANY(%s) AND finished_at < now() - make_interval(days => %s)",
-                       (_FINISHED, older_than_days))
+    """Delete old finished jobs with their batches and errors (``job_history`` keeps their record),
+    and change-feed rows as old (no open window or follow-on still needs them)."""
+    age_s = float(older_than_days) * 86400
+    cur = conn.execute("DELETE FROM jobs WHERE state = ANY(%s) AND finished_at < now() - make_interval(secs => %s)",
+                       (_FINISHED, age_s))
+    conn.execute("DELETE FROM catalog_changes c WHERE c.created_at < now() - make_interval(secs => %s) "
+                 "AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.id = c.job_id AND j.state = ANY(%s))",
+                 (age_s, _ACTIVE))
     return cur.rowcount
 
 

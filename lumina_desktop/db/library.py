@@ -23,6 +23,12 @@ from lumina_desktop.core.library import (
     RECENT_DAYS, CameraOption, FilterOptions, FolderOption, PhotoDetails, PhotoFilter, PhotoSummary,
     SortKey, SortOrder, StatusFilter,
 )
+from lumina_desktop.core.media import MediaKind
+from lumina_desktop.core.models import PhotoStatus
+
+# stored value → member, by dict lookup (a page converts 500 rows)
+_KINDS: dict[str | None, MediaKind | None] = {None: None, **{k.value: k for k in MediaKind}}
+_STATUSES: dict[str, PhotoStatus] = {s.value: s for s in PhotoStatus}
 
 # Tie-breaks follow the index direction where one exists, so the planner can walk it.
 _ORDER: dict[tuple[SortKey, bool], sql.Composable] = {
@@ -45,12 +51,12 @@ def escape_like(text: str) -> str:
 def recent_cutoff(conn: psycopg.Connection, catalog_id: int, days: int = RECENT_DAYS) -> datetime:
     """Start of "recently added": ``days`` ago, or earlier if the last scan that added photos is older.
 
-    The last scan that added photos is the newest scan job created before the newest image row;
+    The last scan that added photos is the newest scan job created before the newest photo row;
     catalogs filled without jobs fall back to the newest ``added_at`` (one import shares it).
     """
     row = conn.execute(
         """
-        WITH newest AS (SELECT max(added_at) AS at FROM images WHERE catalog_id = %(c)s)
+        WITH newest AS (SELECT max(added_at) AS at FROM photos WHERE catalog_id = %(c)s)
         SELECT LEAST(now() - make_interval(days => %(d)s),
                      COALESCE((SELECT max(j.created_at) FROM jobs j, newest
                                WHERE j.catalog_id = %(c)s AND j.kind = 'scan' AND j.created_at <= newest.at),
@@ -101,7 +107,7 @@ def list_photo_ids(conn: psycopg.Connection, catalog_id: int, flt: PhotoFilter =
     the GUI thread needs).
     """
     where, params = _where(conn, catalog_id, flt)
-    query = sql.SQL("SELECT array_agg(id ORDER BY {}) FROM images WHERE {}").format(
+    query = sql.SQL("SELECT array_agg(id ORDER BY {}) FROM photos WHERE {}").format(
         _ORDER[(order.key, order.is_descending)], where)
     with conn.cursor(binary=True) as cur:
         row = cur.execute(query, params).fetchone()
@@ -112,7 +118,7 @@ _SUMMARY_SELECT = """
 SELECT id, file_name, path, folder_id, kind, status, rating, content_hash,
        thumb_sizes::int[] AS thumb_sizes, width, height, capture_time, size_bytes,
        cardinality(warnings) > 0 AS has_warnings
-FROM images WHERE id = ANY(%s)
+FROM photos WHERE id = ANY(%s)
 """
 
 
@@ -121,6 +127,7 @@ def _summary_row(cursor: Any) -> Any:
 
     def convert(values: Sequence[Any]) -> PhotoSummary:
         vals = list(values)
+        vals[4], vals[5] = _KINDS[vals[4]], _STATUSES[vals[5]]
         vals[8] = tuple(vals[8] or ())
         return make(vals)
 
@@ -135,14 +142,14 @@ def fetch_summaries(conn: psycopg.Connection, ids: Sequence[int]) -> dict[int, P
 
 
 _DETAILS_SELECT = """
-SELECT i.id, i.catalog_id, i.folder_id, f.path AS folder_path, i.path, i.path_bytes, i.file_name,
-       i.size_bytes, i.mtime_ns, i.content_hash, i.file_type, i.kind, i.format, i.width, i.height,
-       i.capture_time, i.capture_offset_min, i.date_source, i.date_confidence, i.camera_make,
-       i.camera_model, i.lens, i.iso, i.aperture, i.shutter_s, i.focal_length_mm, i.gps_lat, i.gps_lon,
-       i.gps_alt, i.orientation, i.rating, i.keywords, i.duration_s, i.status, i.error, i.error_reason,
-       i.warnings, i.thumb_sizes::int[] AS thumb_sizes, i.added_at, i.analysed_at
-FROM images i LEFT JOIN catalog_folders f ON f.id = i.folder_id
-WHERE i.id = %s
+SELECT p.id, p.catalog_id, p.folder_id, f.path AS folder_path, p.path, p.path_bytes, p.file_name,
+       p.size_bytes, p.mtime_ns, p.content_hash, p.file_type, p.kind, p.format, p.width, p.height,
+       p.capture_time, p.capture_offset_min, p.date_source, p.date_confidence, p.camera_make,
+       p.camera_model, p.lens, p.iso, p.aperture, p.shutter_s, p.focal_length_mm, p.gps_lat, p.gps_lon,
+       p.gps_alt, p.orientation, p.rating, p.keywords, p.duration_s, p.status, p.error, p.error_reason,
+       p.warnings, p.thumb_sizes::int[] AS thumb_sizes, p.added_at, p.analysed_at
+FROM photos p LEFT JOIN catalog_folders f ON f.id = p.folder_id
+WHERE p.id = %s
 """
 _TUPLE_FIELDS = ("keywords", "warnings", "thumb_sizes")
 
@@ -151,11 +158,13 @@ def _details_row(cursor: Any) -> Any:
     make = class_row(PhotoDetails)(cursor)
     names = [c.name for c in cursor.description or ()]
     positions = [names.index(f) for f in _TUPLE_FIELDS]
+    kind, status = names.index("kind"), names.index("status")
 
     def convert(values: Sequence[Any]) -> PhotoDetails:
         vals = list(values)
         for i in positions:
             vals[i] = tuple(vals[i] or ())
+        vals[kind], vals[status] = _KINDS[vals[kind]], _STATUSES[vals[status]]
         return make(vals)
 
     return convert
@@ -168,35 +177,35 @@ def photo_details(conn: psycopg.Connection, photo_id: int) -> PhotoDetails | Non
 
 def photo_paths(conn: psycopg.Connection, ids: Sequence[int]) -> dict[int, str]:
     """Display paths of ``ids`` (for copying), keyed by id."""
-    rows = conn.execute("SELECT id, path FROM images WHERE id = ANY(%s)", (list(ids),)).fetchall()
+    rows = conn.execute("SELECT id, path FROM photos WHERE id = ANY(%s)", (list(ids),)).fetchall()
     return {r[0]: r[1] for r in rows}
 
 
 def folder_ids_of(conn: psycopg.Connection, ids: Sequence[int]) -> tuple[int, ...]:
     """The catalog folders holding ``ids`` (what a rescan of those photos must scan)."""
-    rows = conn.execute("SELECT DISTINCT folder_id FROM images WHERE id = ANY(%s) AND folder_id IS NOT NULL "
+    rows = conn.execute("SELECT DISTINCT folder_id FROM photos WHERE id = ANY(%s) AND folder_id IS NOT NULL "
                         "ORDER BY 1", (list(ids),)).fetchall()
     return tuple(r[0] for r in rows)
 
 
 def filter_options(conn: psycopg.Connection, catalog_id: int) -> FilterOptions:
     folders = conn.execute(
-        "SELECT f.id, f.path, (SELECT count(*) FROM images i WHERE i.folder_id = f.id)::int "
+        "SELECT f.id, f.path, (SELECT count(*) FROM photos p WHERE p.folder_id = f.id)::int "
         "FROM catalog_folders f WHERE f.catalog_id = %s ORDER BY f.path", (catalog_id,)).fetchall()
     cameras = conn.execute(
-        "SELECT camera_make, camera_model, count(*)::int FROM images WHERE catalog_id = %s "
+        "SELECT camera_make, camera_model, count(*)::int FROM photos WHERE catalog_id = %s "
         "AND (camera_make IS NOT NULL OR camera_model IS NOT NULL) "
         "GROUP BY 1, 2 ORDER BY lower(coalesce(camera_make, '')), lower(coalesce(camera_model, ''))",
         (catalog_id,)).fetchall()
-    kinds = conn.execute("SELECT DISTINCT kind FROM images WHERE catalog_id = %s AND kind IS NOT NULL ORDER BY 1",
+    kinds = conn.execute("SELECT DISTINCT kind FROM photos WHERE catalog_id = %s AND kind IS NOT NULL ORDER BY 1",
                          (catalog_id,)).fetchall()
-    span = conn.execute("SELECT min(capture_time), max(capture_time), count(*)::int FROM images "
+    span = conn.execute("SELECT min(capture_time), max(capture_time), count(*)::int FROM photos "
                         "WHERE catalog_id = %s", (catalog_id,)).fetchone()
     assert span is not None
     return FilterOptions(
         folders=tuple(FolderOption(*r) for r in folders),
         cameras=tuple(CameraOption(*r) for r in cameras),
-        kinds=tuple(r[0] for r in kinds),
+        kinds=tuple(MediaKind(r[0]) for r in kinds),
         first_date=span[0].date() if span[0] else None,
         last_date=span[1].date() if span[1] else None,
         total=span[2],

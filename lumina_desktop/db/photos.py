@@ -1,4 +1,4 @@
-"""Image rows: what the scan job reads and writes (psycopg only here; any non-GUI thread)."""
+"""Photo rows: what the scan job reads and writes (psycopg only here; any non-GUI thread)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -6,7 +6,8 @@ from typing import Any, Iterable, Sequence
 
 import psycopg
 
-from lumina_desktop.core.media import FINGERPRINT_VERSION, IngestResult, MediaError
+from lumina_desktop.core.media import FINGERPRINT_VERSION, FailureReason, IngestResult, MediaError
+from lumina_desktop.core.models import PhotoStatus
 
 
 @dataclass(frozen=True)
@@ -14,7 +15,7 @@ class KnownFile:
     id: int
     size: int | None
     mtime_ns: int | None
-    status: str
+    status: PhotoStatus
     fingerprint_version: int | None = None  # None: no fingerprint (video, error, not analysed)
 
     @property
@@ -24,13 +25,13 @@ class KnownFile:
 
 
 def known_files(conn: psycopg.Connection, catalog_id: int, folder_ids: Sequence[int]) -> dict[str, KnownFile]:
-    """path → what the catalog knows, for the images of these folders."""
+    """path → what the catalog knows, for the photos of these folders."""
     rows = conn.execute(
-        "SELECT i.path, i.id, i.size_bytes, i.mtime_ns, i.status, f.version FROM images i "
-        "LEFT JOIN image_fingerprints f ON f.image_id = i.id "
-        "WHERE i.catalog_id = %s AND i.folder_id = ANY(%s)",
+        "SELECT p.path, p.id, p.size_bytes, p.mtime_ns, p.status, f.version FROM photos p "
+        "LEFT JOIN photo_fingerprints f ON f.photo_id = p.id "
+        "WHERE p.catalog_id = %s AND p.folder_id = ANY(%s)",
         (catalog_id, list(folder_ids))).fetchall()
-    return {r[0]: KnownFile(r[1], r[2], r[3], r[4], r[5]) for r in rows}
+    return {r[0]: KnownFile(r[1], r[2], r[3], PhotoStatus(r[4]), r[5]) for r in rows}
 
 
 def insert_placeholders(conn: psycopg.Connection, catalog_id: int,
@@ -38,20 +39,20 @@ def insert_placeholders(conn: psycopg.Connection, catalog_id: int,
     """New files found by discovery: (folder_id, path, path_bytes, file_name, size, mtime_ns), status 'new'."""
     with conn.cursor() as cur:
         cur.executemany(
-            "INSERT INTO images (catalog_id, folder_id, path, path_bytes, file_name, size_bytes, mtime_ns, status) "
+            "INSERT INTO photos (catalog_id, folder_id, path, path_bytes, file_name, size_bytes, mtime_ns, status) "
             "VALUES (%s, %s, %s, %s, %s, %s, %s, 'new') ON CONFLICT (catalog_id, path) DO NOTHING",
             [(catalog_id, *r) for r in rows])
 
 
-def mark_missing(conn: psycopg.Connection, image_ids: Sequence[int]) -> None:
-    conn.execute("UPDATE images SET status = 'missing', updated_at = now() WHERE id = ANY(%s) "
-                 "AND status <> 'missing'", (list(image_ids),))
+def mark_missing(conn: psycopg.Connection, photo_ids: Sequence[int]) -> None:
+    conn.execute("UPDATE photos SET status = 'missing', updated_at = now() WHERE id = ANY(%s) "
+                 "AND status <> 'missing'", (list(photo_ids),))
 
 
-def mark_present(conn: psycopg.Connection, image_ids: Sequence[int]) -> None:
+def mark_present(conn: psycopg.Connection, photo_ids: Sequence[int]) -> None:
     """Files that were missing and came back unchanged."""
-    conn.execute("UPDATE images SET status = CASE WHEN content_hash IS NULL THEN 'new' ELSE 'ok' END, "
-                 "updated_at = now() WHERE id = ANY(%s) AND status = 'missing'", (list(image_ids),))
+    conn.execute("UPDATE photos SET status = CASE WHEN content_hash IS NULL THEN 'new' ELSE 'ok' END, "
+                 "updated_at = now() WHERE id = ANY(%s) AND status = 'missing'", (list(photo_ids),))
 
 
 _FIELDS = ("size_bytes", "mtime_ns", "content_hash", "image_data_hash", "file_type", "kind", "format",
@@ -79,23 +80,25 @@ def _values(res: IngestResult, mtime_ns: int, thumb_sizes: Sequence[int]) -> dic
 
 def store_ingest(conn: psycopg.Connection, catalog_id: int, folder_id: int, path: str, path_bytes: bytes | None,
                  file_name: str, res: IngestResult, mtime_ns: int, thumb_sizes: Sequence[int]) -> tuple[str, int]:
-    """Upsert one analysed file; returns ('new', 'changed' or 'moved', the image id).
+    """Upsert one analysed file; returns the outcome and the photo id.  Outcomes: 'new' (its
+    placeholder row from discovery filled in), 'added' (a row inserted: no placeholder),
+    'changed', or 'moved'.
 
-    A file at a new path whose content matches a catalogued image that went missing is a move:
-    that image's row (id, tags, decisions) takes the new path and the placeholder row goes.
+    A file at a new path whose content matches a catalogued photo that went missing is a move:
+    that photo's row (id, tags, decisions) takes the new path and the placeholder row goes.
     """
     values = _values(res, mtime_ns, thumb_sizes)
-    row = conn.execute("SELECT id, status, content_hash FROM images WHERE catalog_id = %s AND path = %s",
+    row = conn.execute("SELECT id, status, content_hash FROM photos WHERE catalog_id = %s AND path = %s",
                        (catalog_id, path)).fetchone()
-    outcome = "changed" if row and row[1] != "new" else "new"
+    outcome = "changed" if row and row[1] != PhotoStatus.NEW else "new"
     target_id = row[0] if row else None
     if outcome == "new":
         moved = conn.execute(
-            "SELECT id FROM images WHERE catalog_id = %s AND content_hash = %s AND status = 'missing' "
+            "SELECT id FROM photos WHERE catalog_id = %s AND content_hash = %s AND status = 'missing' "
             "ORDER BY id LIMIT 1", (catalog_id, res.identity.content_hash)).fetchone()
         if moved:
             if target_id is not None:
-                conn.execute("DELETE FROM images WHERE id = %s", (target_id,))
+                conn.execute("DELETE FROM photos WHERE id = %s", (target_id,))
             target_id = moved[0]
             outcome = "moved"
     sets = ", ".join(f"{f} = %({f})s" for f in _FIELDS)
@@ -104,35 +107,36 @@ def store_ingest(conn: psycopg.Connection, catalog_id: int, folder_id: int, path
     if target_id is None:
         cols = ", ".join(("catalog_id", "folder_id", "path", "path_bytes", "file_name", *_FIELDS))
         vals = ", ".join(f"%({c})s" for c in ("catalog_id", "folder_id", "path", "path_bytes", "file_name", *_FIELDS))
-        new = conn.execute(f"INSERT INTO images ({cols}, status, analysed_at) VALUES ({vals}, 'ok', now()) "
+        new = conn.execute(f"INSERT INTO photos ({cols}, status, analysed_at) VALUES ({vals}, 'ok', now()) "
                            f"RETURNING id", params).fetchone()
         assert new is not None
         target_id = new[0]
+        outcome = "added"    # no placeholder from discovery: a new row
     else:
-        conn.execute(f"UPDATE images SET {sets}, folder_id = %(folder_id)s, path = %(path)s, "
+        conn.execute(f"UPDATE photos SET {sets}, folder_id = %(folder_id)s, path = %(path)s, "
                      f"path_bytes = %(path_bytes)s, file_name = %(file_name)s, status = 'ok', error = NULL, "
                      f"error_reason = NULL, analysed_at = now(), updated_at = now() WHERE id = %(id)s",
                      {**params, "id": target_id})
     p = res.perceptual
     if p is not None:
         conn.execute(
-            "INSERT INTO image_fingerprints (image_id, content_hash, phash, dhash, grey, grey_size, aspect, version) "
-            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (image_id) DO UPDATE SET "
+            "INSERT INTO photo_fingerprints (photo_id, content_hash, phash, dhash, grey, grey_size, aspect, version) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (photo_id) DO UPDATE SET "
             "content_hash = EXCLUDED.content_hash, phash = EXCLUDED.phash, dhash = EXCLUDED.dhash, "
             "grey = EXCLUDED.grey, grey_size = EXCLUDED.grey_size, aspect = EXCLUDED.aspect, "
             "version = EXCLUDED.version",
             (target_id, res.identity.content_hash, p.phash, p.dhash, p.grey, p.grey_size, p.aspect,
              FINGERPRINT_VERSION))
     else:
-        conn.execute("DELETE FROM image_fingerprints WHERE image_id = %s", (target_id,))
+        conn.execute("DELETE FROM photo_fingerprints WHERE photo_id = %s", (target_id,))
     return outcome, int(target_id)
 
 
 def store_failure(conn: psycopg.Connection, catalog_id: int, path: str, err: MediaError | str,
-                  reason: str) -> None:
+                  reason: str) -> int | None:
     """A file that could not be ingested: its row keeps the reason (a vanished file is 'missing')."""
-    status = "missing" if reason == "vanished" else "error"
-    row = conn.execute("UPDATE images SET status = %s, error = %s, error_reason = %s, updated_at = now() "
+    status = PhotoStatus.MISSING if reason == FailureReason.VANISHED else PhotoStatus.ERROR
+    row = conn.execute("UPDATE photos SET status = %s, error = %s, error_reason = %s, updated_at = now() "
                        "WHERE catalog_id = %s AND path = %s RETURNING id",
                        (status, str(err), reason, catalog_id, path)).fetchone()
     return int(row[0]) if row else None
@@ -149,10 +153,10 @@ def touch_folders(conn: psycopg.Connection, folder_ids: Sequence[int]) -> None:
     conn.execute("UPDATE catalog_folders SET last_scan_at = now() WHERE id = ANY(%s)", (list(folder_ids),))
 
 
-def count_status(conn: psycopg.Connection, catalog_id: int) -> dict[str, int]:
-    rows = conn.execute("SELECT status, count(*) FROM images WHERE catalog_id = %s GROUP BY status",
+def count_status(conn: psycopg.Connection, catalog_id: int) -> dict[PhotoStatus, int]:
+    rows = conn.execute("SELECT status, count(*) FROM photos WHERE catalog_id = %s GROUP BY status",
                         (catalog_id,)).fetchall()
-    return {r[0]: int(r[1]) for r in rows}
+    return {PhotoStatus(r[0]): int(r[1]) for r in rows}
 
 
 class ScanRepository:
@@ -173,11 +177,11 @@ class ScanRepository:
                             rows: Iterable[tuple[int, str, bytes | None, str, int, int]]) -> None:
         insert_placeholders(tx, catalog_id, rows)
 
-    def mark_missing(self, tx: psycopg.Connection, image_ids: Sequence[int]) -> None:
-        mark_missing(tx, image_ids)
+    def mark_missing(self, tx: psycopg.Connection, photo_ids: Sequence[int]) -> None:
+        mark_missing(tx, photo_ids)
 
-    def mark_present(self, tx: psycopg.Connection, image_ids: Sequence[int]) -> None:
-        mark_present(tx, image_ids)
+    def mark_present(self, tx: psycopg.Connection, photo_ids: Sequence[int]) -> None:
+        mark_present(tx, photo_ids)
 
     def store_ingest(self, tx: psycopg.Connection, catalog_id: int, folder_id: int, path: str,
                      path_bytes: bytes | None, file_name: str, res: IngestResult, mtime_ns: int,
@@ -191,7 +195,7 @@ class ScanRepository:
     def touch_folders(self, tx: psycopg.Connection, folder_ids: Sequence[int]) -> None:
         touch_folders(tx, folder_ids)
 
-    def count_present(self, tx: psycopg.Connection, image_ids: Sequence[int]) -> int:
-        """How many of these images the catalog still holds (a removed folder forgets its images)."""
-        row = tx.execute("SELECT count(*) FROM images WHERE id = ANY(%s)", (list(image_ids),)).fetchone()
+    def count_present(self, tx: psycopg.Connection, photo_ids: Sequence[int]) -> int:
+        """How many of these photos the catalog still holds (a removed folder forgets its photos)."""
+        row = tx.execute("SELECT count(*) FROM photos WHERE id = ANY(%s)", (list(photo_ids),)).fetchone()
         return int(row[0]) if row else 0

@@ -19,7 +19,7 @@ from lumina_desktop.analysis.previews import ensure_preview
 from lumina_desktop.analysis.thumbnails import PREVIEW_PX, thumbnail_relpath
 from lumina_desktop.core.library import PhotoDetails
 from lumina_desktop.core.media import MediaKind
-from lumina_desktop.core.models import ImageStatus
+from lumina_desktop.core.models import PhotoStatus
 
 log = logging.getLogger(__name__)
 
@@ -128,7 +128,7 @@ class PhotoImages:
         try:
             if PREVIEW_PX in sizes:
                 path = self.root / thumbnail_relpath(details.content_hash, PREVIEW_PX)
-            elif make_missing and details.kind in _PREVIEWABLE and details.status == ImageStatus.OK.value:
+            elif make_missing and details.kind in _PREVIEWABLE and details.status == PhotoStatus.OK.value:
                 path = ensure_preview(details.os_path, details.content_hash, self.root, PREVIEW_PX)
             if path is None:
                 path = self.root / thumbnail_relpath(details.content_hash, max(sizes))

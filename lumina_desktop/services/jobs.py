@@ -142,6 +142,7 @@ class JobService:
             return jobs_db.throughput_by_kind(conn, since_hours)
 
     def prune_finished(self, older_than_days: float) -> int:
-        """Delete finished jobs older than this (their history rows stay); returns how many."""
+        """Delete finished jobs older than this (their history rows stay) and change-feed rows as
+        old; returns how many jobs."""
         with self._db.connection() as conn:
             return jobs_db.prune_finished(conn, older_than_days)

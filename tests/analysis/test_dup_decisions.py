@@ -10,14 +10,8 @@ try:
 except ImportError:  # tests/analysis is not a package
     from test_dup_support import fingerprint_image, reencode, resize, scene
 
-from lumina_desktop.analysis.duplicates import (
-    DuplicateGroup,
-    KeepThis,
-    NotDuplicate,
-    PhotoFingerprint,
-    apply_decisions,
-    find_duplicate_groups,
-)
+from lumina_desktop.analysis.duplicates import apply_decisions, find_duplicate_groups
+from lumina_desktop.core.duplicates import DuplicateGroup, KeepThis, NotDuplicate, PhotoFingerprint
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,8 @@ except ImportError:  # tests/analysis is not a package
     from test_dup_support import NEGATIVES, POSITIVES, crop, fingerprint_image, reencode, resize, scene
 
 from lumina_desktop.analysis.dup_index import DuplicateIndex
-from lumina_desktop.analysis.duplicates import PhotoFingerprint, find_duplicate_groups
+from lumina_desktop.analysis.duplicates import find_duplicate_groups
+from lumina_desktop.core.duplicates import PhotoFingerprint
 
 SEEDS = (0, 1, 2)
 SIBLINGS = {"burst_moved_subject": {"move": (0.04, 0.0)}, "burst_camera_shift": {"shift": (0.015, 0.01)}}

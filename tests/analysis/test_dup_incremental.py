@@ -12,7 +12,8 @@ except ImportError:  # tests/analysis is not a package
     from test_dup_support import POSITIVES, crop, fingerprint_image, reencode, resize, scene
 
 from lumina_desktop.analysis.dup_index import DuplicateIndex
-from lumina_desktop.analysis.duplicates import PhotoFingerprint, find_duplicate_groups, match_new
+from lumina_desktop.analysis.duplicates import find_duplicate_groups, match_new
+from lumina_desktop.core.duplicates import PhotoFingerprint
 
 
 def build() -> list[PhotoFingerprint]:

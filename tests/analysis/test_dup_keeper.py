@@ -11,7 +11,8 @@ except ImportError:  # tests/analysis is not a package
     from test_dup_support import fingerprint_image, reencode, resize, scene, when
 
 from lumina_desktop.analysis.dup_keeper import DEFAULT_RULES, explain, rank_key, rules_from_strings, rules_to_strings
-from lumina_desktop.analysis.duplicates import PhotoFingerprint, find_duplicate_groups
+from lumina_desktop.analysis.duplicates import find_duplicate_groups
+from lumina_desktop.core.duplicates import PhotoFingerprint
 
 
 @pytest.fixture(scope="module")

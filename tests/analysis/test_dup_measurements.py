@@ -89,7 +89,7 @@ except ImportError:  # tests/analysis is not a package
 
 from lumina_desktop.analysis.dup_index import DEFAULT_LOW_RADIUS, DEFAULT_RADIUS, as_words, hamming, low_frequency_code
 from lumina_desktop.analysis.dup_verify import _measure, prepare_grey, verify_prepared
-from lumina_desktop.analysis.duplicates import PhotoFingerprint
+from lumina_desktop.core.duplicates import PhotoFingerprint
 
 Transform = Callable[[Image.Image], Image.Image]
 

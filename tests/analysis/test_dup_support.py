@@ -15,7 +15,7 @@ import imagehash
 import numpy as np
 from PIL import Image, ImageDraw, ImageEnhance, ImageOps
 
-from lumina_desktop.analysis.duplicates import PhotoFingerprint
+from lumina_desktop.core.duplicates import PhotoFingerprint
 
 PHOTOS = Path(__file__).resolve().parents[3] / "shared" / "photos"
 

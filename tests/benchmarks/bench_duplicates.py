@@ -592,7 +592,8 @@ def run_lumina_cli(photos: Path, catalog: str = "bench") -> tuple[list[dict[str,
 
 def run_lumina_direct(photos: Path, workers: int = 2) -> tuple[list[dict[str, Any]], dict[str, float], str]:
     """The job's pieces in-process: analyse_file on a thread pool, then find_duplicate_groups."""
-    from lumina_desktop.analysis.duplicates import PhotoFingerprint, find_duplicate_groups
+    from lumina_desktop.analysis.duplicates import find_duplicate_groups
+    from lumina_desktop.core.duplicates import PhotoFingerprint
     from lumina_desktop.analysis.ingest import analyse_file
     from lumina_desktop.core.media import MediaKind
 

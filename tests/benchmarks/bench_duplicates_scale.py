@@ -45,7 +45,8 @@ sys.path.insert(0, os.path.abspath(os.path.join(os.path.dirname(__file__), "..",
 
 from lumina_desktop.analysis.dup_index import DEFAULT_LOW_RADIUS, DEFAULT_RADIUS, DuplicateIndex, HashIndex  # noqa: E402
 from lumina_desktop.analysis.dup_verify import Verification, prepare_grey, verify_prepared  # noqa: E402
-from lumina_desktop.analysis.duplicates import PhotoFingerprint, _group  # noqa: E402
+from lumina_desktop.analysis.duplicates import _group  # noqa: E402
+from lumina_desktop.core.duplicates import PhotoFingerprint  # noqa: E402
 
 
 def peak_mb() -> float:

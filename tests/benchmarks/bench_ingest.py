@@ -29,6 +29,7 @@ import time
 from pathlib import Path
 
 from PIL import Image
+from psycopg import sql
 
 ROOT = Path(__file__).resolve().parents[2]
 PHOTOS = ROOT.parent / "shared" / "photos"
@@ -147,6 +148,14 @@ def vips_both(files: list[Path], workers: int, out: Path) -> float:
     return t + vips(previews, workers, out / "small", 256)
 
 
+def photo_tables(conn) -> tuple[sql.Identifier, sql.Identifier, sql.Identifier]:  # type: ignore[no-untyped-def]
+    """(photos, their fingerprints, the fingerprints' photo-id column): the photo noun since migration
+    0008, ``images`` / ``image_fingerprints`` / ``image_id`` in a checkout before it."""
+    row = conn.execute("SELECT to_regclass('photos') IS NOT NULL").fetchone()
+    names = ("photos", "photo_fingerprints", "photo_id") if row and row[0] else ("images", "image_fingerprints", "image_id")
+    return sql.Identifier(names[0]), sql.Identifier(names[1]), sql.Identifier(names[2])
+
+
 def rescan(db, settings, base: Path, n: int) -> tuple[float, dict]:  # type: ignore[no-untyped-def]
     folder = base / "rescan"
     seed = base / "seed.jpg"
@@ -163,13 +172,15 @@ def rescan(db, settings, base: Path, n: int) -> tuple[float, dict]:  # type: ign
         f = catalogs.add_folder(conn, cat.id, str(folder))
         for p in sorted(folder.rglob("*.jpg")):
             rows.append((cat.id, f.id, str(p), p.name, st.st_size, st.st_mtime_ns, "ok", "x" * 64))
-        with conn.cursor().copy("COPY images (catalog_id, folder_id, path, file_name, size_bytes, mtime_ns, status, "
-                                "content_hash) FROM STDIN") as cp:
+        photos, fingerprints, photo_id = photo_tables(conn)
+        with conn.cursor().copy(sql.SQL("COPY {} (catalog_id, folder_id, path, file_name, size_bytes, mtime_ns, "
+                                        "status, content_hash) FROM STDIN").format(photos)) as cp:
             for r in rows:
                 cp.write_row(r)
         # analysed photos have current fingerprints: the rescan joins them (FINGERPRINT_VERSION)
-        conn.execute("INSERT INTO image_fingerprints (image_id, content_hash, phash, dhash, version) "
-                     "SELECT id, content_hash, %s, %s, %s FROM images WHERE catalog_id = %s",
+        conn.execute(sql.SQL("INSERT INTO {} ({}, content_hash, phash, dhash, version) "
+                             "SELECT id, content_hash, %s, %s, %s FROM {} WHERE catalog_id = %s").format(
+                                 fingerprints, photo_id, photos),
                      (b"\0" * 32, b"\0" * 32, FINGERPRINT_VERSION, cat.id))
     co = wiring.coordinator(db, settings)
     try:

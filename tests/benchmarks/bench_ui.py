@@ -42,6 +42,7 @@ from typing import Any, Callable
 
 import numpy as np
 from PIL import Image
+from psycopg import sql
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
@@ -83,6 +84,13 @@ def write_thumbnails(root: Path, distinct: int) -> None:
             path.write_bytes(buf.getvalue())
 
 
+def photo_table(conn: Any) -> sql.Identifier:
+    """The table of photos: ``photos`` since migration 0008, ``images`` in a checkout before it (the
+    bench also runs against older code, to compare)."""
+    row = conn.execute("SELECT to_regclass('photos') IS NOT NULL").fetchone()
+    return sql.Identifier("photos" if row and row[0] else "images")
+
+
 def insert_photos(db: Database, catalog_id: int, folder_id: int, root: str, n: int, distinct: int) -> float:
     cols = ("catalog_id", "folder_id", "path", "file_name", "size_bytes", "mtime_ns", "content_hash", "file_type",
             "kind", "format", "width", "height", "capture_time", "camera_make", "camera_model", "status",
@@ -93,7 +101,8 @@ def insert_photos(db: Database, catalog_id: int, folder_id: int, root: str, n: i
     added = datetime.now(timezone.utc) - timedelta(days=30)
     cameras = [("Canon", "Canon EOS R5"), ("NIKON CORPORATION", "NIKON Z 6"), ("Apple", "iPhone 13"), (None, None)]
     with db.connection() as conn, conn.cursor() as cur:
-        with cur.copy(f"COPY images ({', '.join(cols)}) FROM STDIN") as copy:
+        table = photo_table(conn)
+        with cur.copy(sql.SQL("COPY {} ({}) FROM STDIN").format(table, sql.SQL(", ").join(map(sql.Identifier, cols)))) as copy:
             for i in range(n):
                 r = rng.random()
                 kind = "raw" if r < 0.03 else "video" if r < 0.04 else "image"
@@ -108,7 +117,7 @@ def insert_photos(db: Database, catalog_id: int, folder_id: int, root: str, n: i
                     None if r < 0.05 else start + timedelta(minutes=int(i * 37 + rng.integers(0, 30))),
                     make, model, status, [256, 1280] if has_thumb else [], added + timedelta(seconds=i // 500),
                     int(rng.integers(0, 6)) if r < 0.2 else None))
-        conn.execute("ANALYZE images")
+        conn.execute(sql.SQL("ANALYZE {}").format(table))
         conn.commit()
     return time.perf_counter() - t0
 
@@ -365,6 +374,7 @@ class StatementCounter:
         import psycopg
 
         self.by_thread: Counter[str] = Counter()
+        self.window_sql: Counter[str] = Counter()   # the window's statements by their first words
         self.on = False
         self._lock = threading.Lock()
         self._patched: list[tuple[Any, str, Any]] = []
@@ -389,12 +399,16 @@ class StatementCounter:
                 name = re.sub(r"_\d+$", "", threading.current_thread().name)
                 with counter._lock:
                     counter.by_thread[name] += 1
+                    if name.startswith(counter.WINDOW_PREFIXES) and len(a) > 1:
+                        text = a[1] if isinstance(a[1], str) else a[1].as_string(None) if hasattr(a[1], "as_string") else str(a[1])
+                        counter.window_sql[" ".join(text.split())[:70]] += 1
             return orig(*a, **kw)
 
         return counted
 
     def start(self) -> None:
         self.by_thread.clear()
+        self.window_sql.clear()
         self.on = True
 
     def stop(self) -> dict[str, int]:
@@ -453,6 +467,9 @@ def measure_window_scan(settings: Settings, db: Database, catalog_id: int, folde
     time.sleep(1.0)
     run_until(lambda: False, 1.0, poll_ms=50)      # let start-up reads settle
     rows_before = browser.model.rowCount()
+    with db.connection() as conn:
+        folder_id = catalogs.add_folder(conn, catalog_id, str(folder)).id
+        conn.commit()
     co = make_co()
     waiter = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bench-wait")
     state: dict[str, Any] = {"done": False}
@@ -462,9 +479,6 @@ def measure_window_scan(settings: Settings, db: Database, catalog_id: int, folde
     t0 = time.perf_counter()
     try:
         from lumina_desktop.ui.tasks import run_query
-        with db.connection() as conn:
-            folder_id = catalogs.add_folder(conn, catalog_id, str(folder)).id
-            conn.commit()
 
         def submit_and_wait() -> Any:
             return co.wait(co.submit("scan", {"folder_ids": [folder_id], "full": full}, catalog_id=catalog_id), 900)
@@ -488,7 +502,8 @@ def measure_window_scan(settings: Settings, db: Database, catalog_id: int, folde
     ctx.io.shutdown(wait=True, cancel_futures=True)
     job = state.get("job")
     total = counter.window_total(counts)
-    return {"scan_s": scan_s, "state": job.state.value if job else "timeout", "rows_shown": shown,
+    return {"window_sql": dict(counter.window_sql.most_common()),
+            "scan_s": scan_s, "state": job.state.value if job else "timeout", "rows_shown": shown,
             "shown_after_scan_s": shown_after_s, "stalls": stalls, "statements": counts,
             "window_statements": total, "window_statements_per_s": total / elapsed}
 
@@ -536,7 +551,12 @@ def main() -> None:
         app = QApplication.instance() or QApplication([sys.argv[0]])
         ctx = Ctx(settings, db, ThreadPoolExecutor(max_workers=settings.interactive_workers,
                                                    thread_name_prefix="lumina-ui-io"))
-        browser = PhotoBrowserWidget(ctx)
+        try:   # the service layer
+            from lumina_desktop.services.images import PhotoImages
+            from lumina_desktop.services.photos import PhotoQuery
+            browser = PhotoBrowserWidget(ctx.io, PhotoQuery(db), PhotoImages(settings.thumbnails_dir))
+        except ImportError:
+            browser = PhotoBrowserWidget(ctx)
         browser.resize(1400, 900)
         browser.show()
         run_until(lambda: browser.isVisible(), 5)

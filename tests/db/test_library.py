@@ -7,7 +7,10 @@ from typing import Any
 
 import pytest
 
+from lumina_desktop.core.errors import NotFoundError
 from lumina_desktop.core.library import PhotoFilter, PhotoFlag, SortKey, SortOrder, StatusFilter
+from lumina_desktop.core.media import MediaKind
+from lumina_desktop.core.models import PhotoStatus
 from lumina_desktop.db import library
 
 pytestmark = pytest.mark.db
@@ -26,14 +29,14 @@ def make_catalog(conn: Any, name: str = "Lib", folders: tuple[str, ...] = ("/pho
     return cat, ids
 
 
-def add_image(conn: Any, catalog_id: int, folder_id: int | None, file_name: str, **kw: Any) -> int:
+def add_photo(conn: Any, catalog_id: int, folder_id: int | None, file_name: str, **kw: Any) -> int:
     values: dict[str, Any] = {
         "catalog_id": catalog_id, "folder_id": folder_id, "file_name": file_name,
         "path": kw.pop("path", f"/photos/x/{file_name}"), "status": "ok", "kind": "image", "warnings": [],
         "thumb_sizes": [256, 1280], "content_hash": None, **kw,
     }
     cols = [c for c in _COLS if c in values]
-    row = conn.execute(f"INSERT INTO images ({', '.join(cols)}) VALUES ({', '.join(['%s'] * len(cols))}) RETURNING id",
+    row = conn.execute(f"INSERT INTO photos ({', '.join(cols)}) VALUES ({', '.join(['%s'] * len(cols))}) RETURNING id",
                        [values[c] for c in cols]).fetchone()
     return int(row[0])
 
@@ -45,25 +48,25 @@ def lib(conn):  # type: ignore[no-untyped-def]
     t = datetime(2020, 5, 1, 12, 0)
     old = datetime.now(timezone.utc) - timedelta(days=60)
     ids = {
-        "b.jpg": add_image(conn, cat, fa, "b.jpg", size_bytes=300, capture_time=t, camera_make="Canon",
+        "b.jpg": add_photo(conn, cat, fa, "b.jpg", size_bytes=300, capture_time=t, camera_make="Canon",
                            camera_model="Canon EOS 5D", added_at=old),
-        "a.jpg": add_image(conn, cat, fa, "a.jpg", size_bytes=100, capture_time=t + timedelta(days=1),
+        "a.jpg": add_photo(conn, cat, fa, "a.jpg", size_bytes=100, capture_time=t + timedelta(days=1),
                            camera_make="Canon", camera_model="Canon EOS 5D", added_at=old, rating=3),
-        "c_100%.NEF": add_image(conn, cat, fb, "c_100%.NEF", size_bytes=900, kind="raw", file_type="NEF",
+        "c_100%.NEF": add_photo(conn, cat, fb, "c_100%.NEF", size_bytes=900, kind="raw", file_type="NEF",
                                 capture_time=t - timedelta(days=400), camera_make="NIKON", camera_model="D750",
                                 added_at=old),
-        "clip.mp4": add_image(conn, cat, fb, "clip.mp4", size_bytes=5000, kind="video", capture_time=None,
+        "clip.mp4": add_photo(conn, cat, fb, "clip.mp4", size_bytes=5000, kind="video", capture_time=None,
                               thumb_sizes=[], added_at=old),
-        "broken.jpg": add_image(conn, cat, fb, "broken.jpg", size_bytes=10, status="error", kind=None,
+        "broken.jpg": add_photo(conn, cat, fb, "broken.jpg", size_bytes=10, status="error", kind=None,
                                 error="truncated: image file is truncated", error_reason="truncated", thumb_sizes=[],
                                 added_at=old),
-        "gone.jpg": add_image(conn, cat, fa, "gone.jpg", size_bytes=None, status="missing",
+        "gone.jpg": add_photo(conn, cat, fa, "gone.jpg", size_bytes=None, status="missing",
                               capture_time=t, added_at=old),
-        "Cx1.jpg": add_image(conn, cat, fa, "Cx1.jpg", size_bytes=300, capture_time=t, warnings=["odd exif"]),
+        "Cx1.jpg": add_photo(conn, cat, fa, "Cx1.jpg", size_bytes=300, capture_time=t, warnings=["odd exif"]),
     }
     # another catalog never leaks in
     other, (fo,) = make_catalog(conn, "Other", ("/elsewhere",))
-    add_image(conn, other, fo, "a.jpg")
+    add_photo(conn, other, fo, "a.jpg")
     conn.commit()
     return cat, fa, fb, ids
 
@@ -132,7 +135,7 @@ def test_smart_views(conn, lib) -> None:  # type: ignore[no-untyped-def]
     assert q(conn, cat, PhotoFilter.for_smart_view("recent")) == ["Cx1.jpg"]
     assert q(conn, cat, PhotoFilter.for_smart_view("errors")) == ["broken.jpg"]
     assert q(conn, cat, PhotoFilter.for_smart_view("missing")) == ["gone.jpg"]
-    with pytest.raises(ValueError):
+    with pytest.raises(NotFoundError, match="no smart view named 'favourites'"):
         PhotoFilter.for_smart_view("favourites")
     assert PhotoFilter(folder_id=3).with_smart_view("errors") == PhotoFilter(folder_id=3, status=StatusFilter.ERRORS)
 
@@ -140,17 +143,17 @@ def test_smart_views(conn, lib) -> None:  # type: ignore[no-untyped-def]
 def test_recent_falls_back_to_the_last_scan_that_added_photos(conn) -> None:  # type: ignore[no-untyped-def]
     cat, (fa, _) = make_catalog(conn)
     now = datetime.now(timezone.utc)
-    add_image(conn, cat, fa, "ancient.jpg", added_at=now - timedelta(days=90))
+    add_photo(conn, cat, fa, "ancient.jpg", added_at=now - timedelta(days=90))
     conn.execute("INSERT INTO jobs (catalog_id, kind, state, created_at) VALUES (%s, 'scan', 'succeeded', %s)",
                  (cat, now - timedelta(days=30, minutes=5)))
-    add_image(conn, cat, fa, "last_import_1.jpg", added_at=now - timedelta(days=30))
-    add_image(conn, cat, fa, "last_import_2.jpg", added_at=now - timedelta(days=30, seconds=-40))
+    add_photo(conn, cat, fa, "last_import_1.jpg", added_at=now - timedelta(days=30))
+    add_photo(conn, cat, fa, "last_import_2.jpg", added_at=now - timedelta(days=30, seconds=-40))
     # a later scan that found nothing new does not empty the view
     conn.execute("INSERT INTO jobs (catalog_id, kind, state, created_at) VALUES (%s, 'scan', 'succeeded', %s)",
                  (cat, now - timedelta(days=10)))
     conn.commit()
     assert set(q(conn, cat, PhotoFilter(is_recent=True))) == {"last_import_1.jpg", "last_import_2.jpg"}
-    add_image(conn, cat, fa, "today.jpg")
+    add_photo(conn, cat, fa, "today.jpg")
     conn.commit()
     assert q(conn, cat, PhotoFilter(is_recent=True)) == ["today.jpg"]
     empty, _ = make_catalog(conn, "Empty", ())
@@ -159,7 +162,7 @@ def test_recent_falls_back_to_the_last_scan_that_added_photos(conn) -> None:  # 
 
 def test_summaries_details_options_and_helpers(conn, lib) -> None:  # type: ignore[no-untyped-def]
     cat, fa, fb, ids = lib
-    conn.execute("UPDATE images SET lens = 'EF 50mm', iso = 200, aperture = 1.8, shutter_s = 0.004, "
+    conn.execute("UPDATE photos SET lens = 'EF 50mm', iso = 200, aperture = 1.8, shutter_s = 0.004, "
                  "focal_length_mm = 50, gps_lat = 48.85, gps_lon = 2.29, date_source = 'exif', "
                  "date_confidence = 'high', content_hash = %s, keywords = '{a,b}' WHERE id = %s",
                  ("ab" * 32, ids["a.jpg"]))
@@ -171,20 +174,23 @@ def test_summaries_details_options_and_helpers(conn, lib) -> None:  # type: igno
     assert a.thumb_px_for(200) == 256 and a.thumb_px_for(300) == 1280 and a.flags == PhotoFlag.NONE
     assert page[ids["broken.jpg"]].flags == PhotoFlag.ERROR and page[ids["broken.jpg"]].thumb_px_for(256) is None
     assert page[ids["Cx1.jpg"]].flags == PhotoFlag.HAS_WARNINGS
+    assert a.status is PhotoStatus.OK and a.kind is MediaKind.IMAGE  # typed, not the stored strings
+    assert page[ids["broken.jpg"]].status is PhotoStatus.ERROR and page[ids["broken.jpg"]].kind is None
 
     d = library.photo_details(conn, ids["a.jpg"])
     assert d is not None and d.folder_path == "/photos/a" and d.lens == "EF 50mm" and d.iso == 200
     assert d.keywords == ("a", "b") and d.thumb_sizes == (256, 1280) and d.warnings == ()
     assert d.date_source == "exif" and d.os_path == "/photos/x/a.jpg"
     broken = library.photo_details(conn, ids["broken.jpg"])
-    assert broken is not None and broken.error_reason == "truncated" and broken.status == "error"
+    assert broken is not None and broken.error_reason == "truncated" and broken.status is PhotoStatus.ERROR
+    assert d.kind is MediaKind.IMAGE and d.status is PhotoStatus.OK
     assert library.photo_details(conn, 999999) is None
 
     opts = library.filter_options(conn, cat)
-    assert [f.path for f in opts.folders] == ["/photos/a", "/photos/b"] and opts.folders[0].image_count == 4
-    assert [(c.make, c.model, c.image_count) for c in opts.cameras] == [("Canon", "Canon EOS 5D", 2), ("NIKON", "D750", 1)]
+    assert [f.path for f in opts.folders] == ["/photos/a", "/photos/b"] and opts.folders[0].photo_count == 4
+    assert [(c.make, c.model, c.photo_count) for c in opts.cameras] == [("Canon", "Canon EOS 5D", 2), ("NIKON", "D750", 1)]
     assert [c.label for c in opts.cameras] == ["Canon EOS 5D", "NIKON D750"]
-    assert opts.kinds == ("image", "raw", "video") and opts.total == 7
+    assert opts.kinds == (MediaKind.IMAGE, MediaKind.RAW, MediaKind.VIDEO) and opts.total == 7
     assert opts.first_date == date(2019, 3, 28) and opts.last_date == date(2020, 5, 2)
 
     assert library.folder_ids_of(conn, [ids["a.jpg"], ids["b.jpg"], ids["clip.mp4"]]) == (fa, fb)
@@ -193,7 +199,7 @@ def test_summaries_details_options_and_helpers(conn, lib) -> None:  # type: igno
 
 def test_large_catalog_ids_come_back_in_one_call(conn) -> None:  # type: ignore[no-untyped-def]
     cat, (fa, _) = make_catalog(conn)
-    conn.execute("INSERT INTO images (catalog_id, folder_id, path, file_name, size_bytes, capture_time, status) "
+    conn.execute("INSERT INTO photos (catalog_id, folder_id, path, file_name, size_bytes, capture_time, status) "
                  "SELECT %s, %s, '/p/' || g, 'f' || lpad(g::text, 6, '0') || '.jpg', g, "
                  "timestamp '2020-01-01' + g * interval '1 minute', 'ok' FROM generate_series(1, 20000) g",
                  (cat, fa))

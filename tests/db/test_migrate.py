@@ -5,7 +5,8 @@ import psycopg
 import pytest
 
 from lumina_desktop.core.errors import DatabaseError
-from lumina_desktop.core.models import ImageStatus
+from lumina_desktop.core.media import MediaKind
+from lumina_desktop.core.models import PhotoStatus
 from lumina_desktop.db.migrate import apply_migrations, available_migrations, current_version
 
 pytestmark = pytest.mark.db
@@ -83,12 +84,64 @@ def test_failed_migration_rolls_back_entirely(pg_cluster, monkeypatch) -> None: 
         c.rollback()
         assert current_version(c) == 0
         assert c.execute("SELECT to_regclass('zz_ok')").fetchone()[0] is None
-        assert c.execute("SELECT to_regclass('images')").fetchone()[0] is None
+        assert c.execute("SELECT to_regclass('catalogs')").fetchone()[0] is None
 
 
-def test_image_status_vocabulary_matches_sql_check(conn) -> None:  # type: ignore[no-untyped-def]
-    (defn,) = conn.execute(
-        "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = 'images_status_check'").fetchone()
+def test_status_and_kind_vocabulary_match_sql_checks(conn) -> None:  # type: ignore[no-untyped-def]
     import re
 
-    assert set(re.findall(r"'(\w+)'", defn)) == {s.value for s in ImageStatus}
+    def checked(name: str) -> set[str]:
+        (defn,) = conn.execute("SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = %s",
+                               (name,)).fetchone()
+        return set(re.findall(r"'(\w+)'", defn))
+
+    assert checked("photos_status_check") == {s.value for s in PhotoStatus}
+    assert checked("photos_kind_check") == {k.value for k in MediaKind}
+
+
+def test_the_schema_says_photo_not_image(conn) -> None:  # type: ignore[no-untyped-def]
+    """Migration 0008: no table, column, index, sequence or constraint is named after "image", except
+    ``image_data_hash`` (the hash of the picture data) and the index on it."""
+    names = conn.execute(
+        """
+        SELECT 'rel ' || relname FROM pg_class WHERE relnamespace = 'public'::regnamespace
+        UNION ALL SELECT 'col ' || table_name || '.' || column_name FROM information_schema.columns
+                  WHERE table_schema = 'public'
+        UNION ALL SELECT 'con ' || conname FROM pg_constraint WHERE connamespace = 'public'::regnamespace
+        """).fetchall()
+    left = sorted(n for (n,) in names if "image" in n and "image_data_hash" not in n)
+    assert left == []
+    assert {"rel photos", "rel photo_fingerprints", "rel photos_id_seq", "col photo_fingerprints.photo_id",
+            "col duplicate_groups.keeper_photo_id", "col duplicate_members.photo_id"} <= {n for (n,) in names}
+
+
+def test_0008_keeps_rows_and_links(pg_cluster) -> None:  # type: ignore[no-untyped-def]
+    """A catalog at migration 7 with photos, fingerprints and a duplicate group keeps them all."""
+    target = _new_db(pg_cluster, "mig_noun")
+    with psycopg.connect(target) as c:
+        apply_migrations(c, target=7)
+        cat = c.execute("INSERT INTO catalogs (name) VALUES ('C') RETURNING id").fetchone()[0]
+        a, b = (c.execute("INSERT INTO images (catalog_id, path, file_name, status, content_hash) "
+                          "VALUES (%s, %s, %s, 'ok', 'h') RETURNING id", (cat, f"/p/{n}", n)).fetchone()[0]
+                for n in ("a.jpg", "b.jpg"))
+        c.execute("INSERT INTO image_fingerprints (image_id, content_hash, phash, dhash) VALUES (%s, 'h', %s, %s)",
+                  (a, b"\1" * 32, b"\2" * 32))
+        c.execute("INSERT INTO duplicate_runs (job_id, catalog_id, is_current) VALUES (1, %s, true)", (cat,))
+        g = c.execute("INSERT INTO duplicate_groups (run_job_id, catalog_id, component_key, tier, keeper_image_id, "
+                      "keeper_content_hash, size) VALUES (1, %s, 1, 'identical', %s, 'h', 2) RETURNING id",
+                      (cat, a)).fetchone()[0]
+        c.execute("INSERT INTO duplicate_members (group_id, image_id, content_hash, tier, match, is_verified, reason) "
+                  "VALUES (%s, %s, 'h', 'identical', 'content_hash', true, 'r')", (g, b))
+        c.commit()
+        assert apply_migrations(c) == [8]
+        assert c.execute("SELECT id, file_name FROM photos ORDER BY id").fetchall() == [(a, "a.jpg"), (b, "b.jpg")]
+        assert c.execute("SELECT photo_id FROM photo_fingerprints").fetchall() == [(a,)]
+        assert c.execute("SELECT g.keeper_photo_id, m.photo_id FROM duplicate_groups g "
+                         "JOIN duplicate_members m ON m.group_id = g.id").fetchall() == [(a, b)]
+        # new rows continue the same id sequence; deleting a photo still cascades to what links to it
+        new = c.execute("INSERT INTO photos (catalog_id, path, file_name) VALUES (%s, '/p/c.jpg', 'c.jpg') "
+                        "RETURNING id", (cat,)).fetchone()[0]
+        assert new > b
+        c.execute("DELETE FROM photos WHERE id = %s", (a,))
+        assert c.execute("SELECT count(*) FROM photo_fingerprints").fetchone()[0] == 0
+        assert c.execute("SELECT count(*) FROM duplicate_groups").fetchone()[0] == 0

@@ -13,7 +13,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Iterable, Sequence
 
-from lumina_desktop.core.media import FINGERPRINT_VERSION, IngestResult, MediaError
+from lumina_desktop.core.duplicates import Decision, DuplicateGroup, PhotoFingerprint, PhotoHashes, StoredGroup
+from lumina_desktop.core.media import FINGERPRINT_VERSION, FailureReason, IngestResult, MediaError
+from lumina_desktop.core.models import PhotoStatus
 from lumina_desktop.db.photos import KnownFile
 
 
@@ -40,24 +42,24 @@ class Folder:
 
 
 @dataclass
-class ImageRow:
+class PhotoRow:
     id: int
     folder_id: int
     path: str
     size: int | None
     mtime_ns: int | None
-    status: str = "new"
+    status: PhotoStatus = PhotoStatus.NEW
     content_hash: str | None = None
     fingerprint_version: int | None = None
     error_reason: str | None = None
 
 
 class FakeScanRepo:
-    """``images`` and ``catalog_folders`` of one catalog, as dicts."""
+    """``photos`` and ``catalog_folders`` of one catalog, as dicts."""
 
     def __init__(self, folders: Iterable[Folder]) -> None:
         self.folders: dict[int, Folder] = {f.id: f for f in folders}
-        self.rows: dict[str, ImageRow] = {}
+        self.rows: dict[str, PhotoRow] = {}
         self._ids = itertools.count(100)
         self.ingested: list[tuple[str, str, int]] = []   # (path, outcome, id) of every store_ingest
         self.failed: list[tuple[str, str]] = []          # (path, reason) of every store_failure
@@ -81,33 +83,34 @@ class FakeScanRepo:
     def insert_placeholders(self, tx: Any, catalog_id: int,
                             rows: Iterable[tuple[int, str, bytes | None, str, int, int]]) -> None:
         for folder_id, path, _exact, _name, size, mtime_ns in rows:
-            self.rows.setdefault(path, ImageRow(next(self._ids), folder_id, path, size, mtime_ns))
+            self.rows.setdefault(path, PhotoRow(next(self._ids), folder_id, path, size, mtime_ns))
 
-    def mark_missing(self, tx: Any, image_ids: Sequence[int]) -> None:
+    def mark_missing(self, tx: Any, photo_ids: Sequence[int]) -> None:
         for r in self.rows.values():
-            if r.id in image_ids:
-                r.status = "missing"
+            if r.id in photo_ids:
+                r.status = PhotoStatus.MISSING
 
-    def mark_present(self, tx: Any, image_ids: Sequence[int]) -> None:
+    def mark_present(self, tx: Any, photo_ids: Sequence[int]) -> None:
         for r in self.rows.values():
-            if r.id in image_ids and r.status == "missing":
-                r.status = "ok" if r.content_hash else "new"
+            if r.id in photo_ids and r.status == PhotoStatus.MISSING:
+                r.status = PhotoStatus.OK if r.content_hash else PhotoStatus.NEW
 
     def store_ingest(self, tx: Any, catalog_id: int, folder_id: int, path: str, path_bytes: bytes | None,
                      file_name: str, res: IngestResult, mtime_ns: int, thumb_sizes: Sequence[int]) -> tuple[str, int]:
         row = self.rows.get(path)
-        outcome = "changed" if row is not None and row.status != "new" else "new"
+        outcome = "changed" if row is not None and row.status != PhotoStatus.NEW else "new"
         if outcome == "new":
             moved = next((r for r in sorted(self.rows.values(), key=lambda r: r.id)
-                          if r.status == "missing" and r.content_hash == res.identity.content_hash), None)
+                          if r.status == PhotoStatus.MISSING and r.content_hash == res.identity.content_hash), None)
             if moved is not None:
                 self.rows.pop(path, None)
                 del self.rows[moved.path]
                 moved.path, row, outcome = path, moved, "moved"
         if row is None:
-            row = ImageRow(next(self._ids), folder_id, path, None, None)
+            row = PhotoRow(next(self._ids), folder_id, path, None, None)
+            outcome = "added"      # no placeholder row from discovery
         self.rows[path] = row
-        row.folder_id, row.size, row.mtime_ns, row.status = folder_id, res.identity.size, mtime_ns, "ok"
+        row.folder_id, row.size, row.mtime_ns, row.status = folder_id, res.identity.size, mtime_ns, PhotoStatus.OK
         row.content_hash, row.error_reason = res.identity.content_hash, None
         row.fingerprint_version = FINGERPRINT_VERSION if res.perceptual is not None else None
         self.ingested.append((path, outcome, row.id))
@@ -118,18 +121,19 @@ class FakeScanRepo:
         row = self.rows.get(path)
         if row is None:
             return None
-        row.status, row.error_reason = ("missing" if reason == "vanished" else "error"), reason
+        row.status = PhotoStatus.MISSING if reason == FailureReason.VANISHED else PhotoStatus.ERROR
+        row.error_reason = reason
         return row.id
 
     def touch_folders(self, tx: Any, folder_ids: Sequence[int]) -> None:
         self.touched.extend(folder_ids)
 
-    def count_present(self, tx: Any, image_ids: Sequence[int]) -> int:
+    def count_present(self, tx: Any, photo_ids: Sequence[int]) -> int:
         held = {r.id for r in self.rows.values()}
-        return sum(1 for i in set(image_ids) if i in held)
+        return sum(1 for i in set(photo_ids) if i in held)
 
     def forget_folder(self, folder_id: int) -> None:
-        """The folder is removed from the catalog with its images (as ``db.catalogs.remove_folder``)."""
+        """The folder is removed from the catalog with its photos (as ``db.catalogs.remove_folder``)."""
         self.folders.pop(folder_id, None)
         self.rows = {p: r for p, r in self.rows.items() if r.folder_id != folder_id}
 
@@ -142,22 +146,28 @@ class _Run:
     photos: int
     high_water: datetime | None
     is_current: bool = False
-    groups: dict[int, list[tuple[dict[str, Any], list[dict[str, Any]]]]] = field(default_factory=dict)
+    groups: dict[int, list[DuplicateGroup]] = field(default_factory=dict)
 
 
 class FakeDuplicatesRepo:
-    """Photos (fingerprint rows as ``fingerprint_rows`` returns them), runs and groups, as dicts."""
+    """Photos (their fingerprints and when they were analysed), runs and groups, as dicts."""
 
-    def __init__(self, photos: Iterable[dict[str, Any]]) -> None:
-        self.photos: dict[int, dict[str, Any]] = {p["id"]: p for p in photos}  # + "analysed_at"
+    def __init__(self, photos: Iterable[tuple[PhotoFingerprint, datetime]]) -> None:
+        self.photos: dict[int, PhotoFingerprint] = {}
+        self.analysed_at: dict[int, datetime] = {}
+        for fp, at in photos:
+            self.add(fp, at)
         self.runs: dict[int, _Run] = {}
 
-    def hash_rows(self, tx: Any, catalog_id: int) -> list[tuple[int, bytes, str, str | None, datetime | None]]:
-        return [(p["id"], p["phash"], p["content_hash"], p["image_data_hash"], p["analysed_at"])
-                for _, p in sorted(self.photos.items())]
+    def add(self, fp: PhotoFingerprint, analysed_at: datetime) -> None:
+        self.photos[fp.id], self.analysed_at[fp.id] = fp, analysed_at
 
-    def fingerprint_rows(self, tx: Any, ids: Sequence[int]) -> list[dict[str, Any]]:
-        return [{k: v for k, v in self.photos[i].items() if k != "analysed_at"} for i in ids if i in self.photos]
+    def hash_rows(self, tx: Any, catalog_id: int) -> list[PhotoHashes]:
+        return [PhotoHashes(p.id, p.phash, p.content_hash, p.image_data_hash, self.analysed_at[i])
+                for i, p in sorted(self.photos.items())]
+
+    def fingerprints(self, tx: Any, ids: Sequence[int]) -> list[PhotoFingerprint]:
+        return [self.photos[i] for i in ids if i in self.photos]
 
     def current_run(self, tx: Any, catalog_id: int) -> dict[str, Any] | None:
         run = next((r for r in self.runs.values() if r.catalog_id == catalog_id and r.is_current), None)
@@ -168,8 +178,8 @@ class FakeDuplicatesRepo:
         self.runs[job_id] = _Run(job_id, catalog_id, incremental, photos, high_water)
 
     def replace_component_groups(self, tx: Any, run_job_id: int, catalog_id: int, component_key: int,
-                                 groups: Iterable[tuple[dict[str, Any], list[dict[str, Any]]]]) -> int:
-        stored = [(dict(g), [dict(m) for m in members]) for g, members in groups]
+                                 groups: Iterable[DuplicateGroup]) -> int:
+        stored = list(groups)
         self.runs[run_job_id].groups[component_key] = stored
         return len(stored)
 
@@ -178,32 +188,23 @@ class FakeDuplicatesRepo:
         run = self.runs[job_id]
         if carry_from is not None:
             for key, groups in self.runs[carry_from].groups.items():
-                kept = [(g, ms) for g, ms in groups if g["keeper_id"] not in affected_ids
-                        and not any(m["photo_id"] in affected_ids for m in ms)]
+                kept = [g for g in groups if not set(g.photo_ids) & set(affected_ids)]
                 if kept:
                     run.groups[-key] = kept
         for r in self.runs.values():
             if r.catalog_id == catalog_id:
                 r.is_current = r.job_id == job_id
 
-    def current_groups(self, tx: Any, catalog_id: int) -> list[dict[str, Any]]:
+    def current_groups(self, tx: Any, catalog_id: int) -> list[StoredGroup]:
         run = next((r for r in self.runs.values() if r.catalog_id == catalog_id and r.is_current), None)
-        out: list[dict[str, Any]] = []
+        out: list[StoredGroup] = []
         if run is None:
             return out
         for key in sorted(run.groups):
-            for g, members in run.groups[key]:
-                gid = len(out) + 1
-                keeper = self.photos[g["keeper_id"]]
-                out.append({"id": gid, "tier": g["tier"], "keeper_image_id": g["keeper_id"],
-                            "keeper_content_hash": g["keeper_content_hash"], "size": g["size"],
-                            "is_suspicious": g["is_suspicious"], "has_unverified": g["has_unverified"],
-                            "keeper_path": keeper["path"], "keeper_bytes": keeper["size_bytes"],
-                            "members": [{**{k: v for k, v in m.items() if k != "photo_id"}, "group_id": gid,
-                                         "image_id": m["photo_id"], "path": self.photos[m["photo_id"]]["path"],
-                                         "size_bytes": self.photos[m["photo_id"]]["size_bytes"]}
-                                        for m in sorted(members, key=lambda m: m["photo_id"])]})
+            for g in run.groups[key]:
+                out.append(StoredGroup(len(out) + 1, g, {i: self.photos[i].path for i in g.photo_ids},
+                                       {i: self.photos[i].size for i in g.photo_ids}))
         return out
 
-    def decisions(self, tx: Any, catalog_id: int) -> list[tuple[str, str, str]]:
+    def decisions(self, tx: Any, catalog_id: int) -> list[Decision]:
         return []

@@ -213,14 +213,18 @@ def test_duplicates_cli_list_and_stats(coordinator, conn, test_db, tmp_path: Pat
     assert res.returncode == 1 and "is not an analysed photo" in res.stderr and "Traceback" not in res.stderr
 
 
-def test_tier_vocabulary_matches_sql(conn) -> None:  # type: ignore[no-untyped-def]
+def test_tier_and_decision_vocabulary_matches_sql(conn) -> None:  # type: ignore[no-untyped-def]
     import re
 
-    from lumina_desktop.analysis.duplicates import TIERS
+    from lumina_desktop.core.duplicates import TIERS, DecisionKind
+
+    def checked(name: str) -> set[str]:
+        (d,) = conn.execute("SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = %s", (name,)).fetchone()
+        return set(re.findall(r"'(\w+)'", d))
 
     for name in ("duplicate_groups_tier_check", "duplicate_members_tier_check"):
-        (d,) = conn.execute("SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = %s", (name,)).fetchone()
-        assert set(re.findall(r"'(\w+)'", d)) == set(TIERS)
+        assert checked(name) == set(TIERS)
+    assert checked("duplicate_decisions_decision_check") == set(DecisionKind)
 
 
 def test_cancelled_then_resumed_run_equals_a_fresh_run(coordinator, conn, db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -248,7 +252,7 @@ def test_a_photo_whose_grey_is_missing_is_unverified_not_dropped(coordinator, co
     files = build_library(root)
     _, cat = run(coordinator, conn, root, "scan")
     with db.connection() as c:  # a damaged fingerprint: the pixel check cannot run for this file
-        c.execute("UPDATE image_fingerprints f SET grey = NULL FROM images i WHERE i.id = f.image_id AND i.path = %s",
+        c.execute("UPDATE photo_fingerprints f SET grey = NULL FROM photos p WHERE p.id = f.photo_id AND p.path = %s",
                   (str(files["small/original_small.jpg"]),))
     job, _ = run(coordinator, conn, root, "duplicates")
     assert job.result["unverified"] == 1

@@ -38,7 +38,7 @@ def make_library(root: Path, n: int, size: tuple[int, int] = (640, 480)) -> Path
 
 def stored_photos(db: Any, catalog_id: int) -> int:
     with db.connection() as c:
-        row = c.execute("SELECT count(*) FROM images WHERE catalog_id = %s AND status = 'ok'", (catalog_id,)).fetchone()
+        row = c.execute("SELECT count(*) FROM photos WHERE catalog_id = %s AND status = 'ok'", (catalog_id,)).fetchone()
     return int(row[0])
 
 
@@ -149,8 +149,8 @@ def test_sigkill_of_a_scanning_cli_is_seen_at_once_and_resumes_exactly(test_db, 
 
 def stored_photos_by_name(db: Any, catalog: str) -> int:
     with db.connection() as c:
-        row = c.execute("SELECT count(*) FROM images i JOIN catalogs c ON c.id = i.catalog_id "
-                        "WHERE c.name = %s AND i.status = 'ok'", (catalog,)).fetchone()
+        row = c.execute("SELECT count(*) FROM photos p JOIN catalogs c ON c.id = p.catalog_id "
+                        "WHERE c.name = %s AND p.status = 'ok'", (catalog,)).fetchone()
     return int(row[0])
 
 
@@ -171,7 +171,7 @@ def test_a_folder_removed_during_its_scan(make_coordinator, db, tmp_path, caplog
     job = co.wait(job_id, 120)
     assert job.state == JobState.SUCCEEDED, job.error
     with db.connection() as c:
-        left = c.execute("SELECT count(*) FROM images WHERE catalog_id = %s", (cat.id,)).fetchone()[0]
+        left = c.execute("SELECT count(*) FROM photos WHERE catalog_id = %s", (cat.id,)).fetchone()[0]
         errors = jobs_db.list_item_errors(c, job_id, 1000)
     assert left == 0  # nothing of the removed folder is kept, not even orphans
     assert errors and {e.error_class for e in errors} == {"folder_removed"}

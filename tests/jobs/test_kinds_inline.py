@@ -20,6 +20,7 @@ from PIL import Image
 from lumina_desktop.analysis import thumbnails as thumbs
 from lumina_desktop.analysis.ingest import analyse_file
 from lumina_desktop.config import Settings, load_settings
+from lumina_desktop.core.duplicates import DuplicateTier, PhotoFingerprint
 from lumina_desktop.core.errors import LuminaError
 from lumina_desktop.core.jobs import JobState
 from lumina_desktop.jobs.engine.registry import KindRegistry
@@ -179,6 +180,14 @@ def test_scan_stores_files_records_the_broken_one_and_queues_duplicates(
     assert all(c[:3] == (CATALOG, job.id, "scan") for c in engine.store.changes)
     assert engine.store.changed_photos(job.id) == sorted(stored_ids)
     assert sum(len(c[3]) for c in engine.store.changes) == 4
+    # with aspects: discovery's placeholders are the additions (one row naming no photo), the
+    # stored photos were analysed and got thumbnails; nothing arrived without a placeholder
+    from lumina_desktop.core.changes import Aspect
+
+    feed = [(ids, aspects) for cat, j, _, ids, aspects in engine.store.feed if (cat, j) == (CATALOG, job.id)]
+    assert feed[0] == ((), frozenset({Aspect.ADDED, Aspect.REMOVED, Aspect.ANALYSED, Aspect.FOLDERS}))
+    assert {a for ids, a in feed if ids} == {frozenset({Aspect.ANALYSED, Aspect.THUMBNAIL})}
+    assert feed[-1] == ((), frozenset({Aspect.FOLDERS}))   # the folders' last scan time, at the end
     for path in good:
         content_hash = repo.rows[path].content_hash
         assert content_hash is not None
@@ -265,16 +274,17 @@ def test_scan_with_the_duplicates_follow_on_switched_off_queues_nothing(
 T0 = datetime(2024, 5, 1, 12, 0, tzinfo=timezone.utc)
 
 
-def fingerprint_row(photo_id: int, path: Path, analysed_at: datetime) -> dict[str, Any]:
-    """What ``db.duplicates.fingerprint_rows`` returns for an analysed file (+ hash_rows' analysed_at)."""
+def fingerprint_row(photo_id: int, path: Path, analysed_at: datetime) -> tuple[PhotoFingerprint, datetime]:
+    """What ``db.duplicates.fingerprints`` returns for an analysed file, and when it was analysed."""
     res = analyse_file(path)
     p = res.perceptual
-    assert p is not None
-    return {"id": photo_id, "content_hash": res.identity.content_hash, "image_data_hash": res.identity.image_data_hash,
-            "phash": p.phash, "dhash": p.dhash, "grey": p.grey, "aspect": p.aspect, "width": res.metadata.width,
-            "height": res.metadata.height, "size_bytes": res.identity.size, "format": res.format, "is_raw": False,
-            "has_camera_exif": False, "capture_time": None, "mtime": path.stat().st_mtime, "path": str(path),
-            "analysed_at": analysed_at}
+    assert p is not None and res.metadata.width and res.metadata.height
+    fp = PhotoFingerprint(
+        id=photo_id, content_hash=res.identity.content_hash, image_data_hash=res.identity.image_data_hash,
+        phash=p.phash, dhash=p.dhash, grey=p.grey, aspect=p.aspect, width=res.metadata.width,
+        height=res.metadata.height, size=res.identity.size, format=res.format, is_raw=False, has_camera_exif=False,
+        capture_time=None, mtime=path.stat().st_mtime, path=str(path))
+    return fp, analysed_at
 
 
 def test_duplicates_groups_byte_identical_copies(inline_settings: Settings, tmp_path: Path) -> None:
@@ -292,10 +302,11 @@ def test_duplicates_groups_byte_identical_copies(inline_settings: Settings, tmp_
         "photos": 3, "parts": 1, "groups": 1, "identical": 1, "same_picture": 0, "near_copy": 0,
         "incremental": False, "items": 1}
     assert kind.summarize(job.result) == "1 groups: 1 identical, 0 same picture, 0 near copies"
-    [group] = repo.current_groups(None, CATALOG)
-    assert group["tier"] == "identical" and group["size"] == 2
-    assert {group["keeper_image_id"], *(m["image_id"] for m in group["members"])} == {1, 2}
-    assert [m["tier"] for m in group["members"]] == ["identical"]
+    [stored] = repo.current_groups(None, CATALOG)
+    group = stored.group
+    assert group.tier is DuplicateTier.IDENTICAL and group.size == 2
+    assert set(group.photo_ids) == {1, 2}
+    assert [m.tier for m in group.members] == [DuplicateTier.IDENTICAL]
     assert repo.runs[job.id].is_current and repo.runs[job.id].high_water == T0
     assert kind.follow_on_params(job, []) is None
     assert kind.follow_on_params(job, [3]) == {"incremental": True, "after_job": job.id}
@@ -310,14 +321,13 @@ def test_duplicates_groups_byte_identical_copies(inline_settings: Settings, tmp_
 
     # incremental, a new copy of b: only b's part is regrouped, a's group is carried over
     b_copy = Path(shutil.copyfile(b, tmp_path / "b_again.jpg"))
-    repo.photos[4] = fingerprint_row(4, b_copy, T0 + timedelta(hours=1))
+    repo.add(*fingerprint_row(4, b_copy, T0 + timedelta(hours=1)))
     more = engine.run("duplicates", {"incremental": True}, catalog_id=CATALOG)
     assert more.state == JobState.SUCCEEDED, more.error
     assert more.result is not None
     assert (more.result["new_photos"], more.result["parts"], more.result["groups"], more.result["identical"]) == (
         1, 1, 2, 2)
-    groups = {frozenset({g["keeper_image_id"], *(m["image_id"] for m in g["members"])})
-              for g in repo.current_groups(None, CATALOG)}
+    groups = {frozenset(sg.group.photo_ids) for sg in repo.current_groups(None, CATALOG)}
     assert groups == {frozenset({1, 2}), frozenset({3, 4})}
 
 

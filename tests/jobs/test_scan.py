@@ -53,7 +53,7 @@ def scan(coordinator, conn, root: Path, **params: Any):  # type: ignore[no-untyp
 
 def rows(conn, cat_id: int) -> dict[str, tuple]:  # type: ignore[no-untyped-def]
     out = conn.execute("SELECT file_name, id, status, content_hash, error_reason, analysed_at, width, height "
-                       "FROM images WHERE catalog_id = %s", (cat_id,)).fetchall()
+                       "FROM photos WHERE catalog_id = %s", (cat_id,)).fetchall()
     conn.commit()
     return {r[0]: r[1:] for r in out}
 
@@ -70,8 +70,8 @@ def test_scan_then_incremental_rescan(coordinator, conn, tmp_path: Path, setting
     h = first["img0.jpg"][2]
     for size in (256, 1280):
         assert (settings.thumbnails_dir / thumbnail_relpath(h, size)).exists()
-    fp = conn.execute("SELECT length(phash), length(dhash), length(grey) FROM image_fingerprints f "
-                      "JOIN images i ON i.id = f.image_id WHERE i.file_name = 'img0.jpg'").fetchone()
+    fp = conn.execute("SELECT length(phash), length(dhash), length(grey) FROM photo_fingerprints f "
+                      "JOIN photos p ON p.id = f.photo_id WHERE p.file_name = 'img0.jpg'").fetchone()
     assert fp == (32, 32, 4096)
 
     # unchanged: nothing read, nothing re-analysed
@@ -148,11 +148,11 @@ def test_bad_files_become_item_errors_and_the_job_finishes(coordinator, conn, tm
     by_name = rows(conn, cat.id)
     for ok in ("good.jpg", "corrupt_exif.jpg", "png_named.jpg", long_name.name):
         assert by_name[ok][1] == "ok", ok
-    odd_rows = conn.execute("SELECT path_bytes, status FROM images WHERE path_bytes IS NOT NULL").fetchall()
+    odd_rows = conn.execute("SELECT path_bytes, status FROM photos WHERE path_bytes IS NOT NULL").fetchall()
     assert odd_rows == [(odd, "ok")]
     assert by_name["truncated.jpg"][1:4:2] == ("error", "truncated")
     assert by_name["deleted_mid_scan.jpg"][1] == "missing"
-    warnings = conn.execute("SELECT warnings FROM images WHERE file_name IN ('corrupt_exif.jpg', 'png_named.jpg') "
+    warnings = conn.execute("SELECT warnings FROM photos WHERE file_name IN ('corrupt_exif.jpg', 'png_named.jpg') "
                             "ORDER BY file_name").fetchall()
     assert all(w[0] for w in warnings), warnings  # each recorded why it was odd
     # nothing about the bad files is retried on an unchanged rescan
@@ -185,10 +185,10 @@ def test_cancel_and_resume_a_scan_matches_an_uninterrupted_scan(coordinator, con
     coordinator.resume(job_id)
     job = coordinator.wait(job_id, 120)
     assert job.state == JobState.SUCCEEDED and job.result["new"] + job.result["changed"] <= 120
-    got = conn.execute("SELECT file_name, content_hash, width FROM images WHERE catalog_id = %s ORDER BY 1",
+    got = conn.execute("SELECT file_name, content_hash, width FROM photos WHERE catalog_id = %s ORDER BY 1",
                        (cat.id,)).fetchall()
     ref_job, ref_cat = scan(coordinator, conn, root.parent / "many")  # same files, catalog "Test"
-    want = conn.execute("SELECT file_name, content_hash, width FROM images WHERE catalog_id = %s ORDER BY 1",
+    want = conn.execute("SELECT file_name, content_hash, width FROM photos WHERE catalog_id = %s ORDER BY 1",
                         (ref_cat.id,)).fetchall()
     assert got == want and len(got) == 120
 
@@ -244,7 +244,7 @@ def test_scan_of_the_real_photo_corpus(coordinator, conn) -> None:  # type: igno
     classes = {e.error_class for e in jobs_db.list_item_errors(conn, job.id, 5000)}
     assert classes <= known, classes
     # every orientation sample has its displayed (upright) dimensions: landscape_N wide, portrait_N tall
-    orient = conn.execute("SELECT file_name, width, height FROM images WHERE path LIKE %s AND status = 'ok'",
+    orient = conn.execute("SELECT file_name, width, height FROM photos WHERE path LIKE %s AND status = 'ok'",
                           ("%exif-samples/jpg/orientation/%",)).fetchall()
     assert len(orient) == 16
     for name, w, h in orient:
@@ -256,7 +256,7 @@ def test_previews_on_demand_scan_makes_grid_only_and_the_preview_when_first_show
     import dataclasses
 
     from lumina_desktop.db import library
-    from lumina_desktop.ui.widgets.details_panel import read_preview
+    from lumina_desktop.services.images import PhotoImages
 
     lazy = dataclasses.replace(settings, previews="on_demand")
     root = tmp_path / "lib"
@@ -266,7 +266,7 @@ def test_previews_on_demand_scan_makes_grid_only_and_the_preview_when_first_show
     assert job.result["new"] == 2 and job.result["errors"] == 0
     found = rows(conn, cat.id)
     ids = {name: v[0] for name, v in found.items()}
-    sizes = conn.execute("SELECT DISTINCT thumb_sizes::int[] FROM images WHERE catalog_id = %s", (cat.id,)).fetchall()
+    sizes = conn.execute("SELECT DISTINCT thumb_sizes::int[] FROM photos WHERE catalog_id = %s", (cat.id,)).fetchall()
     assert sizes == [([256],)]
     big_hash = found["big.jpg"][2]
     cache = lazy.thumbnails_dir
@@ -275,20 +275,20 @@ def test_previews_on_demand_scan_makes_grid_only_and_the_preview_when_first_show
 
     details = library.photo_details(conn, ids["big.jpg"])
     assert details is not None
-    image = read_preview(cache, details, max_px=100_000)
+    image = PhotoImages(cache).preview(details, 100_000)
     made = cache / thumbnail_relpath(big_hash, 1280)
     assert made.exists() and image is not None
     with Image.open(made) as preview:
         assert preview.size == (1500, 1000)  # the 1/2-scale decode, as a scan would make it
-    assert (image.width(), image.height()) == (1500, 1000)
+    assert (image.width, image.height) == (1500, 1000)
 
     # a file edited since the scan gets no preview under its old hash: the grid image is shown
     edited = library.photo_details(conn, ids["edited.jpg"])
     assert edited is not None
     make_jpeg(root / "edited.jpg", 99, size=(2400, 1600))
-    image = read_preview(cache, edited, max_px=100_000)
+    image = PhotoImages(cache).preview(edited, 100_000)
     assert not (cache / thumbnail_relpath(edited.content_hash or "", 1280)).exists()
-    assert image is not None and max(image.width(), image.height()) == 256
+    assert image is not None and max(image.width, image.height) == 256
 
 
 def test_rescan_refreshes_fingerprints_from_an_older_analysis_chain(coordinator, conn, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -301,10 +301,10 @@ def test_rescan_refreshes_fingerprints_from_an_older_analysis_chain(coordinator,
     assert job.result["new"] == 3 and job.result["refreshed"] == 0
     before = rows(conn, cat.id)
     old_id = before["img1.jpg"][0]
-    good = conn.execute("SELECT phash, version FROM image_fingerprints WHERE image_id = %s", (old_id,)).fetchone()
+    good = conn.execute("SELECT phash, version FROM photo_fingerprints WHERE photo_id = %s", (old_id,)).fetchone()
     assert good[1] == FINGERPRINT_VERSION
     # as if analysed by the chain before this one: an older version and different hash bits
-    conn.execute("UPDATE image_fingerprints SET version = %s, phash = %s WHERE image_id = %s",
+    conn.execute("UPDATE photo_fingerprints SET version = %s, phash = %s WHERE photo_id = %s",
                  (FINGERPRINT_VERSION - 1, b"\0" * 32, old_id))
     conn.commit()
     job, _ = scan(coordinator, conn, root)
@@ -312,7 +312,7 @@ def test_rescan_refreshes_fingerprints_from_an_older_analysis_chain(coordinator,
     assert (r["refreshed"], r["unchanged"], r["new"], r["changed"], r["errors"]) == (1, 2, 0, 0, 0)
     after = rows(conn, cat.id)
     assert after["img1.jpg"][0] == old_id  # same row: tags and decisions stay
-    fresh = conn.execute("SELECT phash, version FROM image_fingerprints WHERE image_id = %s", (old_id,)).fetchone()
+    fresh = conn.execute("SELECT phash, version FROM photo_fingerprints WHERE photo_id = %s", (old_id,)).fetchone()
     conn.commit()
     assert fresh == good
     job, _ = scan(coordinator, conn, root)

@@ -22,7 +22,7 @@ from lumina_desktop.config import Settings, load_settings
 from lumina_desktop.core.library import PhotoFlag, SortKey, SortOrder
 from lumina_desktop.ui.models.roles import PhotoRole
 from lumina_desktop.ui.widgets.photo_browser import PhotoBrowserWidget
-from tests.db.test_library import add_image
+from tests.db.test_library import add_photo
 
 pytestmark = [pytest.mark.ui, pytest.mark.db]
 COLOURS = [(200, 40, 40), (40, 160, 60), (40, 60, 200), (220, 180, 30), (120, 40, 160), (30, 170, 170)]
@@ -92,7 +92,7 @@ def library(ctx: Ctx, tmp_path: Path) -> Library:
             name = f"IMG_{i:04d}.jpg"
             folder, sub = (fa, "a") if i < 14 else (fb, "b")
             path = real_jpeg(root / sub / name, i, orientation=6 if i == 3 else 1)
-            lib.ids[name] = add_image(conn, cat, folder, name, path=str(path), size_bytes=path.stat().st_size,
+            lib.ids[name] = add_photo(conn, cat, folder, name, path=str(path), size_bytes=path.stat().st_size,
                                       content_hash=chash(i), capture_time=t0 + timedelta(minutes=i),
                                       width=240 if i == 3 else 320, height=320 if i == 3 else 240,
                                       file_type="JPEG", format="JPEG", camera_make="Canon",
@@ -100,10 +100,10 @@ def library(ctx: Ctx, tmp_path: Path) -> Library:
                                       lens="RF 24-70mm F2.8", iso=400, aperture=2.8, shutter_s=1 / 250,
                                       focal_length_mm=35, gps_lat=48.8584, gps_lon=2.2945,
                                       date_source="exif", date_confidence="high", rating=i % 6)
-        lib.ids["RAW_0001.NEF"] = add_image(conn, cat, fb, "RAW_0001.NEF", path=str(root / "b" / "RAW_0001.NEF"),
+        lib.ids["RAW_0001.NEF"] = add_photo(conn, cat, fb, "RAW_0001.NEF", path=str(root / "b" / "RAW_0001.NEF"),
                                             kind="raw", file_type="NEF", content_hash=chash(4),
                                             capture_time=t0 + timedelta(hours=2), size_bytes=25_000_000)
-        lib.ids["broken.jpg"] = add_image(conn, cat, fb, "broken.jpg", path=str(root / "b" / "broken.jpg"),
+        lib.ids["broken.jpg"] = add_photo(conn, cat, fb, "broken.jpg", path=str(root / "b" / "broken.jpg"),
                                           status="error", kind=None, thumb_sizes=[], error_reason="truncated",
                                           error="truncated: image file is truncated", capture_time=None)
         conn.commit()
@@ -222,7 +222,7 @@ def test_refresh_keeps_selection_and_fills_in_new_photos(qtbot, ctx, library) ->
     keep = library.ids["IMG_0007.jpg"]
     browser.view.select_photo_ids((keep,))
     with ctx.db.connection() as conn:   # a running scan found new files: no date yet, so they sort last
-        new_id = add_image(conn, library.catalog_id, library.folders[0], "NEW_0001.jpg", status="new",
+        new_id = add_photo(conn, library.catalog_id, library.folders[0], "NEW_0001.jpg", status="new",
                            thumb_sizes=[], capture_time=None)
         conn.commit()
     inserted: list[int] = []
@@ -233,7 +233,7 @@ def test_refresh_keeps_selection_and_fills_in_new_photos(qtbot, ctx, library) ->
     # the scan reaches it: date and thumbnail appear, so it moves to the top — no reset, the
     # rows whose photo changed are announced, the selection follows the photo
     with ctx.db.connection() as conn:
-        conn.execute("UPDATE images SET status = 'ok', capture_time = '2022-07-01 08:00', thumb_sizes = '{256,1280}', "
+        conn.execute("UPDATE photos SET status = 'ok', capture_time = '2022-07-01 08:00', thumb_sizes = '{256,1280}', "
                      "content_hash = %s WHERE id = %s", (chash(2), new_id))
         conn.commit()
     resets: list[bool] = []

@@ -274,7 +274,7 @@ def test_adding_a_folder_keeps_the_folder_being_browsed(window: MainWindow, qtbo
     second = library(tmp_path / "two", 4)
     window.library.add_folders([str(second)])  # type: ignore[union-attr]
     qtbot.waitUntil(lambda: window.state is not None and len(window.state.folders) == 2
-                    and window.state.current is not None and window.state.current.image_count == 10, timeout=60000)
+                    and window.state.current is not None and window.state.current.photo_count == 10, timeout=60000)
     qtbot.waitUntil(lambda: not any(j.state.is_active for j in window.job_panel.jobs.values()), timeout=60000)
     flt = window.browser.filter_bar.current_filter  # type: ignore[union-attr]
     assert flt.folder_id == folder_id and window.browser.filter_bar.search_edit.text() == "IMG_000"  # type: ignore[union-attr]

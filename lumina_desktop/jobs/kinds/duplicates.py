@@ -26,29 +26,13 @@ from lumina_desktop.analysis import duplicates as dup
 from lumina_desktop.analysis.dup_index import DuplicateIndex
 from lumina_desktop.analysis.dup_keeper import DEFAULT_RULES, rules_from_strings
 from lumina_desktop.core.changes import Aspect
+from lumina_desktop.core.duplicates import TIERS, StoredGroup
 from lumina_desktop.core.jobs import JobSnapshot
 from lumina_desktop.db.duplicates import DuplicatesRepository
 from lumina_desktop.jobs.engine.context import BatchInfo, ItemContext, JobContext, JobEnv
 from lumina_desktop.jobs.engine.kind import ItemRunner, JobKind, Lane, Phase, Stored
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class _HashOnly:
-    id: int
-    phash: bytes
-    content_hash: str
-    image_data_hash: str | None
-
-
-def _fingerprint(r: dict[str, Any]) -> dup.PhotoFingerprint:
-    return dup.PhotoFingerprint(
-        id=r["id"], content_hash=r["content_hash"], image_data_hash=r["image_data_hash"], phash=bytes(r["phash"]),
-        dhash=bytes(r["dhash"]), grey=bytes(r["grey"]) if r["grey"] is not None else None,
-        aspect=float(r["aspect"] or 1.0), width=r["width"] or 0, height=r["height"] or 0, size=r["size_bytes"] or 0,
-        format=r["format"] or "", is_raw=bool(r["is_raw"]), has_camera_exif=bool(r["has_camera_exif"]),
-        capture_time=r["capture_time"], mtime=float(r["mtime"] or 0), path=r["path"])
 
 
 def _parts(starts: Iterable[int], neighbours: Callable[[int], Iterable[int]]) -> Iterator[list[int]]:
@@ -120,15 +104,15 @@ class DuplicatesKind(JobKind[DuplicatesParams]):
         rows = self.repo.hash_rows(tx, catalog_id)
         previous = self.repo.current_run(tx, catalog_id)
         incremental = params.incremental and previous is not None
-        high_water = max((r[4] for r in rows if r[4] is not None), default=None)
+        high_water = max((r.analysed_at for r in rows if r.analysed_at is not None), default=None)
         ctx.progress(0, len(rows), f"Indexing {len(rows):,} photos")
         index = DuplicateIndex()
-        index.add(_HashOnly(r[0], bytes(r[1]), r[2], r[3]) for r in rows)
+        index.add(rows)
         ctx.check_cancelled()
         if incremental:
             assert previous is not None
             mark = previous["high_water"]
-            new_ids = [r[0] for r in rows if mark is None or (r[4] is not None and r[4] > mark)]
+            new_ids = [r.id for r in rows if mark is None or (r.analysed_at is not None and r.analysed_at > mark)]
             # the part of the graph reachable from the new photos (index queries, not a full join)
             adjacency: dict[int, Any] = {}
             frontier = sorted(new_ids)
@@ -158,7 +142,7 @@ class DuplicatesKind(JobKind[DuplicatesParams]):
 
         def run(ictx: ItemContext, item: Any) -> Any:
             with env.read() as tx:
-                photos = [_fingerprint(r) for r in self.repo.fingerprint_rows(tx, item)]
+                photos = self.repo.fingerprints(tx, item)
             ictx.check_cancelled()
             return dup.find_duplicate_groups(photos, rules=rules)
 
@@ -168,14 +152,10 @@ class DuplicatesKind(JobKind[DuplicatesParams]):
         counts = {"groups": 0, "suspicious": 0, "unverified": 0}
         assert job.catalog_id is not None
         for part, groups in results:
-            rows = []
             for g in groups:
-                rows.append(({"tier": g.tier, "keeper_id": g.keeper_id, "keeper_content_hash": g.keeper_content_hash,
-                              "size": g.size, "is_suspicious": g.is_suspicious, "has_unverified": g.has_unverified},
-                             [m.__dict__ for m in g.members]))
                 counts["suspicious"] += int(g.is_suspicious)
                 counts["unverified"] += int(g.has_unverified)
-            counts["groups"] += self.repo.replace_component_groups(tx, job.id, job.catalog_id, part[0], rows)
+            counts["groups"] += self.repo.replace_component_groups(tx, job.id, job.catalog_id, part[0], groups)
         return Stored(counts)
 
     def finalize(self, ctx: JobContext) -> dict[str, Any]:
@@ -187,7 +167,7 @@ class DuplicatesKind(JobKind[DuplicatesParams]):
                                  affected_ids=d.get("affected", []))
         with ctx.env.read() as tx:
             groups = read_groups(self.repo, tx, ctx.job.catalog_id)
-        by_tier = {t: sum(1 for g in groups if g.tier == t) for t in dup.TIERS}
+        by_tier = {t: sum(1 for g in groups if g.tier == t) for t in TIERS}
         return {"photos": d.get("photos", 0), "parts": d.get("parts", 0), "incremental": d.get("incremental", False),
                 "new_photos": d.get("new_photos"), "groups": len(groups), **by_tier,
                 "suspicious": totals.get("suspicious", 0), "unverified": totals.get("unverified", 0)}
@@ -198,24 +178,6 @@ def _adjacency_parts(adjacency: dict[int, Any]) -> list[list[int]]:
     return list(_parts([v for v in sorted(adjacency) if adjacency[v]], lambda v: adjacency.get(v, ())))
 
 
-@dataclass(frozen=True)
-class StoredGroup:
-    """A current duplicate group with decisions applied, plus what the CLI/UI show."""
-
-    id: int
-    group: dup.DuplicateGroup
-    paths: dict[int, str]
-    sizes: dict[int, int]
-
-    @property
-    def tier(self) -> str:
-        return self.group.tier
-
-    @property
-    def reclaimable_bytes(self) -> int:
-        return sum(self.sizes.get(m.photo_id, 0) for m in self.group.members)
-
-
 def load_groups(db: Any, catalog_id: int) -> list[StoredGroup]:
     """The catalog's current groups with the user's decisions applied (any non-GUI thread)."""
     with db.connection() as conn:
@@ -223,27 +185,12 @@ def load_groups(db: Any, catalog_id: int) -> list[StoredGroup]:
 
 
 def read_groups(repo: Any, tx: Any, catalog_id: int) -> list[StoredGroup]:
-    rows = repo.current_groups(tx, catalog_id)
-    decided = repo.decisions(tx, catalog_id)
-    decisions: list[dup.Decision] = [dup.NotDuplicate(a, b) if kind == "not_duplicate" else dup.KeepThis(a)
-                                     for kind, a, b in decided]
-    raw: list[dup.DuplicateGroup] = []
-    paths: dict[int, str] = {}
-    sizes: dict[int, int] = {}
-    ids: dict[int, int] = {}
-    for g in rows:
-        members = tuple(dup.GroupMember(m["image_id"], m["content_hash"], m["tier"], m["match"], m["similarity"],
-                                        m["phash_distance"] or 0, m["is_verified"], m["reason"]) for m in g["members"])
-        group = dup.DuplicateGroup(g["keeper_image_id"], g["keeper_content_hash"], members, g["tier"], g["is_suspicious"])
-        raw.append(group)
-        ids[g["keeper_image_id"]] = g["id"]
-        paths[g["keeper_image_id"]], sizes[g["keeper_image_id"]] = g["keeper_path"], g["keeper_bytes"] or 0
-        for m in g["members"]:
-            paths[m["image_id"]], sizes[m["image_id"]] = m["path"], m["size_bytes"] or 0
-            ids.setdefault(m["image_id"], g["id"])
+    """The stored groups with the user's decisions applied (a decision only removes photos from
+    their group or swaps its keeper, so each result keeps its stored group's id)."""
+    stored = repo.current_groups(tx, catalog_id)
+    by_photo = {photo_id: sg for sg in stored for photo_id in sg.group.photo_ids}
     out = []
-    for group in dup.apply_decisions(raw, decisions):
-        gid = ids.get(group.keeper_id) or ids.get(group.members[0].photo_id, 0)
-        out.append(StoredGroup(gid, group, paths, sizes))
+    for group in dup.apply_decisions([sg.group for sg in stored], repo.decisions(tx, catalog_id)):
+        sg = by_photo[group.keeper_id]
+        out.append(StoredGroup(sg.id, group, sg.paths, sg.sizes))
     return out
-

@@ -8,7 +8,7 @@ the catalog), analyse (per file, in the worker pool), finalize (summary).
 Incremental: a file whose size and mtime match its catalogued row is skipped without being
 read, unless its fingerprints came from an older analysis chain (``FINGERPRINT_VERSION``):
 then it is re-analysed and counted as "refreshed".  A changed file is re-analysed in place; a
-new file whose content matches a catalogued image that went missing is a move (the old row,
+new file whose content matches a catalogued photo that went missing is a move (the old row,
 with its id, tags and decisions, takes the new path); a catalogued file no longer on disk is
 marked missing, never deleted.
 """
@@ -26,7 +26,8 @@ from lumina_desktop.analysis.ingest import analyse_file
 from lumina_desktop.core.changes import Aspect
 from lumina_desktop.core import formats
 from lumina_desktop.core.jobs import JobSnapshot
-from lumina_desktop.core.media import IngestResult, MediaError
+from lumina_desktop.core.media import FailureReason, IngestResult, MediaError
+from lumina_desktop.core.models import PhotoStatus
 from lumina_desktop.core.paths import path_for_db
 from lumina_desktop.db.photos import ScanRepository
 from lumina_desktop.jobs.engine.context import BatchInfo, ItemContext, JobContext, JobEnv
@@ -103,8 +104,10 @@ class ScanParams:
 FOLDER_REMOVED = ("folder_removed", "its folder was removed from the catalog during the scan; not kept")
 
 
-# a new file analysed (its placeholder row, if any, now counts) or a missing photo found moved
+# a file stored without a placeholder row, or a missing photo found moved (its placeholder goes)
 _ARRIVED = frozenset({Aspect.ADDED, Aspect.REMOVED, Aspect.ANALYSED, Aspect.THUMBNAIL})
+# files whose last analysis (or absence) stands while they are unchanged on disk
+_SETTLED = frozenset({PhotoStatus.OK, PhotoStatus.MISSING, PhotoStatus.ERROR})
 
 
 class ScanKind(JobKind[ScanParams]):
@@ -178,12 +181,12 @@ class ScanKind(JobKind[ScanParams]):
                     ctx.progress(stats["files"], 0, f"Found {stats['files']:,} files")
                 row = known.get(text)
                 same = row is not None and row.size == st.st_size and row.mtime_ns == st.st_mtime_ns
-                stale = row is not None and row.needs_refresh and row.status != "error"
-                if same and not params.full and row.status in ("ok", "missing", "error") and not stale:
+                stale = row is not None and row.needs_refresh and row.status != PhotoStatus.ERROR
+                if same and not params.full and row.status in _SETTLED and not stale:
                     stats["unchanged"] += 1
-                    if row.status == "missing":
+                    if row.status == PhotoStatus.MISSING:
                         came_back.append(row.id)
-                    elif row.status == "error":  # still unreadable: still an error of this scan
+                    elif row.status == PhotoStatus.ERROR:  # still unreadable: still an error of this scan
                         stats["unchanged_errors"] += 1
                     continue
                 if row is None:
@@ -195,7 +198,7 @@ class ScanKind(JobKind[ScanParams]):
                     stats["refresh"] += 1
                     item["r"] = 1
                 yield item
-        gone = [r.id for p, r in known.items() if p not in seen and r.status != "missing"]
+        gone = [r.id for p, r in known.items() if p not in seen and r.status != PhotoStatus.MISSING]
         stats["missing"] = len(gone)
         self.repo.insert_placeholders(tx, catalog_id, placeholders)
         self.repo.mark_missing(tx, gone)
@@ -252,16 +255,17 @@ class ScanKind(JobKind[ScanParams]):
             if isinstance(value, ItemFailure):
                 reason = value.error_class
                 photo_id = self.repo.store_failure(tx, job.catalog_id, text, value.payload or value.message, reason)
-                counts["vanished" if reason == "vanished" else "errors"] += 1
+                counts["vanished" if reason == FailureReason.VANISHED else "errors"] += 1
                 if photo_id is not None:
                     changed.append(photo_id)
                 continue
             res, mtime_ns, sizes = value
             outcome, photo_id = self.repo.store_ingest(tx, job.catalog_id, item["f"], text, exact,
                                                        path_for_db(os.path.basename(raw))[0], res, mtime_ns, sizes)
-            counts["refreshed" if outcome == "changed" and item.get("r") else outcome] += 1
+            counts["refreshed" if outcome == "changed" and item.get("r") else
+                   "new" if outcome == "added" else outcome] += 1
             changed.append(photo_id)
-            if outcome in ("new", "moved"):
+            if outcome in ("added", "moved"):   # a new row, or a missing photo back: the catalog's membership
                 arrived.append(photo_id)
         return Stored(counts, tuple(changed), tuple(dropped), changes=((_ARRIVED, tuple(arrived)),))
 

@@ -113,7 +113,7 @@ class CatalogSidebarWidget(QWidget):
         _bold(folders)
         for f in state.folders:
             name = f.path.rstrip("/").rsplit("/", 1)[-1] or f.path
-            item = QTreeWidgetItem(folders, [name, f"{f.image_count:,}"])
+            item = QTreeWidgetItem(folders, [name, f"{f.photo_count:,}"])
             item.setToolTip(0, f.path + (f"\nlast scanned {f.last_scan_at:%Y-%m-%d %H:%M}" if f.last_scan_at else "\nnot scanned yet"))
             item.setData(0, _ROLE_KIND, "folder")
             item.setData(0, _ROLE_VALUE, f.id)

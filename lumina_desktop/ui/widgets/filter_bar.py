@@ -181,7 +181,7 @@ class FilterBarWidget(QWidget):
             known = False
             for f in self._options.folders:
                 self.folder_combo.addItem(f.path.rstrip("/").rsplit("/", 1)[-1] or f.path, f.id)
-                self.folder_combo.setItemData(self.folder_combo.count() - 1, f"{f.path}\n{f.image_count:,} photos",
+                self.folder_combo.setItemData(self.folder_combo.count() - 1, f"{f.path}\n{f.photo_count:,} photos",
                                               Qt.ItemDataRole.ToolTipRole)
                 known = known or f.id == self._filter.folder_id
             if self._filter.folder_id is not None and not known:
@@ -195,7 +195,7 @@ class FilterBarWidget(QWidget):
             current = (self._filter.camera_make, self._filter.camera_model)
             chosen = 0
             for cam in self._options.cameras:
-                self.camera_combo.addItem(f"{cam.label} ({cam.image_count:,})", (cam.make, cam.model))
+                self.camera_combo.addItem(f"{cam.label} ({cam.photo_count:,})", (cam.make, cam.model))
                 if (cam.make, cam.model) == current:
                     chosen = self.camera_combo.count() - 1
             if current != (None, None) and chosen == 0:

@@ -232,7 +232,7 @@ class MainWindow(QMainWindow):
             return
         answer = QMessageBox.question(
             self, "Delete catalog",
-            f"Forget the catalog “{cat.name}” ({cat.image_count:,} photos)?\n\n"
+            f"Forget the catalog “{cat.name}” ({cat.photo_count:,} photos)?\n\n"
             "Lumina forgets what it knows about these photos. The photo files themselves are not touched.",
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Cancel)
         if answer == QMessageBox.StandardButton.Yes:

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 from lumina_desktop.core.library import PhotoDetails
 from lumina_desktop.ui.tasks import run_query
 from lumina_desktop.core.media import MediaKind
-from lumina_desktop.core.models import ImageStatus
+from lumina_desktop.core.models import PhotoStatus
 from lumina_desktop.services.images import PhotoPictures
 from lumina_desktop.services.photos import PhotoQueries
 from lumina_desktop.ui.thumbnails import to_qimage
@@ -57,7 +57,7 @@ def load_preview(photos: PhotoQueries, images: PhotoPictures, photo_id: int) -> 
 
 def load_full(images: PhotoPictures, details: PhotoDetails) -> ViewerImage:
     """Worker: the original decoded; the thumbnail for RAW, video and undecodable files."""
-    if details.kind in (MediaKind.RAW, MediaKind.VIDEO) or details.status in (ImageStatus.MISSING, ImageStatus.ERROR):
+    if details.kind in (MediaKind.RAW, MediaKind.VIDEO) or details.status in (PhotoStatus.MISSING, PhotoStatus.ERROR):
         why = {MediaKind.RAW.value: "RAW: showing the embedded preview", MediaKind.VIDEO.value: "video: showing a still",
                }.get(details.kind or "", f"file {details.status}: showing the thumbnail")
         return ViewerImage(details.id, details, None, False, why)
