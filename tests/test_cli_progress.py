@@ -77,3 +77,18 @@ def test_a_progress_notify_older_than_the_job_read_is_ignored() -> None:
     later = JobProgress(1, "process", 9, 10, 0.9, "", None, None, now + timedelta(seconds=1))
     assert with_progress(job, later).progress == later
     assert " 90.0%" in render(with_progress(job, later))
+
+
+def test_the_bar_says_the_eta_in_the_panels_words() -> None:
+    from datetime import datetime, timezone
+
+    from lumina_desktop.core.jobs import JobSnapshot
+    from lumina_desktop.services.describe import format_eta
+
+    now = datetime.now(timezone.utc)
+    p = JobProgress(1, "process", 30, 100, 0.3, "", 2.0, 92.0, now)
+    running = JobSnapshot(1, None, "demo", JobState.RUNNING, {}, "x", now, now, None, None, None, 0, False, p)
+    line = render(running, 120)
+    assert "1 min 32 s left" in line and format_eta(92.0) == "1 min 32 s left"
+    young = JobProgress(1, "process", 1, 100, 0.01, "", None, None, now)   # no trusted rate yet: no ETA
+    assert "left" not in render(with_progress(running, young), 120)

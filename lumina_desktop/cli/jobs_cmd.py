@@ -40,11 +40,13 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     r.set_defaults(handler=_resume)
     st = s.add_parser("stats", help="worker pool metrics: busy/idle, queue depth, items/s per kind")
     st.set_defaults(handler=_stats)
-    from lumina_desktop.jobs.kinds import BUILTIN_KINDS
+    from lumina_desktop.services.app import builtin_kinds
+
+    kinds = builtin_kinds()
 
     run = s.add_parser("run", help="run a job of any registered kind here, with a progress bar",
-                       description="kinds: " + "; ".join(f"{k.name}: {k.title}" for k in BUILTIN_KINDS))
-    run.add_argument("kind", choices=BUILTIN_KINDS.names(), metavar="KIND")
+                       description="kinds: " + "; ".join(f"{k.name}: {k.title}" for k in kinds))
+    run.add_argument("kind", choices=kinds.names(), metavar="KIND")
     run.add_argument("--param", action="append", default=[], metavar="KEY=JSON", help="job parameter")
     run.add_argument("--catalog", help="catalog name (created if missing)")
     run.set_defaults(handler=_run)

@@ -12,19 +12,10 @@ import time
 from typing import Callable, TextIO
 
 from lumina_desktop.core.jobs import JobProgress, JobSnapshot, JobState
-from lumina_desktop.services.describe import STATE_TEXT, JobWording
+from lumina_desktop.services.describe import STATE_TEXT, JobWording, format_eta
 from lumina_desktop.services.jobs import JobService
 
 READ_EVERY_S = 1.0  # the safety net: the job row is read at least this often (and no more, on progress alone)
-
-
-def format_eta(seconds: float | None) -> str:
-    if seconds is None:
-        return "--:--"
-    seconds = int(seconds)
-    h, rem = divmod(seconds, 3600)
-    m, s = divmod(rem, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m:02d}:{s:02d}"
 
 
 def render(job: JobSnapshot, width: int = 80, wording: JobWording | None = None) -> str:
@@ -36,7 +27,8 @@ def render(job: JobSnapshot, width: int = 80, wording: JobWording | None = None)
         stage = p.phase if p else job.state.value
     counts = f"{p.done:,}/{p.total:,}" if p and p.total else ""
     rate = f"{p.rate:,.1f}/s" if p and p.rate else ""
-    eta = f"ETA {format_eta(p.eta_s)}" if p and p.eta_s is not None and job.state == JobState.RUNNING else ""
+    # the same words as the jobs panel ("1 min 32 s left"), and only when the engine trusts its rate
+    eta = format_eta(p.eta_s) if p and p.eta_s is not None and job.state == JobState.RUNNING else ""
     right = " ".join(x for x in (f"{frac * 100:5.1f}%", counts, rate, eta) if x)
     left = f"#{job.id} {wording.name(job) if wording else job.kind}: {stage:<9}"
     bar_w = max(10, width - len(left) - len(right) - 4)

@@ -82,6 +82,13 @@ class AppServices:
         self._db.close(stop_server=stop_server)
 
 
+def builtin_kinds() -> KindRegistry:
+    """The app's job kinds (what ``jobs run`` offers before any database is open)."""
+    from lumina_desktop.jobs.kinds import BUILTIN_KINDS
+
+    return BUILTIN_KINDS
+
+
 def open_services(settings: Settings, *, registry: KindRegistry | None = None, pool_size: int | None = None,
                   fsync: bool = True) -> AppServices:
     """Connect (starting the embedded server and migrating if needed) and build the services."""

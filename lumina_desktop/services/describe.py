@@ -8,7 +8,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from lumina_desktop.core.jobs import JobSnapshot, JobState
-from lumina_desktop.core.library import PhotoDetails
+from lumina_desktop.core.library import PhotoDetails, SmartView
+from lumina_desktop.core.media import MediaKind
+from lumina_desktop.core.models import PhotoStatus
 from lumina_desktop.jobs.engine.kind import JobKind
 from lumina_desktop.jobs.engine.registry import KindRegistry
 
@@ -200,7 +202,7 @@ def format_camera(d: PhotoDetails) -> str:
 
 
 def format_type(d: PhotoDetails) -> str:
-    kind = {"raw": "RAW photo", "video": "video", "image": "image"}.get(d.kind or "")
+    kind = MEDIA_KIND_TEXT.get(d.kind) if d.kind else None  # type: ignore[call-overload]
     text = ", ".join(p for p in (d.file_type, kind) if p) or "Unknown"
     if d.format and d.file_type and d.format != d.file_type:
         text += f" (read as {d.format})"
@@ -209,3 +211,16 @@ def format_type(d: PhotoDetails) -> str:
 
 def format_when(t: datetime | None) -> str:
     return t.astimezone().strftime("%Y-%m-%d %H:%M") if t is not None else "—"
+
+
+# -- the vocabulary in words (the sidebar, the filter bar, the details panel)
+VIEW_TEXT: dict[SmartView, str] = {
+    SmartView.ALL: "All photos", SmartView.RECENT: "Recently added", SmartView.ERRORS: "Has errors",
+    SmartView.MISSING: "Missing files", SmartView.DUPLICATES: "Duplicates", SmartView.BURSTS: "Bursts",
+}
+MEDIA_KINDS_TEXT: dict[MediaKind, str] = {MediaKind.IMAGE: "Images", MediaKind.RAW: "RAW", MediaKind.VIDEO: "Videos"}
+MEDIA_KIND_TEXT: dict[MediaKind, str] = {MediaKind.IMAGE: "image", MediaKind.RAW: "RAW photo", MediaKind.VIDEO: "video"}
+PHOTO_STATUS_TEXT: dict[PhotoStatus, str] = {
+    PhotoStatus.OK: "Analysed", PhotoStatus.NEW: "Waiting for the scan", PhotoStatus.ERROR: "Could not be read",
+    PhotoStatus.MISSING: "File is missing",
+}

@@ -19,7 +19,7 @@ from lumina_desktop.services.images import PhotoImages
 from lumina_desktop.services.photos import PhotoQuery
 from lumina_desktop.analysis.thumbnails import thumbnail_relpath
 from lumina_desktop.config import Settings, load_settings
-from lumina_desktop.core.library import PhotoFlag, SortKey, SortOrder
+from lumina_desktop.core.library import SmartView, PhotoFlag, SortKey, SortOrder
 from lumina_desktop.ui.models.roles import PhotoRole
 from lumina_desktop.ui.widgets.photo_browser import PhotoBrowserWidget
 from tests.db.test_library import add_photo
@@ -277,8 +277,12 @@ def test_browser_of_an_empty_catalog_stays_empty(qtbot, tmp_path: Path) -> None:
             browser.set_catalog(1)
         assert blocker.args == [0] and browser.selected_photo_ids() == ()
         browser.refresh()
-        with pytest.raises(ValueError):
+        from lumina_desktop.core.errors import LuminaError
+
+        with pytest.raises(LuminaError, match="starred"):
             browser.set_smart_view("starred")
+        with pytest.raises(LuminaError):
+            browser.set_smart_view(SmartView.BURSTS)     # comes with the bursts feature
         assert browser.view.viewMode().name == "IconMode" and browser.view.uniformItemSizes()
         assert browser.view.layoutMode().name == "Batched" and browser.view.batchSize() == 200
         assert browser.view.selectionMode().name == "ExtendedSelection"

@@ -15,16 +15,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from lumina_desktop.core.library import LibraryState
+from lumina_desktop.core.library import LibraryState, SmartView
+from lumina_desktop.core.models import PhotoStatus
+from lumina_desktop.services.describe import VIEW_TEXT
 
-SMART_VIEWS = (
-    ("all", "All photos", True),
-    ("recent", "Recently added", True),
-    ("errors", "Has errors", True),
-    ("missing", "Missing files", True),
-    ("duplicates", "Duplicates", False),  # filled by the duplicates feature
-    ("bursts", "Bursts", False),          # filled by the bursts feature
-)
 _ROLE_KIND = Qt.ItemDataRole.UserRole + 1
 _ROLE_VALUE = Qt.ItemDataRole.UserRole + 2
 
@@ -80,7 +74,7 @@ class CatalogSidebarWidget(QWidget):
         lay.addWidget(self.tree, 1)
         lay.addLayout(buttons)
         self.setMinimumWidth(220)
-        self.current_view = "all"
+        self.current_view = SmartView.ALL.value
         self.current_folder: int | None = None
 
     def set_state(self, state: LibraryState) -> None:
@@ -98,14 +92,16 @@ class CatalogSidebarWidget(QWidget):
         library = QTreeWidgetItem(self.tree, ["Library", ""])
         library.setFlags(Qt.ItemFlag.ItemIsEnabled)
         _bold(library)
-        view_counts = {"all": total - counts.get("missing", 0), "errors": counts.get("error", 0),
-                       "missing": counts.get("missing", 0)}
-        for key, label, enabled in SMART_VIEWS:
-            n = view_counts.get(key)
+        missing = counts.get(PhotoStatus.MISSING, 0)
+        view_counts = {SmartView.ALL: total - missing, SmartView.ERRORS: counts.get(PhotoStatus.ERROR, 0),
+                       SmartView.MISSING: missing}
+        for view in SmartView:   # duplicates and bursts come with their features: greyed until then
+            label = VIEW_TEXT[view]
+            n = view_counts.get(view)
             item = QTreeWidgetItem(library, [label, f"{n:,}" if n is not None else ""])
             item.setData(0, _ROLE_KIND, "view")
-            item.setData(0, _ROLE_VALUE, key)
-            if not enabled:
+            item.setData(0, _ROLE_VALUE, view.value)
+            if not view.is_filterable:
                 item.setFlags(Qt.ItemFlag.NoItemFlags)
                 item.setToolTip(0, f"{label} appear here once that analysis has run")
         folders = QTreeWidgetItem(self.tree, ["Folders", ""])
@@ -140,7 +136,7 @@ class CatalogSidebarWidget(QWidget):
     def _on_catalog_combo_activated(self, index: int) -> None:
         cat_id = self.catalog_combo.itemData(index)
         if cat_id is not None:
-            self.current_view, self.current_folder = "all", None
+            self.current_view, self.current_folder = SmartView.ALL.value, None
             self.catalog_selected.emit(int(cat_id))
 
     def _on_tree_item_clicked(self, item: QTreeWidgetItem, _column: int) -> None:

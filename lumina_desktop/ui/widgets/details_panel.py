@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QFormLayout, QFrame, QLabel, QScrollArea, QSizePol
 
 from lumina_desktop.core.library import PhotoDetails
 from lumina_desktop.services.describe import (
-    breakable, format_bytes, format_camera, format_date, format_dimensions, format_exposure, format_gps,
+    PHOTO_STATUS_TEXT, breakable, format_bytes, format_camera, format_date, format_dimensions, format_exposure, format_gps,
     format_type, format_when,
 )
 from lumina_desktop.ui.tasks import run_query
@@ -218,8 +218,7 @@ class DetailsPanel(QWidget):
         v["Path"].setText(breakable(d.path))
         v["Content hash"].setText(breakable(d.content_hash or "—"))
         v["Added"].setText(format_when(d.added_at))
-        v["Status"].setText({"ok": "Analysed", "new": "Waiting for the scan", "error": "Could not be read",
-                             "missing": "File is missing"}.get(d.status, d.status))
+        v["Status"].setText(PHOTO_STATUS_TEXT.get(d.status, str(d.status)))  # type: ignore[call-overload]
         problems = []
         if d.error:
             problems.append(f"<b>Error{f' ({html.escape(d.error_reason)})' if d.error_reason else ''}:</b> "

@@ -14,23 +14,10 @@ from PySide6.QtWidgets import (
     QCheckBox, QComboBox, QDateEdit, QHBoxLayout, QVBoxLayout, QLabel, QLineEdit, QSizePolicy, QToolButton, QWidget,
 )
 
-from lumina_desktop.core.library import (
-    SMART_VIEWS, FilterOptions, PhotoFilter, SortKey, SortOrder, StatusFilter,
-)
+from lumina_desktop.core.library import SMART_VIEWS, FilterOptions, PhotoFilter, SmartView, SortKey, SortOrder
+from lumina_desktop.services.describe import MEDIA_KINDS_TEXT, VIEW_TEXT
 
 SEARCH_DEBOUNCE_MS = 300
-_VIEW_LABELS = {"all": "All photos", "recent": "Recently added", "errors": "Has errors", "missing": "Missing"}
-_KIND_LABELS = {None: "All types", "image": "Images", "raw": "RAW", "video": "Videos"}
-
-
-def smart_view_of(flt: PhotoFilter) -> str:
-    if flt.is_recent:
-        return "recent"
-    if flt.status is StatusFilter.ERRORS:
-        return "errors"
-    if flt.status is StatusFilter.MISSING:
-        return "missing"
-    return "all"
 
 
 def _qdate(d: date) -> QDate:
@@ -52,8 +39,8 @@ class FilterBarWidget(QWidget):
         self._options = FilterOptions()
 
         self.view_combo = QComboBox()
-        for name in SMART_VIEWS:
-            self.view_combo.addItem(_VIEW_LABELS[name], name)
+        for view in SMART_VIEWS:
+            self.view_combo.addItem(VIEW_TEXT[view], view.value)
         self.view_combo.setToolTip("Smart views")
         self.search_edit = QLineEdit()
         self.search_edit.setPlaceholderText("Search file names…")
@@ -67,8 +54,9 @@ class FilterBarWidget(QWidget):
         self.camera_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.camera_combo.setMinimumContentsLength(10)
         self.kind_combo = QComboBox()
-        for kind, label in _KIND_LABELS.items():
-            self.kind_combo.addItem(label, kind)
+        self.kind_combo.addItem("All types", None)
+        for kind, label in MEDIA_KINDS_TEXT.items():
+            self.kind_combo.addItem(label, kind.value)
         self.date_check = QCheckBox("Taken")
         self.date_check.setToolTip("Only photos taken between these days (inclusive)")
         self.date_from = QDateEdit()
@@ -207,7 +195,7 @@ class FilterBarWidget(QWidget):
         f = self._filter
         with QSignalBlocker(self.view_combo), QSignalBlocker(self.kind_combo), QSignalBlocker(self.date_check), \
                 QSignalBlocker(self.date_from), QSignalBlocker(self.date_to), QSignalBlocker(self.search_edit):
-            self.view_combo.setCurrentIndex(SMART_VIEWS.index(smart_view_of(f)))
+            self.view_combo.setCurrentIndex(SMART_VIEWS.index(f.smart_view))
             self.kind_combo.setCurrentIndex(max(0, self.kind_combo.findData(f.kind)))
             has_dates = f.date_from is not None or f.date_to is not None
             self.date_check.setChecked(has_dates)
@@ -241,7 +229,7 @@ class FilterBarWidget(QWidget):
                        camera_make=camera[0] if camera else None, camera_model=camera[1] if camera else None,
                        kind=self.kind_combo.currentData(), text=self.search_edit.text().strip(),
                        date_from=d_from if has_dates else None, date_to=d_to if has_dates else None)
-        return base.with_smart_view(self.view_combo.currentData() or "all")
+        return base.with_smart_view(SmartView(self.view_combo.currentData() or SmartView.ALL))
 
     def _on_controls_changed(self, *_args: object) -> None:
         self._search_timer.stop()

@@ -19,7 +19,7 @@ from PySide6.QtGui import QAction, QDesktopServices, QGuiApplication
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QMenu, QSlider, QSplitter, QVBoxLayout, QWidget
 
 from lumina_desktop.core.changes import Aspect, PhotoChanges
-from lumina_desktop.core.library import SMART_VIEWS, FilterOptions, PhotoFilter, SortOrder
+from lumina_desktop.core.library import FilterOptions, PhotoFilter, SmartView, SortOrder
 from lumina_desktop.services.images import PhotoPictures
 from lumina_desktop.services.photos import PhotoQueries
 from lumina_desktop.ui.delegates.thumbnail_delegate import DEFAULT_THUMB_PX, MAX_THUMB_PX, MIN_THUMB_PX, render_cell
@@ -122,11 +122,9 @@ class PhotoBrowserWidget(QWidget):
         self.filter_bar.set_filter(replace(self.filter_bar.take_pending(), folder_id=folder_id))
         self._query()
 
-    def set_smart_view(self, name: str) -> None:
-        """'all', 'recent', 'errors' or 'missing'."""
-        if name not in SMART_VIEWS:
-            raise ValueError(f"unknown smart view {name!r}")
-        self.filter_bar.set_filter(self.filter_bar.take_pending().with_smart_view(name))
+    def set_smart_view(self, view: SmartView | str) -> None:
+        """Show a filterable smart view (:data:`SMART_VIEWS`); another is a ``LuminaError``."""
+        self.filter_bar.set_filter(self.filter_bar.take_pending().with_smart_view(view))
         self._query()
 
     def set_sort(self, order: SortOrder) -> None:
