@@ -44,7 +44,8 @@ PAGE_SIZE = 500
 MAX_PAGES = 64
 MAX_PAGES_IN_FLIGHT = 3
 DEFAULT_WINDOW = 120
-IDS_MIN_INTERVAL_S = 2.0      # change feed: the id list is re-read at most this often while changes go on…
+IDS_MIN_INTERVAL_S = 2.0      # change feed: the id list is re-read at most this often while changes go on,
+IDS_MAX_INTERVAL_S = 5.0      # …the interval growing by a second per re-read while they keep coming (a long scan)…
 IDS_COST_FACTOR = 10.0        # …and at most once per 10× the time the last read took (a 1M catalog)
 STALE_MIN_INTERVAL_MS = 1000  # pages holding changed photos are re-read at most once a second
 _SUMMARY_ROLES = [int(Qt.ItemDataRole.DisplayRole), int(Qt.ItemDataRole.ToolTipRole), *map(int, (
@@ -208,6 +209,7 @@ class PhotoGridModel(QStringListModel):
         self._ids_timer.timeout.connect(self._on_ids_timer_timeout)
         self._ids_reload_wanted = False
         self._last_ids_load = (-1e9, 0.0)      # (monotonic start, duration) of the last id read
+        self._ids_streak = 0                    # feed-driven re-reads in a row, each soon after the last
         self._ids_load_started = 0.0
         self._changed_ids: set[int] = set()     # named by the feed, pages not yet marked stale
         self._stale_ids: set[int] = set()       # cached summaries the feed said changed (until re-read)
@@ -250,8 +252,9 @@ class PhotoGridModel(QStringListModel):
         """The change feed named photos of this catalog: re-read only what that can affect.
 
         The id list is re-read when photos were added or removed, or when re-analysed photos can
-        join, leave or move in this query (its filter or sort key depends on analysis), at most
-        once per ``ids_min_interval_s`` while changes go on (the first at once).  Pages on screen
+        join, leave or move in this query (its filter or sort key depends on analysis): the first
+        change after a quiet spell at once, then at most once per ``ids_min_interval_s`` (2 s),
+        the interval growing by a second per re-read to 5 s while changes keep coming.  Pages on screen
         that hold a changed photo are re-read (at most once a second) and announce their rows'
         roles with ``dataChanged``; nothing else is read.
         """
@@ -274,15 +277,24 @@ class PhotoGridModel(QStringListModel):
         if self._is_loading or self._ids_timer.isActive():
             return      # the end of the running read, or the timer, comes back here
         started, took = self._last_ids_load
-        wait_s = started + max(self.ids_min_interval_s, IDS_COST_FACTOR * took) - time.monotonic()
+        interval = self._ids_interval()
+        if time.monotonic() - started > interval + 2.0:
+            self._ids_streak = 0                # a quiet spell: the next change shows at once
+        wait_s = started + max(self._ids_interval(), IDS_COST_FACTOR * took) - time.monotonic()
         if wait_s > 0:
             self._ids_timer.start(int(wait_s * 1000) + 1)
         else:
             self._on_ids_timer_timeout()
 
+    def _ids_interval(self) -> float:
+        if self.ids_min_interval_s <= 0:
+            return 0.0
+        return min(max(IDS_MAX_INTERVAL_S, self.ids_min_interval_s), self.ids_min_interval_s + self._ids_streak)
+
     def _on_ids_timer_timeout(self) -> None:
         if self._ids_reload_wanted and self._source is not None and not self._is_loading:
             self._ids_reload_wanted = False
+            self._ids_streak += 1
             self._start_load(is_new_query=False, from_feed=True)
 
     def _on_stale_timer_timeout(self) -> None:
