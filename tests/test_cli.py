@@ -47,6 +47,10 @@ def test_catalog_lifecycle_against_database_url(test_db, tmp_path: Path, capsys)
     assert (tmp_path / "pics").is_dir()
     code, _, err = cli(capsys, *url, "catalog", "folders", "--catalog", "Home")
     assert code == 1 and err.strip() == "lumina-desktop: error: no catalog named 'Home'"
+    # folder commands default to the catalog scan uses ("Photos"), as scan and duplicates do
+    assert cli(capsys, *url, "catalog", "add-folder", str(tmp_path / "pics"))[0] == 0
+    code, out, _ = cli(capsys, *url, "catalog", "folders")
+    assert code == 0 and str(tmp_path / "pics") in out and "never" in out
 
 
 def test_bad_database_url_is_one_line_without_password(capsys) -> None:  # type: ignore[no-untyped-def]

@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 
 from lumina_desktop.cli.common import print_table, services
+from lumina_desktop.services.library import DEFAULT_CATALOG
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -22,15 +23,15 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     d.add_argument("--yes", action="store_true", help="do not ask")
     d.set_defaults(handler=_delete)
     f = s.add_parser("folders", help="list a catalog's folders")
-    f.add_argument("--catalog", required=True)
+    f.add_argument("--catalog", default=DEFAULT_CATALOG, help=f"catalog name (default {DEFAULT_CATALOG!r})")
     f.set_defaults(handler=_folders)
     a = s.add_parser("add-folder", help="add folders to a catalog (created if missing)")
     a.add_argument("paths", nargs="+")
-    a.add_argument("--catalog", required=True)
+    a.add_argument("--catalog", default=DEFAULT_CATALOG, help=f"catalog name (default {DEFAULT_CATALOG!r}; created if missing)")
     a.set_defaults(handler=_add_folder)
     rm = s.add_parser("remove-folder", help="remove a folder (its files are never touched)")
     rm.add_argument("path")
-    rm.add_argument("--catalog", required=True)
+    rm.add_argument("--catalog", default=DEFAULT_CATALOG, help=f"catalog name (default {DEFAULT_CATALOG!r})")
     rm.set_defaults(handler=_remove_folder)
 
 
@@ -83,7 +84,7 @@ def _folders(args: argparse.Namespace) -> int:
     with services(args) as app:
         cat = app.library.catalog(args.catalog)
         rows = app.library.folders(cat.id)
-    print_table([(f.id, f.path, f.photo_count, f.last_scan_at or "never") for f in rows],
+    print_table([(f.id, f.path, f.photo_count, f"{f.last_scan_at.astimezone():%Y-%m-%d %H:%M}" if f.last_scan_at else "never") for f in rows],
                 ("id", "path", "photos", "last scan"))
     return 0
 

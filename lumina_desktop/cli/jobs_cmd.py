@@ -9,7 +9,8 @@ import threading
 from typing import TYPE_CHECKING, Any, Callable
 
 from lumina_desktop.cli.common import print_table, services
-from lumina_desktop.cli.progress_bar import format_eta, watch
+from lumina_desktop.cli.progress_bar import watch
+from lumina_desktop.services.describe import format_eta
 from lumina_desktop.core.errors import LuminaError, NotFoundError
 from lumina_desktop.core.jobs import JobSnapshot, JobState
 
@@ -98,8 +99,11 @@ def _show(args: argparse.Namespace) -> int:
     print(f"  params:    {json.dumps(job.params)}")
     print(f"  created:   {_fmt_time(job.created_at)}   started: {_fmt_time(job.started_at)}   finished: {_fmt_time(job.finished_at)}")
     if p:
-        print(f"  progress:  {job.fraction * 100:.1f}%  {w.phase(job)}  {p.done:,}/{p.total:,}  {p.message}"
-              + (f"  {p.rate:.1f}/s" if p.rate else "") + (f"  ETA {format_eta(p.eta_s)}" if p.eta_s else ""))
+        running = job.state == JobState.RUNNING      # a rate and an ETA only while something runs
+        stage = f"{w.phase(job)}  {p.done:,}/{p.total:,}  {p.message}" if running else f"{p.done:,}/{p.total:,}"
+        print(f"  progress:  {job.fraction * 100:.1f}%  {stage}"
+              + (f"  {p.rate:.1f}/s" if running and p.rate else "")
+              + (f"  {format_eta(p.eta_s)}" if running and p.eta_s is not None else ""))
     print("  batches:   " + ", ".join(f"{k} {v[0]} ({v[1]:,} items)" for k, v in sorted(batches.items())))
     if job.error:
         print(f"  error:     {job.error}")

@@ -26,7 +26,7 @@ def render(job: JobSnapshot, width: int = 80, wording: JobWording | None = None)
     else:
         stage = p.phase if p else job.state.value
     counts = f"{p.done:,}/{p.total:,}" if p and p.total else ""
-    rate = f"{p.rate:,.1f}/s" if p and p.rate else ""
+    rate = f"{p.rate:,.1f}/s" if p and p.rate and job.state == JobState.RUNNING else ""   # nothing runs otherwise
     # the same words as the jobs panel ("1 min 32 s left"), and only when the engine trusts its rate
     eta = format_eta(p.eta_s) if p and p.eta_s is not None and job.state == JobState.RUNNING else ""
     right = " ".join(x for x in (f"{frac * 100:5.1f}%", counts, rate, eta) if x)

@@ -18,6 +18,7 @@ class Aspect(enum.StrEnum):
     ADDED = "added"              # new photos in the catalog
     REMOVED = "removed"          # photos gone from the catalog (or marked missing)
     ANALYSED = "analysed"        # metadata, status or content changed (sort and filter keys may have)
+    STATUS = "status"            # photos became unreadable, missing, or readable again (the sidebar's counts)
     THUMBNAIL = "thumbnail"      # stored thumbnails or previews changed
     QUALITY = "quality"
     TAGS = "tags"

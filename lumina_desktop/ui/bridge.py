@@ -171,8 +171,8 @@ class JobBridge(QObject):
             known = self._snapshots.get(job_id)
             if job_id in ids:
                 continue                       # read below, progress included
-            if known is None or not known.state.is_active:
-                ids.add(job_id)                # a job not seen yet (or a late message): read it
+            if known is None or known.state != JobState.RUNNING:
+                ids.add(job_id)                # not seen yet, or it started (pending → running): read it
             else:
                 updated.append(dataclasses.replace(known, progress=p))
         if ids:

@@ -82,8 +82,12 @@ def test_demo_cancel_then_resume_stores_every_item_exactly_once(inline_settings:
     assert job.state == JobState.CANCELLED
     assert repo.count(None, job.id) == 7  # what was done before the cancel is kept
     assert engine.store.stored_progress(job.id) == (7, 23)
+    before = len(engine.store.published)
     job = engine.resume(job.id)
     assert job.state == JobState.SUCCEEDED, job.error
+    # the resumed bar starts where the stored work got to: no drop to 0 %, no burst of "rate"
+    resumed = [p for p in engine.store.published[before:] if p.phase == "process"]
+    assert resumed[0].done == 7 and resumed[0].total == 23 and resumed[0].fraction > 0.3, resumed[0]
     assert job.result == {"stored": 23, "items": 23}
     assert repo.values == {(job.id, i): str(i * i) for i in range(23)}
     assert set(repo.writes.values()) == {1}, "an item was stored twice"
@@ -185,8 +189,10 @@ def test_scan_stores_files_records_the_broken_one_and_queues_duplicates(
     from lumina_desktop.core.changes import Aspect
 
     feed = [(ids, aspects) for cat, j, _, ids, aspects in engine.store.feed if (cat, j) == (CATALOG, job.id)]
-    assert feed[0] == ((), frozenset({Aspect.ADDED, Aspect.REMOVED, Aspect.ANALYSED, Aspect.FOLDERS}))
-    assert {a for ids, a in feed if ids} == {frozenset({Aspect.ANALYSED, Aspect.THUMBNAIL})}
+    assert feed[0] == ((), frozenset({Aspect.ADDED, Aspect.REMOVED, Aspect.ANALYSED, Aspect.STATUS, Aspect.FOLDERS}))
+    assert {a for ids, a in feed if ids} == {frozenset({Aspect.ANALYSED, Aspect.THUMBNAIL}),
+                                             frozenset({Aspect.ANALYSED, Aspect.THUMBNAIL, Aspect.STATUS})}
+    assert [ids for ids, a in feed if Aspect.STATUS in a and ids] == [(repo.rows[broken].id,)]  # the unreadable one
     assert feed[-1] == ((), frozenset({Aspect.FOLDERS}))   # the folders' last scan time, at the end
     for path in good:
         content_hash = repo.rows[path].content_hash

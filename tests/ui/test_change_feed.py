@@ -233,3 +233,19 @@ def test_the_sidebar_follows_the_library_service(qtbot, io) -> None:  # type: ig
     with qtbot.waitSignal(controller.failed, timeout=5000):
         controller.add_folders(["relative/path"])
     assert failures == ["relative/path is not a folder"]
+
+
+def test_a_queued_job_that_starts_reporting_progress_is_read_as_running(qtbot, bridge) -> None:  # type: ignore[no-untyped-def]
+    import dataclasses
+
+    b, jobs = bridge
+    snaps: list[object] = []
+    b.jobs_updated.connect(lambda s: snaps.extend(s))
+    jobs.add_job(7, kind="duplicates", state=JobState.PENDING)     # a follow-on, queued
+    jobs.listener.notify(job=7)
+    qtbot.waitUntil(lambda: any(getattr(s, "id", 0) == 7 for s in snaps), timeout=5000)
+    # another process starts it; its first sign is a progress NOTIFY
+    jobs.snapshots[7] = dataclasses.replace(jobs.snapshots[7], state=JobState.RUNNING)
+    jobs.listener.notify(progress=JobProgress(7, "process", 3, 10, 0.4, "Comparing", None, None,
+                                              datetime.now(timezone.utc)))
+    qtbot.waitUntil(lambda: getattr(snaps[-1], "state", None) == JobState.RUNNING, timeout=5000)

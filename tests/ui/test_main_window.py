@@ -278,3 +278,24 @@ def test_adding_a_folder_keeps_the_folder_being_browsed(window: MainWindow, qtbo
     qtbot.waitUntil(lambda: not any(j.state.is_active for j in window.job_panel.jobs.values()), timeout=60000)
     flt = window.browser.filter_bar.current_filter  # type: ignore[union-attr]
     assert flt.folder_id == folder_id and window.browser.filter_bar.search_edit.text() == "IMG_000"  # type: ignore[union-attr]
+
+
+def test_removing_the_folder_being_browsed_elsewhere_shows_all_photos(window: MainWindow, qtbot, db,
+                                                                      tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from lumina_desktop.services.library import LibraryService
+
+    one, two = library(tmp_path / "one", 5), library(tmp_path / "two", 3)
+    window.library.add_folders([str(one), str(two)])  # type: ignore[union-attr]
+    qtbot.waitUntil(lambda: window.browser is not None and window.browser.model.rowCount() == 8, timeout=60000)  # type: ignore[union-attr]
+    qtbot.waitUntil(lambda: not any(j.state.is_active for j in window.job_panel.jobs.values()), timeout=60000)
+    assert window.state is not None and window.state.current is not None
+    gone = next(f for f in window.state.folders if f.path == str(two))
+    window.sidebar.folder_selected.emit(gone.id)
+    window.sidebar.current_folder = gone.id
+    qtbot.waitUntil(lambda: window.browser.model.rowCount() == 3, timeout=5000)  # type: ignore[union-attr]
+    # another process (the CLI, say) removes that folder: the window follows through the change feed
+    LibraryService(db).remove_folder(window.state.current.id, gone.path)
+    qtbot.waitUntil(lambda: window.browser.current_filter.folder_id is None  # type: ignore[union-attr]
+                    and window.browser.model.rowCount() == 5, timeout=5000)  # type: ignore[union-attr]
+    assert window.sidebar.current_folder is None and window.sidebar.tree.currentItem() is not None
+    assert window.sidebar.tree.currentItem().text(0) == "All photos"

@@ -58,9 +58,10 @@ class JobContext:
         if self.token.is_set():
             raise JobCancelled(f"job {self.job.id} cancelled")
 
-    def phase(self, name: str, message: str = "") -> None:
+    def phase(self, name: str, message: str = "", done: int = 0, total: int = 0) -> None:
+        """Enter phase ``name`` (``done`` of ``total`` already: a resumed job's stored work)."""
         self.phase_name = name
-        self.tracker.update(name, 0, 0, message, force=True)
+        self.tracker.update(name, done, total, message, force=True)
 
     def progress(self, done: int, total: int, message: str = "") -> None:
         self.tracker.update(self.phase_name, done, total, message)

@@ -338,7 +338,8 @@ class JobCoordinator:
         job = ctx.job
         loop = ClaimLoop(self.runner, self.executor, self.workers + 1)
         failures: list[str] = []
-        ctx.phase("process", kind.phase_label("process"))
+        # a resumed job starts where its stored batches got to (not at 0, and no burst of "rate")
+        ctx.phase("process", kind.phase_label("process"), *self.batches.progress(job.id))
         next_progress = next_owner_check = 0.0
         try:
             while not token.is_set():

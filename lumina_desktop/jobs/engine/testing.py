@@ -104,6 +104,7 @@ class MemoryJobStore:
         self.changes: list[tuple[int, int, str, tuple[int, ...]]] = []  # catalog, job, kind, photo ids
         self.live: set[str] = set()
         # the whole feed: catalog, job, kind, photo ids (may be none: not itemised), aspects
+        self.published: list[JobProgress] = []   # every progress write, as sent (before clamping)
         self.feed: list[tuple[int, int | None, str, tuple[int, ...], frozenset[Aspect]]] = []
         self.commits = 0
         self._ids = itertools.count(1)
@@ -387,6 +388,7 @@ class MemoryJobStore:
             old = j.progress
             fraction = max(fraction, old.fraction if old else 0.0)
             j.progress = JobProgress(job_id, phase, done, total, min(fraction, 1.0), message, rate, eta_s, _now())
+            self.published.append(JobProgress(job_id, phase, done, total, fraction, message, rate, eta_s))
 
 
 class InlineEngine:

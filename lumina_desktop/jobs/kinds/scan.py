@@ -110,6 +110,10 @@ _ARRIVED = frozenset({Aspect.ADDED, Aspect.REMOVED, Aspect.ANALYSED, Aspect.THUM
 _SETTLED = frozenset({PhotoStatus.OK, PhotoStatus.MISSING, PhotoStatus.ERROR})
 
 
+# a file that could not be read (again): its row is an error now
+_FAILED = frozenset({Aspect.ANALYSED, Aspect.THUMBNAIL, Aspect.STATUS})
+
+
 class ScanKind(JobKind[ScanParams]):
     name = "scan"
     title = "Scan"
@@ -120,7 +124,7 @@ class ScanKind(JobKind[ScanParams]):
     # re-analysed files: their metadata (sort and filter keys) and thumbnails
     change_aspects = frozenset({Aspect.ANALYSED, Aspect.THUMBNAIL})
     # discovery adds placeholder rows for new files, marks vanished ones missing, forgets some
-    discovery_aspects = frozenset({Aspect.ADDED, Aspect.REMOVED, Aspect.ANALYSED, Aspect.FOLDERS})
+    discovery_aspects = frozenset({Aspect.ADDED, Aspect.REMOVED, Aspect.ANALYSED, Aspect.STATUS, Aspect.FOLDERS})
     finish_aspects = frozenset({Aspect.FOLDERS})      # the folders' last scan time
     follow_ons = ("duplicates",)
 
@@ -244,6 +248,7 @@ class ScanKind(JobKind[ScanParams]):
         present = self.repo.lock_folders(tx, sorted({item["f"] for item, _ in results}))
         changed: list[int] = []
         arrived: list[int] = []      # new or moved in: the catalog's membership changed
+        failed: list[int] = []       # now unreadable: the error counts changed
         dropped: list[tuple[str, str, str]] = []
         for item, value in results:
             raw = decode_path(item["p"])
@@ -258,6 +263,7 @@ class ScanKind(JobKind[ScanParams]):
                 counts["vanished" if reason == FailureReason.VANISHED else "errors"] += 1
                 if photo_id is not None:
                     changed.append(photo_id)
+                    failed.append(photo_id)
                 continue
             res, mtime_ns, sizes = value
             outcome, photo_id = self.repo.store_ingest(tx, job.catalog_id, item["f"], text, exact,
@@ -267,7 +273,8 @@ class ScanKind(JobKind[ScanParams]):
             changed.append(photo_id)
             if outcome in ("added", "moved"):   # a new row, or a missing photo back: the catalog's membership
                 arrived.append(photo_id)
-        return Stored(counts, tuple(changed), tuple(dropped), changes=((_ARRIVED, tuple(arrived)),))
+        return Stored(counts, tuple(changed), tuple(dropped),
+                      changes=((_ARRIVED, tuple(arrived)), (_FAILED, tuple(failed))))
 
     def finalize(self, ctx: JobContext) -> dict[str, Any]:
         params: ScanParams = ctx.params

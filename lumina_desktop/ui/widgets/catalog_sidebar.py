@@ -79,6 +79,8 @@ class CatalogSidebarWidget(QWidget):
 
     def set_state(self, state: LibraryState) -> None:
         self.state = state
+        if self.current_folder is not None and all(f.id != self.current_folder for f in state.folders):
+            self.current_view, self.current_folder = SmartView.ALL.value, None   # its folder was removed
         self.catalog_combo.blockSignals(True)
         self.catalog_combo.clear()
         for cat in state.catalogs:

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from lumina_desktop.ui.app import AppContext
 
 STATE_MIN_INTERVAL_MS = 3000   # sidebar counts are read again at most this often while photos arrive
-_STATE_ASPECTS = frozenset({Aspect.ADDED, Aspect.REMOVED, Aspect.FOLDERS})
+_STATE_ASPECTS = frozenset({Aspect.ADDED, Aspect.REMOVED, Aspect.STATUS, Aspect.FOLDERS})
 EMPTY_BODY = ("Add a folder of photos to get started. Lumina scans it in the background,\n"
               "makes thumbnails and finds duplicates and bursts. Your files are never changed.\n"
               "You can also drag a folder onto this window.")
@@ -168,6 +168,9 @@ class MainWindow(QMainWindow):
             self.stack.setCurrentWidget(self.browser)
             if cat is not None and (changed or self.browser.catalog_id != cat.id):
                 self.browser.set_catalog(cat.id)
+            elif (folder := self.browser.current_filter.folder_id) is not None and \
+                    all(f.id != folder for f in state.folders):
+                self.browser.set_folder(None)   # the folder shown was removed (here or elsewhere): all photos
         else:
             self.empty.show_message("Your catalog is empty" if cat else "No catalog", EMPTY_BODY, can_add=cat is not None)
             self.stack.setCurrentWidget(self.empty)
