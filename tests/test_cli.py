@@ -84,3 +84,28 @@ def test_db_commands_on_embedded_cluster(pg_cluster, capsys) -> None:  # type: i
     # a CLI command reuses the running server and leaves it running (the session holds it)
     assert cli(capsys, *data, "catalog", "list")[0] == 0
     assert pg_cluster.server_pid() is not None
+
+
+def test_thumbnails_prune_keeps_catalogued_grid_thumbnails(test_db, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    """A real scan, then a budget of 0 MB: previews go (the catalog forgets them), grid images stay."""
+    from PIL import Image
+
+    url = ["--database-url", test_db.conninfo, "--data-dir", str(tmp_path / "data")]
+    pics = tmp_path / "pics"
+    pics.mkdir()
+    for i in range(3):
+        Image.new("RGB", (1600, 1200), (i * 60, 100, 200 - i * 50)).save(pics / f"p{i}.jpg", quality=90)
+    assert cli(capsys, *url, "scan", str(pics), "--catalog", "Thumbs")[0] == 0
+    thumbs = tmp_path / "data" / "thumbnails"
+    assert len(list(thumbs.rglob("*_1280.jpg"))) == 3 and len(list(thumbs.rglob("*_256.jpg"))) == 3
+    stray = thumbs / "ab" / "cd" / ("abcd" * 16 + "_256.jpg")     # a photo no catalog holds any more
+    stray.parent.mkdir(parents=True, exist_ok=True)
+    stray.write_bytes(b"x" * 100)
+    code, out, _ = cli(capsys, *url, "thumbnails", "prune", "--mb", "0")
+    assert code == 0 and out.startswith("removed 4 thumbnails") and "still over budget" in out
+    assert not list(thumbs.rglob("*_1280.jpg")) and len(list(thumbs.rglob("*_256.jpg"))) == 3
+    import psycopg
+
+    with psycopg.connect(test_db.conninfo) as c:
+        sizes = [r[0] for r in c.execute("SELECT DISTINCT thumb_sizes::int[] FROM photos").fetchall()]
+    assert sizes == [[256]]     # the catalog knows the previews are gone

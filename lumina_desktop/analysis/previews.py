@@ -1,12 +1,12 @@
-"""Previews made on demand, for catalogs scanned with ``previews = "on_demand"``.
+"""Previews made on demand, for photos whose preview was not made by the scan.
 
 Runs on a worker thread (details panel, viewer).  The preview is made from the original
-file exactly as a scan would make it (same decode, orientation, colour, band), and written
-into the thumbnail cache under the photo's content hash — but only if the file still has
-that content: a file edited since the scan gets no preview under the old hash (the next
-rescan re-analyses it).  The file is hashed before anything is decoded, and a file that
-could not give a preview is remembered (by path, size and mtime), so selecting it again
-costs a ``stat``, not another read.
+file exactly as a scan would make it (same decode, orientation, colour, band) and returned
+as JPEG bytes (the caller stores it under the photo's content hash) — but only if the file
+still has that content: a file edited since the scan gets no preview under the old hash (the
+next rescan re-analyses it).  The file is hashed before anything is decoded, and a file that
+could not give a preview is remembered (by path, size and mtime), so asking again costs a
+``stat``, not another read.
 """
 from __future__ import annotations
 
@@ -14,11 +14,10 @@ import logging
 import os
 import threading
 from collections import OrderedDict
-from pathlib import Path
 
 from lumina_desktop.analysis import hashing
 from lumina_desktop.analysis.ingest import MAX_FILE_BYTES, analyse_bytes, open_regular
-from lumina_desktop.analysis.thumbnails import PREVIEW_PX, atomic_write, thumbnail_relpath
+from lumina_desktop.analysis.thumbnails import PREVIEW_PX
 from lumina_desktop.core.media import MediaError
 
 log = logging.getLogger(__name__)
@@ -34,17 +33,12 @@ def _remember(key: tuple[str, int, int, str]) -> None:
             _failed.popitem(last=False)
 
 
-def ensure_preview(source: str, content_hash: str, root: Path, size: int = PREVIEW_PX
-                   ) -> Path | None:
-    """The cached ``size`` thumbnail of ``source``, made now if missing; None if it cannot be.
+def make_preview(source: str, content_hash: str, size: int = PREVIEW_PX) -> bytes | None:
+    """The ``size`` preview of ``source`` as JPEG bytes; None if it cannot be made.
 
-    None means: the file is gone, unreadable, undecodable, no longer has ``content_hash``,
-    or the cache cannot be written (logged).  Never raises for a property of the file or
-    the disk.
+    None means: the file is gone, unreadable, undecodable or no longer has ``content_hash``.
+    Never raises for a property of the file.
     """
-    target = root / thumbnail_relpath(content_hash, size)
-    if target.exists():
-        return target
     try:
         st = os.stat(source)
     except OSError:
@@ -61,17 +55,11 @@ def ensure_preview(source: str, content_hash: str, root: Path, size: int = PREVI
         if hashing.content_hash(data) != content_hash:  # edited since the scan: not under the old hash
             _remember(key)
             return None
-        encoded = analyse_bytes(data, name=source, mtime_s=st.st_mtime, thumb_sizes=(size,)).thumbnails[size]
+        return analyse_bytes(data, name=source, mtime_s=st.st_mtime, thumb_sizes=(size,)).thumbnails[size]
     except (MediaError, OSError, KeyError) as exc:
         log.info("no preview for %s: %s", source, exc)
         _remember(key)
         return None
-    try:
-        atomic_write(target, encoded, durable=False)
-    except OSError as exc:  # cache folder full, read-only or broken: show the grid image instead
-        log.warning("cannot write preview %s: %s", target, exc)
-        return None
-    return target
 
 
-__all__ = ["ensure_preview"]
+__all__ = ["make_preview"]

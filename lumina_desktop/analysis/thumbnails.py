@@ -1,7 +1,7 @@
 """Thumbnails: decoded picture → upright sRGB images per size → JPEG bytes.
 
-Runs on any thread (worker).  Pure functions apart from :func:`atomic_write`, the one
-file-writing helper (the thumbnails job decides where; see :func:`thumbnail_relpath`).
+Runs on any thread (worker).  Pure functions: where thumbnails are stored, and writing them,
+belong to ``storage.thumbnails.ThumbnailStore``.
 
 Pipeline (one decode, everything else derived from it):
   1. ``colour.flatten`` — alpha composited on **white** (thumbnails are JPEG, which has
@@ -17,18 +17,14 @@ Pillow releases the GIL in decode, resize, colour transform and encode.
 """
 from __future__ import annotations
 
-import contextlib
 import io
-import os
-import tempfile
 
 from PIL import Image
 
 from lumina_desktop.analysis import colour
 from lumina_desktop.analysis.perceptual import BASE_PX, SHARP_MAX_PX, reduce_to
+from lumina_desktop.core.media import GRID_PX, PREVIEW_PX  # one definition, in core
 
-GRID_PX = 256
-PREVIEW_PX = 1280
 DEFAULT_SIZES: tuple[int, ...] = (GRID_PX, PREVIEW_PX)
 JPEG_QUALITY = 85
 PREVIEW_SLACK = (0.8, 1.25)
@@ -111,41 +107,3 @@ def encode_thumbnails(images: dict[int, Image.Image], sizes: tuple[int, ...],
             done[key] = encode_jpeg(im, quality)
         out[size] = done[key]
     return out
-
-
-def thumbnail_relpath(content_hash: str, size_px: int) -> str:
-    """Where a thumbnail lives under the cache root: ``ab/cd/<hash>_<size>.jpg``.
-
-    Keyed by content hash (not photo id) so copies share one file and a moved/renamed
-    photo keeps its thumbnail.  Always '/'-separated.
-    """
-    if len(content_hash) < 8 or not all(c in "0123456789abcdef" for c in content_hash):
-        raise ValueError(f"not a lower-case hex content hash: {content_hash!r}")
-    if size_px <= 0:
-        raise ValueError(f"thumbnail size must be positive, got {size_px}")
-    return f"{content_hash[:2]}/{content_hash[2:4]}/{content_hash}_{size_px}.jpg"
-
-
-def atomic_write(path: str | os.PathLike[str], data: bytes, *, durable: bool = True) -> None:
-    """Write ``data`` to ``path`` atomically (temp file in the same folder + ``os.replace``).
-
-    Creates missing parent folders.  Readers see either the old file or the complete
-    new one, never a partial write.  With ``durable`` the file is fsynced before the rename
-    (the thumbnail cache passes False: it can be rebuilt, and an fsync per file costs more
-    than making the thumbnail).  Created private to the user (mode 0600, as ``mkstemp``).
-    """
-    target = os.fspath(path)
-    folder = os.path.dirname(target) or "."
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            if durable:
-                os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise

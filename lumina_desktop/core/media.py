@@ -20,6 +20,11 @@ DateSource = Literal["exif", "xmp", "container", "filename", "folder", "file_mti
 
 DateConfidence = Literal["high", "medium", "low"]
 
+GRID_PX = 256
+"""The grid thumbnail's long edge (every catalogued photo has one; the store never prunes it)."""
+PREVIEW_PX = 1280
+"""The preview's nominal long edge (the details panel, the viewer while the original decodes)."""
+
 HASH_BYTES = 32
 """Length of ``PerceptualData.phash`` / ``dhash``: 256 bits packed (16×16 hash matrix)."""
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from lumina_desktop.config import Settings
 from lumina_desktop.db.pool import open_database
+from lumina_desktop.db.thumbnails import ThumbnailSizes
 from lumina_desktop.jobs.engine.coordinator import JobCoordinator
 from lumina_desktop.jobs.engine.registry import KindRegistry
 from lumina_desktop.services.describe import JobWording
@@ -20,6 +21,8 @@ from lumina_desktop.services.images import PhotoImages
 from lumina_desktop.services.jobs import JobService
 from lumina_desktop.services.library import LibraryService
 from lumina_desktop.services.photos import PhotoQuery
+from lumina_desktop.core.media import GRID_PX
+from lumina_desktop.storage.thumbnails import PruneResult, ThumbnailStore
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +41,8 @@ class AppServices:
         self.library = LibraryService(db)
         self.photos = PhotoQuery(db)
         self.duplicates = DuplicatesService(db)
-        self.images = PhotoImages(settings.thumbnails_dir)
+        self.thumbnails = ThumbnailStore(settings.thumbnails_dir, recorder=ThumbnailSizes(db))
+        self.images = PhotoImages(self.thumbnails)
         self.wording = JobWording(self.registry)
 
     @property
@@ -49,6 +53,13 @@ class AppServices:
     @property
     def conninfo(self) -> str:
         return str(self._db.conninfo)
+
+    def prune_thumbnails(self, budget_mb: int | None = None) -> PruneResult:
+        """Fit the thumbnail store into ``budget_mb`` (default: the ``thumbnail_cache_mb`` setting),
+        least recently used first; the grid thumbnail of a catalogued photo is never removed."""
+        budget = (budget_mb if budget_mb is not None else self.settings.thumbnail_cache_mb) * 1024 * 1024
+        keep = ThumbnailSizes(self._db).grid_hashes()
+        return self.thumbnails.prune_to(budget, keep=lambda h, px: px == GRID_PX and h in keep)
 
     def start_engine(self, **kw: Any) -> JobCoordinator:
         """Run jobs in this process (``kw``: the coordinator's options, e.g. ``pickup=True``)."""

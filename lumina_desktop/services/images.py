@@ -15,11 +15,12 @@ from PIL import Image, ImageOps
 
 from lumina_desktop.analysis import colour
 from lumina_desktop.analysis.decode import PIL_FORMATS, ensure_decoder
-from lumina_desktop.analysis.previews import ensure_preview
-from lumina_desktop.analysis.thumbnails import PREVIEW_PX, thumbnail_relpath
+from lumina_desktop.analysis.previews import make_preview
+from lumina_desktop.analysis.thumbnails import PREVIEW_PX
 from lumina_desktop.core.library import PhotoDetails
 from lumina_desktop.core.media import MediaKind
 from lumina_desktop.core.models import PhotoStatus
+from lumina_desktop.storage.thumbnails import ThumbnailStore
 
 log = logging.getLogger(__name__)
 
@@ -101,18 +102,15 @@ class PhotoPictures(Protocol):
 
 
 class PhotoImages:
-    """:class:`PhotoPictures` from the thumbnail folder and the original files."""
+    """:class:`PhotoPictures` from the thumbnail store and the original files."""
 
-    def __init__(self, thumbnails_dir: Path) -> None:
-        self.root = Path(thumbnails_dir)
+    def __init__(self, store: ThumbnailStore | Path) -> None:
+        self.store = store if isinstance(store, ThumbnailStore) else ThumbnailStore(Path(store))
 
     def thumbnail(self, content_hash: str, source_px: int, px: int) -> Picture | None:
         """The stored ``source_px`` thumbnail of ``content_hash`` fitted to ``px``; None if absent."""
-        try:
-            path = self.root / thumbnail_relpath(content_hash, source_px)
-        except ValueError:       # not a content hash: never a path outside the folder
-            return None
-        return decode_fitted(path, px)
+        path = self.store.open_path(content_hash, source_px)   # None too for a value that is not a hash
+        return decode_fitted(path, px) if path is not None else None
 
     def preview(self, details: PhotoDetails, max_px: int, *, make_missing: bool = True) -> Picture | None:
         """The photo's 1280 px preview reduced to ``max_px``.
@@ -121,20 +119,24 @@ class PhotoImages:
         (``make_missing``; about 30 ms, once); otherwise, or if that cannot be done, the largest
         stored thumbnail is used.
         """
-        sizes = details.thumb_sizes
-        if not details.content_hash or not sizes:
+        h, sizes = details.content_hash, details.thumb_sizes
+        if not h or not sizes:
             return None
-        path: Path | None = None
-        try:
-            if PREVIEW_PX in sizes:
-                path = self.root / thumbnail_relpath(details.content_hash, PREVIEW_PX)
-            elif make_missing and details.kind in _PREVIEWABLE and details.status == PhotoStatus.OK.value:
-                path = ensure_preview(details.os_path, details.content_hash, self.root, PREVIEW_PX)
+        store = self.store
+        path = store.open_path(h, PREVIEW_PX) if PREVIEW_PX in sizes else None
+        if path is None and make_missing and details.kind in _PREVIEWABLE and details.status == PhotoStatus.OK:
+            path = store.open_path(h, PREVIEW_PX)   # another copy's, or made since the row was read
             if path is None:
-                path = self.root / thumbnail_relpath(details.content_hash, max(sizes))
-        except ValueError:
-            return None
-        return decode_fitted(path, max_px, can_enlarge=False)
+                data = make_preview(details.os_path, h, PREVIEW_PX)
+                if data is not None:
+                    try:   # the store also records the new size in the catalog
+                        path = store.write(h, PREVIEW_PX, data)
+                    except OSError as exc:   # cache full, read-only or broken: show the grid image
+                        log.warning("cannot store the preview of %s: %s", details.path, exc)
+        if path is None:
+            best = store.best_for(sizes, PREVIEW_PX)
+            path = store.open_path(h, best) if best is not None else None
+        return decode_fitted(path, max_px, can_enlarge=False) if path is not None else None
 
     def original(self, details: PhotoDetails) -> Picture:
         return decode_original(details.os_path, details.file_type)

@@ -2,9 +2,7 @@
 from __future__ import annotations
 
 import io
-import os
 import threading
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -92,30 +90,6 @@ def test_transform_cache_is_thread_safe() -> None:
         t.join(timeout=30)
     assert not errors and len(set(results)) == 1 and len(results) == 6
 
-
-def test_thumbnail_relpath() -> None:
-    h = "abcdef0123456789" * 4
-    assert thumbnails.thumbnail_relpath(h, 256) == f"ab/cd/{h}_256.jpg"
-    with pytest.raises(ValueError):
-        thumbnails.thumbnail_relpath("../../etc/passwd", 256)
-    with pytest.raises(ValueError):
-        thumbnails.thumbnail_relpath(h, 0)
-
-
-def test_atomic_write(tmp_path: Path) -> None:
-    target = tmp_path / "ab" / "cd" / "x_256.jpg"
-    thumbnails.atomic_write(target, b"first")
-    thumbnails.atomic_write(target, b"second")
-    assert target.read_bytes() == b"second"
-    assert os.listdir(target.parent) == ["x_256.jpg"]  # no temp files left
-
-
-def test_atomic_write_failure_leaves_old_file(tmp_path: Path) -> None:
-    target = tmp_path / "t.jpg"
-    thumbnails.atomic_write(target, b"old")
-    with pytest.raises(TypeError):
-        thumbnails.atomic_write(target, "not bytes")  # type: ignore[arg-type]
-    assert target.read_bytes() == b"old" and os.listdir(tmp_path) == ["t.jpg"]
 
 
 def test_encode_jpeg_quality() -> None:

@@ -47,7 +47,7 @@ from psycopg import sql
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from lumina_desktop.analysis.thumbnails import thumbnail_relpath  # noqa: E402
+from lumina_desktop.storage.thumbnails import thumbnail_relpath  # noqa: E402
 from lumina_desktop.config import Settings, load_settings  # noqa: E402
 from lumina_desktop.core.library import PhotoFilter, SortKey, SortOrder, StatusFilter  # noqa: E402
 from lumina_desktop.db import catalogs, library  # noqa: E402

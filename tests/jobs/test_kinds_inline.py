@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from lumina_desktop.storage.thumbnails import thumbnail_relpath
 from lumina_desktop.analysis import thumbnails as thumbs
 from lumina_desktop.analysis.ingest import analyse_file
 from lumina_desktop.config import Settings, load_settings
@@ -197,7 +198,7 @@ def test_scan_stores_files_records_the_broken_one_and_queues_duplicates(
     for path in good:
         content_hash = repo.rows[path].content_hash
         assert content_hash is not None
-        assert (inline_settings.thumbnails_dir / thumbs.thumbnail_relpath(content_hash, thumbs.GRID_PX)).is_file()
+        assert (inline_settings.thumbnails_dir / thumbnail_relpath(content_hash, thumbs.GRID_PX)).is_file()
     children = engine.store.children(job.id)
     assert [(c.kind, c.state, c.catalog_id, dict(c.params)) for c in children] == [
         ("duplicates", JobState.PENDING, CATALOG, {"incremental": True, "after_job": job.id})]

@@ -15,7 +15,7 @@ import psycopg
 import pytest
 from PIL import Image
 
-from lumina_desktop.analysis.thumbnails import thumbnail_relpath
+from lumina_desktop.storage.thumbnails import thumbnail_relpath
 from lumina_desktop.core.jobs import JobState
 from lumina_desktop.db import catalogs
 from lumina_desktop.db import jobs as jobs_db
@@ -252,11 +252,13 @@ def test_scan_of_the_real_photo_corpus(coordinator, conn) -> None:  # type: igno
 
 
 def test_previews_on_demand_scan_makes_grid_only_and_the_preview_when_first_shown(
-        make_coordinator, conn, tmp_path: Path, settings) -> None:  # type: ignore[no-untyped-def]
+        make_coordinator, conn, db, tmp_path: Path, settings) -> None:  # type: ignore[no-untyped-def]
     import dataclasses
 
     from lumina_desktop.db import library
+    from lumina_desktop.db.thumbnails import ThumbnailSizes
     from lumina_desktop.services.images import PhotoImages
+    from lumina_desktop.storage.thumbnails import ThumbnailStore
 
     lazy = dataclasses.replace(settings, previews="on_demand")
     root = tmp_path / "lib"
@@ -275,8 +277,12 @@ def test_previews_on_demand_scan_makes_grid_only_and_the_preview_when_first_show
 
     details = library.photo_details(conn, ids["big.jpg"])
     assert details is not None
-    image = PhotoImages(cache).preview(details, 100_000)
+    images = PhotoImages(ThumbnailStore(cache, recorder=ThumbnailSizes(db)))
+    image = images.preview(details, 100_000)
     made = cache / thumbnail_relpath(big_hash, 1280)
+    conn.commit()
+    # the store recorded the new size: the catalog knows the preview exists (it went stale before)
+    assert library.photo_details(conn, ids["big.jpg"]).thumb_sizes == (256, 1280)  # type: ignore[union-attr]
     assert made.exists() and image is not None
     with Image.open(made) as preview:
         assert preview.size == (1500, 1000)  # the 1/2-scale decode, as a scan would make it
@@ -286,7 +292,7 @@ def test_previews_on_demand_scan_makes_grid_only_and_the_preview_when_first_show
     edited = library.photo_details(conn, ids["edited.jpg"])
     assert edited is not None
     make_jpeg(root / "edited.jpg", 99, size=(2400, 1600))
-    image = PhotoImages(cache).preview(edited, 100_000)
+    image = images.preview(edited, 100_000)
     assert not (cache / thumbnail_relpath(edited.content_hash or "", 1280)).exists()
     assert image is not None and max(image.width, image.height) == 256
 

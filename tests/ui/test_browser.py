@@ -17,7 +17,7 @@ from PySide6.QtGui import QColor, QGuiApplication
 
 from lumina_desktop.services.images import PhotoImages
 from lumina_desktop.services.photos import PhotoQuery
-from lumina_desktop.analysis.thumbnails import thumbnail_relpath
+from lumina_desktop.storage.thumbnails import thumbnail_relpath
 from lumina_desktop.config import Settings, load_settings
 from lumina_desktop.core.library import SmartView, PhotoFlag, SortKey, SortOrder
 from lumina_desktop.ui.models.roles import PhotoRole

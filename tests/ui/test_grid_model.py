@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from lumina_desktop.analysis.thumbnails import thumbnail_relpath
+from lumina_desktop.storage.thumbnails import thumbnail_relpath
 from lumina_desktop.core.library import PhotoFlag, PhotoSummary
 from lumina_desktop.services.images import PhotoImages
 from lumina_desktop.ui.models.photo_grid_model import PhotoGridModel

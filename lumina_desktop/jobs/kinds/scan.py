@@ -32,6 +32,7 @@ from lumina_desktop.core.paths import path_for_db
 from lumina_desktop.db.photos import ScanRepository
 from lumina_desktop.jobs.engine.context import BatchInfo, ItemContext, JobContext, JobEnv
 from lumina_desktop.jobs.engine.kind import ItemFailure, ItemRunner, JobKind, Lane, Phase, Stored
+from lumina_desktop.storage.thumbnails import ThumbnailStore
 
 log = logging.getLogger(__name__)
 THUMB_SIZES = (thumbs.GRID_PX, thumbs.PREVIEW_PX)
@@ -217,7 +218,7 @@ class ScanKind(JobKind[ScanParams]):
 
     def open(self, env: JobEnv, params: ScanParams) -> ItemRunner:
         sizes = scan_thumb_sizes(env.settings.previews)
-        root = env.settings.thumbnails_dir
+        store = ThumbnailStore(env.settings.thumbnails_dir)
 
         def run(ictx: ItemContext, item: Any) -> Any:
             raw = decode_path(item["p"])
@@ -225,12 +226,9 @@ class ScanKind(JobKind[ScanParams]):
                 res = analyse_file(raw, thumb_sizes=sizes)
             except MediaError as err:
                 raise ItemFailure(err.reason.value, str(err.message), payload=err) from None
-            written = []
-            for size, data in res.thumbnails.items():
-                target = root / thumbs.thumbnail_relpath(res.identity.content_hash, size)
-                if not target.exists():
-                    thumbs.atomic_write(target, data, durable=False)
-                written.append(size)
+            # the sizes are recorded by store(), with the photo's row: the store only writes the files
+            store.write_many(res.identity.content_hash, res.thumbnails, record=False, only_missing=True)
+            written = list(res.thumbnails)
             try:
                 mtime_ns = os.stat(raw).st_mtime_ns
             except OSError:

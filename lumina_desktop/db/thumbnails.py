@@ -1,0 +1,53 @@
+"""The catalog's record of which thumbnail sizes exist (``photos.thumb_sizes``), kept by the
+thumbnail store as it writes and prunes (psycopg only here; any non-GUI thread)."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import psycopg
+
+
+def add_sizes(conn: psycopg.Connection, content_hash: str, sizes: Sequence[int]) -> int:
+    """Every photo with this content now has these sizes too; returns the photos updated."""
+    cur = conn.execute(
+        "UPDATE photos SET thumb_sizes = (SELECT array_agg(DISTINCT s ORDER BY s) "
+        "                                 FROM unnest(thumb_sizes || %s::smallint[]) s) "
+        "WHERE content_hash = %s AND NOT thumb_sizes @> %s::smallint[]",
+        (list(sizes), content_hash, list(sizes)))
+    return cur.rowcount
+
+
+def remove_sizes(conn: psycopg.Connection, content_hash: str, sizes: Sequence[int]) -> int:
+    cur = conn.execute(
+        "UPDATE photos SET thumb_sizes = coalesce((SELECT array_agg(s ORDER BY s) FROM unnest(thumb_sizes) s "
+        "                                          WHERE s <> ALL(%s::smallint[])), '{}') "
+        "WHERE content_hash = %s AND thumb_sizes && %s::smallint[]",
+        (list(sizes), content_hash, list(sizes)))
+    return cur.rowcount
+
+
+def grid_hashes(conn: psycopg.Connection) -> set[str]:
+    """Content hashes of every catalogued photo (their grid thumbnails are never pruned)."""
+    with conn.cursor() as cur:
+        cur.execute("SELECT DISTINCT content_hash FROM photos WHERE content_hash IS NOT NULL")
+        return {r[0] for r in cur}
+
+
+class ThumbnailSizes:
+    """The store's :class:`~lumina_desktop.storage.thumbnails.SizesRecorder` on a pooled database."""
+
+    def __init__(self, db: Any) -> None:
+        self._db = db
+
+    def add_sizes(self, content_hash: str, sizes: Sequence[int]) -> None:
+        with self._db.connection() as conn:
+            add_sizes(conn, content_hash, sizes)
+
+    def remove_sizes(self, content_hash: str, sizes: Sequence[int]) -> None:
+        with self._db.connection() as conn:
+            remove_sizes(conn, content_hash, sizes)
+
+    def grid_hashes(self) -> set[str]:
+        with self._db.connection() as conn:
+            return grid_hashes(conn)

@@ -1,0 +1,1 @@
+"""Files the app owns (the thumbnail store).  No Qt, no SQL."""
