@@ -42,9 +42,11 @@ class Settings:
     thumbnail_cache_dir: Path | None = None
     thumbnail_cache_mb: int = DEFAULT_THUMB_CACHE_MB
     batch_size: int = 50
-    previews: str = "scan"
-    """When 1280 px previews are made: "scan" (with the grid thumbnail, while scanning) or
-    "on_demand" (when a photo is first shown large: scans run about twice as fast)."""
+    previews: str = "job"
+    """When 1280 px previews are made: "job" (by the thumbnails job that follows each scan, in the
+    background), "scan" (with the grid thumbnail, while scanning: slower scans) or "on_demand"
+    (only when a photo is first shown large).  A photo shown large before its preview exists
+    gets it made on the spot in every mode."""
     disabled_follow_ons: tuple[str, ...] = ()
     """Job kinds that do not run by themselves after a scan (Settings › After a scan)."""
     sources: Mapping[str, str] = dataclasses.field(default_factory=dict, compare=False)
@@ -82,7 +84,7 @@ class Settings:
 _INT_KEYS = {"background_workers", "interactive_workers", "thumbnail_cache_mb", "batch_size"}
 _PATH_KEYS = {"data_dir", "thumbnail_cache_dir"}
 _LIST_KEYS = {"disabled_follow_ons"}
-PREVIEW_CHOICES = ("scan", "on_demand")
+PREVIEW_CHOICES = ("job", "scan", "on_demand")
 _CHOICE_KEYS = {"previews": PREVIEW_CHOICES}
 _ENV = {
     "data_dir": ("LUMINA_DATA_DIR",),

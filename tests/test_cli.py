@@ -95,7 +95,7 @@ def test_thumbnails_prune_keeps_catalogued_grid_thumbnails(test_db, tmp_path: Pa
     pics.mkdir()
     for i in range(3):
         Image.new("RGB", (1600, 1200), (i * 60, 100, 200 - i * 50)).save(pics / f"p{i}.jpg", quality=90)
-    assert cli(capsys, *url, "scan", str(pics), "--catalog", "Thumbs")[0] == 0
+    assert cli(capsys, *url, "scan", str(pics), "--catalog", "Thumbs", "--all")[0] == 0   # its follow-ons too
     thumbs = tmp_path / "data" / "thumbnails"
     assert len(list(thumbs.rglob("*_1280.jpg"))) == 3 and len(list(thumbs.rglob("*_256.jpg"))) == 3
     stray = thumbs / "ab" / "cd" / ("abcd" * 16 + "_256.jpg")     # a photo no catalog holds any more
@@ -109,3 +109,7 @@ def test_thumbnails_prune_keeps_catalogued_grid_thumbnails(test_db, tmp_path: Pa
     with psycopg.connect(test_db.conninfo) as c:
         sizes = [r[0] for r in c.execute("SELECT DISTINCT thumb_sizes::int[] FROM photos").fetchall()]
     assert sizes == [[256]]     # the catalog knows the previews are gone
+    code, out, _ = cli(capsys, *url, "thumbnails", "regenerate", "--catalog", "Thumbs")
+    assert code == 0 and "3 previews made" in out and len(list(thumbs.rglob("*_1280.jpg"))) == 3
+    code, out, _ = cli(capsys, *url, "thumbnails", "status")
+    assert code == 0 and "MB budget" in out

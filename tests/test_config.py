@@ -72,9 +72,9 @@ def test_previews_setting_from_file_and_env_with_a_clear_error(tmp_path: Path) -
     from lumina_desktop.config import load_settings, write_settings_file
     from lumina_desktop.core.errors import ConfigError
 
-    assert load_settings(environ={}, config_dir=tmp_path).previews == "scan"
+    assert load_settings(environ={}, config_dir=tmp_path).previews == "job"   # the thumbnails job makes them
     write_settings_file(tmp_path / "settings.json", {"previews": "on_demand"})
     assert load_settings(environ={}, config_dir=tmp_path).previews == "on_demand"
     assert load_settings(environ={"LUMINA_PREVIEWS": "scan"}, config_dir=tmp_path).previews == "scan"
-    with pytest.raises(ConfigError, match="previews from environment variable LUMINA_PREVIEWS must be one of scan, on_demand"):
+    with pytest.raises(ConfigError, match="previews from environment variable LUMINA_PREVIEWS must be one of job, scan, on_demand"):
         load_settings(environ={"LUMINA_PREVIEWS": "later"}, config_dir=tmp_path)

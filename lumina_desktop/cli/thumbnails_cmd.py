@@ -1,10 +1,14 @@
-"""``lumina-desktop thumbnails status|prune`` (main thread, no Qt)."""
+"""``lumina-desktop thumbnails status|prune|regenerate`` (main thread, no Qt)."""
 from __future__ import annotations
 
 import argparse
 
 from lumina_desktop.cli.common import services
+from lumina_desktop.core.jobs import JobState
 from lumina_desktop.services.describe import format_bytes
+from lumina_desktop.services.library import DEFAULT_CATALOG
+
+THUMBNAILS_KIND = "thumbnails"
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -15,6 +19,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                                     "(a catalogued photo's grid thumbnail is never removed)")
     pr.add_argument("--mb", type=int, help="budget in MB (default: the thumbnail_cache_mb setting)")
     pr.set_defaults(handler=_prune)
+    rg = s.add_parser("regenerate", help="make every preview of a catalog again, here, with a progress bar")
+    rg.add_argument("--catalog", default=DEFAULT_CATALOG, help=f"catalog name (default {DEFAULT_CATALOG!r})")
+    rg.set_defaults(handler=_regenerate)
 
 
 def _status(args: argparse.Namespace) -> int:
@@ -36,3 +43,16 @@ def _prune(args: argparse.Namespace) -> int:
     if r.over_budget:
         print("  still over budget: what is left is the grid thumbnails of catalogued photos")
     return 0
+
+
+def _regenerate(args: argparse.Namespace) -> int:
+    from lumina_desktop.cli.jobs_cmd import run_job_here
+
+    with services(args) as app:
+        cat = app.library.catalog(args.catalog)
+        job = run_job_here(app, lambda co: co.submit(THUMBNAILS_KIND, {"regenerate": True}, catalog_id=cat.id))
+        print(f"previews of {cat.name!r}: {job.state.value}")
+        print("  " + app.wording.result(job))
+        if job.item_errors:
+            print(f"  see why with: lumina-desktop jobs show {job.id} --errors 50")
+    return 0 if job.state == JobState.SUCCEEDED else 1

@@ -7,6 +7,8 @@ from typing import Any
 
 import psycopg
 
+from lumina_desktop.core.paths import path_from_db
+
 
 def add_sizes(conn: psycopg.Connection, content_hash: str, sizes: Sequence[int]) -> int:
     """Every photo with this content now has these sizes too; returns the photos updated."""
@@ -51,3 +53,26 @@ class ThumbnailSizes:
     def grid_hashes(self) -> set[str]:
         with self._db.connection() as conn:
             return grid_hashes(conn)
+
+
+class ThumbnailsRepository:
+    """What the thumbnails job kind reads and writes, over a connection in a transaction (``tx``)."""
+
+    def photos_without(self, tx: psycopg.Connection, catalog_id: int, px: int, *,
+                       photo_ids: Sequence[int] | None = None, everything: bool = False) -> list[tuple[str, str, list[int]]]:
+        """(content hash, one readable path, every photo id with that content) of the catalog's
+        analysed pictures lacking ``px`` (``everything``: all of them), optionally among ``photo_ids``."""
+        where = ["catalog_id = %(c)s", "status = 'ok'", "content_hash IS NOT NULL", "kind IN ('image', 'raw')"]
+        if not everything:
+            where.append("NOT (thumb_sizes @> ARRAY[%(px)s]::smallint[])")
+        if photo_ids is not None:
+            where.append("id = ANY(%(ids)s)")
+        rows = tx.execute(
+            "SELECT content_hash, (array_agg(path ORDER BY id))[1], (array_agg(path_bytes ORDER BY id))[1], "
+            "       array_agg(id ORDER BY id) FROM photos WHERE " + " AND ".join(where) +
+            " GROUP BY content_hash ORDER BY min(id)",
+            {"c": catalog_id, "px": px, "ids": list(photo_ids or ())}).fetchall()
+        return [(r[0], path_from_db(r[1], r[2]), list(r[3])) for r in rows]
+
+    def add_sizes(self, tx: psycopg.Connection, content_hash: str, sizes: Sequence[int]) -> int:
+        return add_sizes(tx, content_hash, sizes)

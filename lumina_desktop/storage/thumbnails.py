@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import stat
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -141,6 +142,8 @@ class ThumbnailStore:
         try:
             st = path.stat()
         except OSError:
+            return False
+        if not stat.S_ISREG(st.st_mode):      # a folder or device where a thumbnail should be
             return False
         now = time.time()
         if now - st.st_mtime > TOUCH_AFTER_S:

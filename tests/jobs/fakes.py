@@ -208,3 +208,25 @@ class FakeDuplicatesRepo:
 
     def decisions(self, tx: Any, catalog_id: int) -> list[Decision]:
         return []
+
+
+class FakeThumbnailsRepo:
+    """What the thumbnails kind reads and writes, over a :class:`FakeScanRepo`'s rows (sizes kept here)."""
+
+    def __init__(self, scan: FakeScanRepo) -> None:
+        self.scan = scan
+        self.sizes: dict[str, set[int]] = {}
+
+    def photos_without(self, tx: Any, catalog_id: int, px: int, *, photo_ids: Sequence[int] | None = None,
+                       everything: bool = False) -> list[tuple[str, str, list[int]]]:
+        by_hash: dict[str, list[PhotoRow]] = {}
+        for r in sorted(self.scan.rows.values(), key=lambda r: r.id):
+            if r.status != PhotoStatus.OK or r.content_hash is None or (photo_ids is not None and r.id not in photo_ids):
+                continue
+            if everything or px not in self.sizes.get(r.content_hash, set()):
+                by_hash.setdefault(r.content_hash, []).append(r)
+        return [(h, rows[0].path, [r.id for r in rows]) for h, rows in by_hash.items()]
+
+    def add_sizes(self, tx: Any, content_hash: str, sizes: Sequence[int]) -> int:
+        self.sizes.setdefault(content_hash, set()).update(sizes)
+        return 1

@@ -29,7 +29,8 @@ from lumina_desktop.jobs.engine.testing import InlineEngine
 from lumina_desktop.jobs.kinds.demo import DemoKind
 from lumina_desktop.jobs.kinds.duplicates import DuplicatesKind
 from lumina_desktop.jobs.kinds.scan import ScanKind
-from tests.jobs.fakes import FakeDemoRepo, FakeDuplicatesRepo, FakeScanRepo, Folder
+from lumina_desktop.jobs.kinds.thumbnails import ThumbnailsKind
+from tests.jobs.fakes import FakeDemoRepo, FakeDuplicatesRepo, FakeScanRepo, FakeThumbnailsRepo, Folder
 
 CATALOG = 1
 
@@ -40,9 +41,12 @@ def inline_settings(tmp_path: Path) -> Settings:
                          environ={}, config_dir=tmp_path)
 
 
-def make_engine(settings: Settings, *, scan: Any = None, dup: Any = None, demo: Any = None) -> InlineEngine:
-    registry = KindRegistry([ScanKind(repo=scan if scan is not None else FakeScanRepo([])),
+def make_engine(settings: Settings, *, scan: Any = None, dup: Any = None, demo: Any = None,
+                thumbs: Any = None) -> InlineEngine:
+    scan = scan if scan is not None else FakeScanRepo([])
+    registry = KindRegistry([ScanKind(repo=scan),
                              DuplicatesKind(repo=dup if dup is not None else FakeDuplicatesRepo([])),
+                             ThumbnailsKind(repo=thumbs if thumbs is not None else FakeThumbnailsRepo(scan)),
                              DemoKind(repo=demo if demo is not None else FakeDemoRepo())])
     return InlineEngine(registry, settings)
 
@@ -201,7 +205,8 @@ def test_scan_stores_files_records_the_broken_one_and_queues_duplicates(
         assert (inline_settings.thumbnails_dir / thumbnail_relpath(content_hash, thumbs.GRID_PX)).is_file()
     children = engine.store.children(job.id)
     assert [(c.kind, c.state, c.catalog_id, dict(c.params)) for c in children] == [
-        ("duplicates", JobState.PENDING, CATALOG, {"incremental": True, "after_job": job.id})]
+        ("duplicates", JobState.PENDING, CATALOG, {"incremental": True, "after_job": job.id}),
+        ("thumbnails", JobState.PENDING, CATALOG, {"after_job": job.id})]
     assert repo.touched == [7]
 
     again = engine.run("scan", {}, catalog_id=CATALOG)
@@ -217,7 +222,7 @@ def test_scan_stores_files_records_the_broken_one_and_queues_duplicates(
     third = engine.run("scan", {}, catalog_id=CATALOG)
     assert third.result is not None and (third.result["new"], third.result["changed"]) == (0, 1)
     assert engine.store.changed_photos(third.id) == [repo.rows[str(library / "b.jpg")].id]
-    assert [c.kind for c in engine.store.children(third.id)] == ["duplicates"]
+    assert [c.kind for c in engine.store.children(third.id)] == ["duplicates", "thumbnails"]
 
 
 def test_scan_cancel_then_resume_analyses_each_file_once(inline_settings: Settings, library: Path) -> None:
@@ -231,7 +236,7 @@ def test_scan_cancel_then_resume_analyses_each_file_once(inline_settings: Settin
     assert job.result is not None and (job.result["new"], job.result["errors"]) == (3, 1)
     assert sorted(p for p, _, _ in repo.ingested) == sorted({p for p, _, _ in repo.ingested})
     assert len(repo.ingested) == 3 and len(repo.failed) == 1
-    assert [c.kind for c in engine.store.children(job.id)] == ["duplicates"]
+    assert [c.kind for c in engine.store.children(job.id)] == ["duplicates", "thumbnails"]
 
 
 def test_scan_of_a_folder_removed_during_the_scan_keeps_nothing(inline_settings: Settings, library: Path) -> None:
@@ -268,7 +273,7 @@ def test_scan_of_a_folder_removed_after_some_files_were_stored_counts_them_dropp
 def test_scan_with_the_duplicates_follow_on_switched_off_queues_nothing(
         inline_settings: Settings, library: Path) -> None:
     repo = FakeScanRepo([Folder(7, str(library))])
-    settings = dataclasses.replace(inline_settings, disabled_follow_ons=("duplicates",))
+    settings = dataclasses.replace(inline_settings, disabled_follow_ons=("duplicates", "thumbnails"))
     engine = make_engine(settings, scan=repo)
     job = engine.run("scan", {}, catalog_id=CATALOG)
     assert job.state == JobState.SUCCEEDED, job.error
@@ -343,11 +348,11 @@ def test_duplicates_groups_byte_identical_copies(inline_settings: Settings, tmp_
 def test_registry_lists_kinds_stages_and_menu(inline_settings: Settings) -> None:
     engine = make_engine(inline_settings)
     registry = engine.registry
-    assert registry.names() == ["demo", "duplicates", "scan"]
+    assert registry.names() == ["demo", "duplicates", "scan", "thumbnails"]
     assert "scan" in registry and "nope" not in registry
-    assert [k.name for k in registry.follow_on_stages()] == ["duplicates"]
-    assert [k.name for k in registry.menu_kinds()] == ["duplicates"]
-    with pytest.raises(LuminaError, match=r"unknown job kind 'nope'; known: demo, duplicates, scan"):
+    assert [k.name for k in registry.follow_on_stages()] == ["duplicates", "thumbnails"]
+    assert [k.name for k in registry.menu_kinds()] == ["duplicates", "thumbnails"]
+    with pytest.raises(LuminaError, match=r"unknown job kind 'nope'; known: demo, duplicates, scan, thumbnails"):
         registry.get("nope")
     with pytest.raises(LuminaError, match="unknown job kind 'nope'"):
         engine.run("nope", {})
@@ -398,3 +403,23 @@ def test_eta_waits_for_3_s_and_2_percent_and_follows_a_smoothed_rate() -> None:
         assert burst is not None and 0.8 * eta < burst < eta
     finally:
         progress_mod.time.monotonic = real  # type: ignore[assignment]
+
+
+# -- thumbnails ---------------------------------------------------------------------------------
+
+def test_thumbnails_follow_a_scan_one_preview_per_content(inline_settings: Settings, library: Path) -> None:
+    repo = FakeScanRepo([Folder(7, str(library))])
+    thumbs = FakeThumbnailsRepo(repo)
+    engine = make_engine(inline_settings, scan=repo, thumbs=thumbs)
+    job = engine.run("scan", {}, catalog_id=CATALOG)
+    assert job.state == JobState.SUCCEEDED
+    follow = engine.run_follow_ons(job.id)
+    done = {j.kind: j for j in follow}
+    assert done["thumbnails"].state == JobState.SUCCEEDED, done["thumbnails"].error
+    assert done["thumbnails"].result["made"] == 3                       # the three readable pictures
+    assert all(sizes == {1280} for sizes in thumbs.sizes.values()) and len(thumbs.sizes) == 3
+    previews = list(inline_settings.thumbnails_dir.rglob("*_1280.jpg"))
+    assert len(previews) == 3
+    # the previews were recorded: a second run has nothing to do
+    again = engine.run("thumbnails", {}, catalog_id=CATALOG)
+    assert again.state == JobState.SUCCEEDED and again.result["items"] == 0

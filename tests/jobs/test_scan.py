@@ -68,8 +68,8 @@ def test_scan_then_incremental_rescan(coordinator, conn, tmp_path: Path, setting
     assert {v[1] for v in first.values()} == {"ok"}
     assert first["img0.jpg"][5:] == (640, 480)
     h = first["img0.jpg"][2]
-    for size in (256, 1280):
-        assert (settings.thumbnails_dir / thumbnail_relpath(h, size)).exists()
+    assert (settings.thumbnails_dir / thumbnail_relpath(h, 256)).exists()
+    assert not (settings.thumbnails_dir / thumbnail_relpath(h, 1280)).exists()   # the thumbnails job makes it
     fp = conn.execute("SELECT length(phash), length(dhash), length(grey) FROM photo_fingerprints f "
                       "JOIN photos p ON p.id = f.photo_id WHERE p.file_name = 'img0.jpg'").fetchone()
     assert fp == (32, 32, 4096)
@@ -219,7 +219,8 @@ def test_scan_cli_summary(test_db, tmp_path: Path) -> None:  # type: ignore[no-u
     assert "1 new" in res.stdout and "(Find duplicates): done; 1 groups: 1 identical" in res.stdout, res.stdout
     assert "1 errors" in res.stdout  # broken.jpg is unchanged, and still an error of this scan
     assert (tmp_path / "data" / "logs" / "lumina.log").is_file()  # the CLI logs where the window does
-    assert "#4 Find duplicates: " in res.stderr
+    # job #3 is the first scan's queued thumbnails job; this scan is #4, its follow-ons #5 and #6
+    assert "#5 Find duplicates: " in res.stderr and "#6 Make previews: " in res.stderr
     (root / "README").write_text("no extension")
     (root / ".hidden.jpg").write_bytes((root / "c0.jpg").read_bytes())
     res = subprocess.run([sys.executable, "-m", "lumina_desktop", "--database-url", test_db.conninfo, "scan",

@@ -5,9 +5,11 @@ from lumina_desktop.jobs.engine.registry import KindRegistry
 from lumina_desktop.jobs.kinds.demo import DemoKind
 from lumina_desktop.jobs.kinds.duplicates import DuplicatesKind
 from lumina_desktop.jobs.kinds.scan import ScanKind
+from lumina_desktop.jobs.kinds.thumbnails import ThumbnailsKind
 
 BUILTIN_KINDS = KindRegistry([
     ScanKind(),
     DuplicatesKind(),
+    ThumbnailsKind(),
     DemoKind(),
 ])

@@ -40,9 +40,9 @@ GRID_ONLY = (thumbs.GRID_PX,)
 
 
 def scan_thumb_sizes(previews: str) -> tuple[int, ...]:
-    """Thumbnail sizes a scan makes: with the preview, or (``previews="on_demand"``) the grid
-    size only; the preview is then made when first shown (``analysis.previews``)."""
-    return GRID_ONLY if previews == "on_demand" else THUMB_SIZES
+    """Thumbnail sizes a scan makes: the grid size only (the thumbnails job, or the first time a
+    photo is shown large, makes the preview), or with the preview when ``previews="scan"``."""
+    return THUMB_SIZES if previews == "scan" else GRID_ONLY
 
 
 def encode_path(raw: bytes) -> str:
@@ -127,7 +127,7 @@ class ScanKind(JobKind[ScanParams]):
     # discovery adds placeholder rows for new files, marks vanished ones missing, forgets some
     discovery_aspects = frozenset({Aspect.ADDED, Aspect.REMOVED, Aspect.ANALYSED, Aspect.STATUS, Aspect.FOLDERS})
     finish_aspects = frozenset({Aspect.FOLDERS})      # the folders' last scan time
-    follow_ons = ("duplicates",)
+    follow_ons = ("duplicates", "thumbnails")
 
     def __init__(self, repo: Any = None) -> None:
         self.repo = repo if repo is not None else ScanRepository()

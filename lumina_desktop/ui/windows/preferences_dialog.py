@@ -56,8 +56,9 @@ class PreferencesDialog(QDialog):
         self.cache_mb.setSuffix(" MB")
         self.cache_mb.setValue(settings.thumbnail_cache_mb)
         self.previews = QComboBox()
-        self.previews.addItem("While scanning (slower scans, instant large view)", "scan")
-        self.previews.addItem("When first shown large (scans about twice as fast)", "on_demand")
+        self.previews.addItem("In the background, after each scan (fast scans)", "job")
+        self.previews.addItem("While scanning (slower scans, every preview ready at the end)", "scan")
+        self.previews.addItem("Only when a photo is first shown large", "on_demand")
         self.previews.setCurrentIndex(max(0, self.previews.findData(settings.previews)))
         self.previews.setToolTip("When the 1280 px preview of each photo is made; grid thumbnails "
                                  "are always made while scanning")
