@@ -89,6 +89,10 @@ def test_drop_folder_scans_and_fills_the_grid(window: MainWindow, qtbot, tmp_pat
     qtbot.waitUntil(lambda: any(j.kind == "duplicates" and j.parent_job_id == job.id and j.state == JobState.SUCCEEDED
                                 for j in window.job_panel.jobs.values()), timeout=30000)
     follow = next(j for j in window.job_panel.jobs.values() if j.kind == "duplicates")
+    view = window.browser.view  # type: ignore[union-attr]
+    first, last = view.visible_rows()
+    qtbot.waitUntil(lambda: all(model.data(model.index(r, 0), PhotoRole.Thumbnail) is not None
+                                for r in range(first, last + 1)), timeout=5000)   # every visible cell, not a grey box
     shot(window, "03-scan-then-its-follow-on")
     assert "0 groups" in window.job_panel.rows[follow.id].detail.text()  # 24 different pictures
     # the Jobs menu is built from the registry: its action runs the kind alone, which finds nothing new
