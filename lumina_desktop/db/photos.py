@@ -132,6 +132,83 @@ def store_ingest(conn: psycopg.Connection, catalog_id: int, folder_id: int, path
     return outcome, int(target_id)
 
 
+IngestEntry = tuple[int, str, "bytes | None", str, IngestResult, int, Sequence[int]]
+"""(folder id, path, exact path bytes, file name, analysis, mtime_ns, thumbnail sizes)."""
+
+_FINGERPRINT_UPSERT = (
+    "INSERT INTO photo_fingerprints (photo_id, content_hash, phash, dhash, grey, grey_size, aspect, version) "
+    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (photo_id) DO UPDATE SET "
+    "content_hash = EXCLUDED.content_hash, phash = EXCLUDED.phash, dhash = EXCLUDED.dhash, "
+    "grey = EXCLUDED.grey, grey_size = EXCLUDED.grey_size, aspect = EXCLUDED.aspect, version = EXCLUDED.version")
+
+
+def store_ingest_many(conn: psycopg.Connection, catalog_id: int, entries: Sequence[IngestEntry]) -> list[tuple[str, int]]:
+    """:func:`store_ingest` for a whole batch in a few round trips (one lookup by path, one for
+    moves, then pipelined updates and fingerprint upserts); same outcomes, in ``entries`` order.
+
+    A batch where a photo found moved is also another entry's row by path (a file back at its
+    old path and a copy elsewhere, in one batch) is stored one entry at a time, as before.
+    """
+    if not entries:
+        return []
+    paths = [e[1] for e in entries]
+    found = {r[0]: (r[1], r[2]) for r in conn.execute(
+        "SELECT path, id, status FROM photos WHERE catalog_id = %s AND path = ANY(%s)", (catalog_id, paths))}
+    new_hashes = sorted({e[4].identity.content_hash for e in entries
+                         if e[1] not in found or found[e[1]][1] == PhotoStatus.NEW})
+    missing: dict[str, list[int]] = {}
+    if new_hashes:
+        for pid, h in conn.execute("SELECT id, content_hash FROM photos WHERE catalog_id = %s AND status = 'missing' "
+                                   "AND content_hash = ANY(%s) ORDER BY id", (catalog_id, new_hashes)):
+            missing.setdefault(h, []).append(pid)
+    plan: list[tuple[str, int | None, int | None]] = []   # outcome, target id, placeholder to delete
+    for folder_id, path, _pb, _fn, res, _m, _s in entries:
+        row = found.get(path)
+        if row is not None and row[1] != PhotoStatus.NEW:
+            plan.append(("changed", row[0], None))
+            continue
+        candidates = missing.get(res.identity.content_hash)
+        if candidates:
+            plan.append(("moved", candidates.pop(0), row[0] if row else None))
+        else:
+            plan.append(("new" if row else "added", row[0] if row else None, None))
+    targets = [t for _, t, _ in plan if t is not None]
+    if len(set(targets)) != len(targets):     # a moved row is also another entry's row: one by one
+        return [store_ingest(conn, catalog_id, *e) for e in entries]
+    with conn.cursor() as cur:
+        gone = [d for _, _, d in plan if d is not None]
+        if gone:
+            cur.execute("DELETE FROM photos WHERE id = ANY(%s)", (gone,))
+        out: list[tuple[str, int]] = []
+        updates: list[dict[str, Any]] = []
+        cols = ("catalog_id", "folder_id", "path", "path_bytes", "file_name", *_FIELDS)
+        for (outcome, target, _), (folder_id, path, path_bytes, file_name, res, mtime_ns, sizes) in zip(plan, entries):
+            params = {**_values(res, mtime_ns, sizes), "folder_id": folder_id, "path": path,
+                      "path_bytes": path_bytes, "file_name": file_name, "catalog_id": catalog_id}
+            if target is None:      # no placeholder from discovery: a new row
+                row = cur.execute(f"INSERT INTO photos ({', '.join(cols)}, status, analysed_at) "
+                                  f"VALUES ({', '.join(f'%({c})s' for c in cols)}, 'ok', now()) RETURNING id",
+                                  params).fetchone()
+                assert row is not None
+                target = int(row[0])
+            else:
+                updates.append({**params, "id": target})
+            out.append((outcome, int(target)))
+        if updates:
+            sets = ", ".join(f"{f} = %({f})s" for f in _FIELDS)
+            cur.executemany(f"UPDATE photos SET {sets}, folder_id = %(folder_id)s, path = %(path)s, "
+                            f"path_bytes = %(path_bytes)s, file_name = %(file_name)s, status = 'ok', error = NULL, "
+                            f"error_reason = NULL, analysed_at = now(), updated_at = now() WHERE id = %(id)s", updates)
+        prints = [(pid, e[4].identity.content_hash, p.phash, p.dhash, p.grey, p.grey_size, p.aspect, FINGERPRINT_VERSION)
+                  for (_, pid), e in zip(out, entries) if (p := e[4].perceptual) is not None]
+        if prints:
+            cur.executemany(_FINGERPRINT_UPSERT, prints)
+        without = [pid for (_, pid), e in zip(out, entries) if e[4].perceptual is None]
+        if without:
+            cur.execute("DELETE FROM photo_fingerprints WHERE photo_id = ANY(%s)", (without,))
+    return out
+
+
 def store_failure(conn: psycopg.Connection, catalog_id: int, path: str, err: MediaError | str,
                   reason: str) -> int | None:
     """A file that could not be ingested: its row keeps the reason (a vanished file is 'missing')."""
@@ -187,6 +264,10 @@ class ScanRepository:
                      path_bytes: bytes | None, file_name: str, res: IngestResult, mtime_ns: int,
                      thumb_sizes: Sequence[int]) -> tuple[str, int]:
         return store_ingest(tx, catalog_id, folder_id, path, path_bytes, file_name, res, mtime_ns, thumb_sizes)
+
+    def store_ingest_many(self, tx: psycopg.Connection, catalog_id: int,
+                          entries: Sequence[IngestEntry]) -> list[tuple[str, int]]:
+        return store_ingest_many(tx, catalog_id, entries)
 
     def store_failure(self, tx: psycopg.Connection, catalog_id: int, path: str, err: MediaError | str,
                       reason: str) -> int | None:

@@ -95,6 +95,9 @@ class FakeScanRepo:
             if r.id in photo_ids and r.status == PhotoStatus.MISSING:
                 r.status = PhotoStatus.OK if r.content_hash else PhotoStatus.NEW
 
+    def store_ingest_many(self, tx: Any, catalog_id: int, entries: Sequence[Any]) -> list[tuple[str, int]]:
+        return [self.store_ingest(tx, catalog_id, *e) for e in entries]
+
     def store_ingest(self, tx: Any, catalog_id: int, folder_id: int, path: str, path_bytes: bytes | None,
                      file_name: str, res: IngestResult, mtime_ns: int, thumb_sizes: Sequence[int]) -> tuple[str, int]:
         row = self.rows.get(path)

@@ -324,3 +324,25 @@ def test_rescan_refreshes_fingerprints_from_an_older_analysis_chain(coordinator,
     assert fresh == good
     job, _ = scan(coordinator, conn, root)
     assert (job.result["refreshed"], job.result["unchanged"]) == (0, 3)
+
+
+def test_two_copies_of_a_missing_photo_in_one_batch_one_is_the_move(coordinator, conn, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The batched store matches the file-by-file one: a missing photo is claimed by one copy only."""
+    root = tmp_path / "lib"
+    make_jpeg(root / "a.jpg", 1)
+    make_jpeg(root / "keep.jpg", 2)
+    job, cat = scan(coordinator, conn, root)
+    old_id = rows(conn, cat.id)["a.jpg"][0]
+    data = (root / "a.jpg").read_bytes()
+    (root / "a.jpg").unlink()
+    job = coordinator.wait(coordinator.submit("scan", {}, catalog_id=cat.id), 60)
+    assert job.result["missing"] == 1
+    (root / "x").mkdir()
+    (root / "x" / "copy1.jpg").write_bytes(data)
+    (root / "x" / "copy2.jpg").write_bytes(data)
+    job = coordinator.wait(coordinator.submit("scan", {}, catalog_id=cat.id), 60)
+    assert (job.result["moved"], job.result["new"]) == (1, 1), job.result
+    now = rows(conn, cat.id)
+    assert set(now) == {"keep.jpg", "copy1.jpg", "copy2.jpg"}                 # the missing row took one path
+    assert old_id in {now["copy1.jpg"][0], now["copy2.jpg"][0]}
+    assert {v[1] for v in now.values()} == {"ok"}

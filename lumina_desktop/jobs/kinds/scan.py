@@ -247,6 +247,8 @@ class ScanKind(JobKind[ScanParams]):
         changed: list[int] = []
         arrived: list[int] = []      # new or moved in: the catalog's membership changed
         failed: list[int] = []       # now unreadable: the error counts changed
+        entries: list[Any] = []      # analysed files, stored together below
+        refreshing: list[bool] = []
         dropped: list[tuple[str, str, str]] = []
         for item, value in results:
             raw = decode_path(item["p"])
@@ -264,9 +266,12 @@ class ScanKind(JobKind[ScanParams]):
                     failed.append(photo_id)
                 continue
             res, mtime_ns, sizes = value
-            outcome, photo_id = self.repo.store_ingest(tx, job.catalog_id, item["f"], text, exact,
-                                                       path_for_db(os.path.basename(raw))[0], res, mtime_ns, sizes)
-            counts["refreshed" if outcome == "changed" and item.get("r") else
+            entries.append((item["f"], text, exact, path_for_db(os.path.basename(raw))[0], res, mtime_ns, sizes))
+            refreshing.append(bool(item.get("r")))
+        # the analysed files in a few round trips for the whole batch (not three per file)
+        for (outcome, photo_id), is_refresh in zip(self.repo.store_ingest_many(tx, job.catalog_id, entries),
+                                                   refreshing):
+            counts["refreshed" if outcome == "changed" and is_refresh else
                    "new" if outcome == "added" else outcome] += 1
             changed.append(photo_id)
             if outcome in ("added", "moved"):   # a new row, or a missing photo back: the catalog's membership
