@@ -76,3 +76,9 @@ class ThumbnailsRepository:
 
     def add_sizes(self, tx: psycopg.Connection, content_hash: str, sizes: Sequence[int]) -> int:
         return add_sizes(tx, content_hash, sizes)
+
+    def remove_sizes(self, tx: psycopg.Connection, content_hash: str, sizes: Sequence[int]) -> int:
+        return remove_sizes(tx, content_hash, sizes)
+
+    def grid_hashes(self, tx: psycopg.Connection) -> set[str]:
+        return grid_hashes(tx)

@@ -24,6 +24,7 @@ import stat
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -81,6 +82,7 @@ class PruneResult:
     bytes_freed: int
     bytes_kept: int          # what the store holds afterwards
     over_budget: bool        # still above the budget: what is left is all protected
+    removed: Mapping[str, tuple[int, ...]] = dataclasses.field(default_factory=dict)   # hash → sizes
 
 
 class ThumbnailStore:
@@ -218,4 +220,4 @@ class ThumbnailStore:
             for content_hash, sizes in removed.items():
                 self.recorder.remove_sizes(content_hash, sizes)
         kept = total - freed
-        return PruneResult(n, freed, kept, kept > budget_bytes)
+        return PruneResult(n, freed, kept, kept > budget_bytes, {h: tuple(s) for h, s in removed.items()})

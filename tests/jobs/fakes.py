@@ -233,3 +233,10 @@ class FakeThumbnailsRepo:
     def add_sizes(self, tx: Any, content_hash: str, sizes: Sequence[int]) -> int:
         self.sizes.setdefault(content_hash, set()).update(sizes)
         return 1
+
+    def remove_sizes(self, tx: Any, content_hash: str, sizes: Sequence[int]) -> int:
+        self.sizes.get(content_hash, set()).difference_update(sizes)
+        return 1
+
+    def grid_hashes(self, tx: Any) -> set[str]:
+        return {r.content_hash for r in self.scan.rows.values() if r.content_hash}

@@ -114,3 +114,23 @@ def test_an_unwritable_store_is_a_per_item_error_and_the_job_ends(make_coordinat
     conn.commit()
     assert len(errors) == 3 and {e.error_class for e in errors} == {"cache_unwritable"}
     assert not any(previews_of(conn, cat.id).values())
+
+
+def test_the_job_keeps_the_store_within_its_budget(make_coordinator, conn, tmp_path: Path,
+                                                     settings) -> None:  # type: ignore[no-untyped-def]
+    """thumbnail_cache_mb = 0: the job's previews are pruned again at its end, least recently used
+    first, and the catalog forgets them; the grid thumbnails of catalogued photos always stay."""
+    root = tmp_path / "lib"
+    for i in range(4):
+        make_jpeg(root / f"img{i}.jpg", i, size=(1600, 1200))
+    co = make_coordinator(settings=dataclasses.replace(settings, thumbnail_cache_mb=0))
+    job, cat = scan(co, conn, root)
+    stray = settings.thumbnails_dir / thumbnail_relpath("ab" * 32, 256)   # no catalog holds this photo
+    stray.parent.mkdir(parents=True, exist_ok=True)
+    stray.write_bytes(b"x" * 10)
+    done = thumbnails_job(co, conn, cat.id, after_job=job.id)
+    assert done.state == JobState.SUCCEEDED and done.result["made"] == 4 and done.result["pruned"] == 5
+    assert "removed to stay within the cache size" in co.registry.get("thumbnails").summarize(done.result)
+    assert not list(settings.thumbnails_dir.rglob("*_1280.jpg")) and not stray.exists()
+    assert len(list(settings.thumbnails_dir.rglob("*_256.jpg"))) == 4
+    assert not any(previews_of(conn, cat.id).values())

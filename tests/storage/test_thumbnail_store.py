@@ -91,6 +91,7 @@ def test_pruning_removes_least_recently_used_and_never_a_kept_grid_thumbnail(tmp
     assert sorted(f[:2] for f in store.files()) == sorted([(H1, 256), (H2, 256)])
     assert (result.files_removed, result.bytes_freed, result.bytes_kept, result.over_budget) == (3, 3000, 2000, False)
     assert rec.sizes == {H1: {256}, H2: {256}, H3: set()}              # the catalog hears of the removals
+    assert result.removed == {H1: (1280,), H2: (1280,), H3: (1280,)}
     result = store.prune_to(1000, keep=lambda h, px: px == 256 and h in kept_grid)
     assert result.files_removed == 0 and result.over_budget and store.usage() == 2000   # all that is left is kept
     assert store.prune_to(1000).files_removed == 1                     # unprotected: the older grid goes

@@ -17,7 +17,7 @@ from typing import Any, Iterator, Mapping, Sequence
 from lumina_desktop.analysis.previews import make_preview
 from lumina_desktop.core.changes import Aspect
 from lumina_desktop.core.jobs import JobSnapshot
-from lumina_desktop.core.media import PREVIEW_PX
+from lumina_desktop.core.media import GRID_PX, PREVIEW_PX
 from lumina_desktop.db.thumbnails import ThumbnailsRepository
 from lumina_desktop.jobs.engine.context import BatchInfo, ItemContext, JobContext, JobEnv
 from lumina_desktop.jobs.engine.kind import ItemFailure, ItemRunner, JobKind, Lane, Phase, Stored
@@ -60,6 +60,8 @@ class ThumbnailsKind(JobKind[ThumbnailsParams]):
             text += f", {r['present']:,} there already"
         if r.get("changed"):
             text += f", {r['changed']:,} files changed since the scan (the next scan updates them)"
+        if r.get("pruned"):
+            text += f"; {r['pruned']:,} least recently used thumbnails removed to stay within the cache size"
         if r.get("skipped_setting"):
             text = "previews are made when a photo is first shown (setting)"
         return text
@@ -114,6 +116,19 @@ class ThumbnailsKind(JobKind[ThumbnailsParams]):
         return Stored(counts, tuple(changed))
 
     def finalize(self, ctx: JobContext) -> dict[str, Any]:
+        """The counts, and the store kept to its budget (``thumbnail_cache_mb``): least recently
+        used files go first, never the grid thumbnail of a catalogued photo."""
         totals = ctx.env.store.batch_totals(ctx.job.id)
-        return {**{k: totals.get(k, 0) for k in ("made", "present", "changed")},
-                "skipped_setting": ctx.discovery.get("skipped_setting", 0)}
+        result = {**{k: totals.get(k, 0) for k in ("made", "present", "changed")},
+                  "skipped_setting": ctx.discovery.get("skipped_setting", 0)}
+        budget = ctx.env.settings.thumbnail_cache_mb * 1024 * 1024
+        store = ThumbnailStore(ctx.env.settings.thumbnails_dir)
+        if store.usage() > budget:
+            with ctx.env.transaction() as tx:
+                keep = self.repo.grid_hashes(tx)
+            pruned = store.prune_to(budget, keep=lambda h, px: px == GRID_PX and h in keep)
+            with ctx.env.transaction() as tx:      # the catalog forgets what went, in one transaction
+                for h, sizes in pruned.removed.items():
+                    self.repo.remove_sizes(tx, h, sizes)
+            result["pruned"] = pruned.files_removed
+        return result
