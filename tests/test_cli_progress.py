@@ -90,5 +90,7 @@ def test_the_bar_says_the_eta_in_the_panels_words() -> None:
     running = JobSnapshot(1, None, "demo", JobState.RUNNING, {}, "x", now, now, None, None, None, 0, False, p)
     line = render(running, 120)
     assert "1 min 32 s left" in line and format_eta(92.0) == "1 min 32 s left"
+    assert format_eta(12.4) == "12 s left" and format_eta(0.4) == format_eta(4.9) == "a few seconds left"
+    assert format_eta(3700) == "1 h 01 min left" and format_eta(None) == ""
     young = JobProgress(1, "process", 1, 100, 0.01, "", None, None, now)   # no trusted rate yet: no ETA
     assert "left" not in render(with_progress(running, young), 120)

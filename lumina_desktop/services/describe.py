@@ -29,6 +29,8 @@ def format_eta(seconds: float | None) -> str:
         return f"{s // 3600} h {s % 3600 // 60:02d} min left"
     if s >= 60:
         return f"{s // 60} min {s % 60:02d} s left"
+    if s < 5:    # the items are done, the finishing step is not in the rate: never "0 s left" for seconds
+        return "a few seconds left"
     return f"{s} s left"
 
 
