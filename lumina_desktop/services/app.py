@@ -21,7 +21,6 @@ from lumina_desktop.services.images import PhotoImages
 from lumina_desktop.services.jobs import JobService
 from lumina_desktop.services.library import LibraryService
 from lumina_desktop.services.photos import PhotoQuery
-from lumina_desktop.core.media import GRID_PX
 from lumina_desktop.storage.thumbnails import PruneResult, ThumbnailStore
 
 log = logging.getLogger(__name__)
@@ -58,8 +57,7 @@ class AppServices:
         """Fit the thumbnail store into ``budget_mb`` (default: the ``thumbnail_cache_mb`` setting),
         least recently used first; the grid thumbnail of a catalogued photo is never removed."""
         budget = (budget_mb if budget_mb is not None else self.settings.thumbnail_cache_mb) * 1024 * 1024
-        keep = ThumbnailSizes(self._db).grid_hashes()
-        return self.thumbnails.prune_to(budget, keep=lambda h, px: px == GRID_PX and h in keep)
+        return self.thumbnails.prune_keeping_grid(budget, ThumbnailSizes(self._db).grid_hashes())
 
     def start_engine(self, **kw: Any) -> JobCoordinator:
         """Run jobs in this process (``kw``: the coordinator's options, e.g. ``pickup=True``)."""

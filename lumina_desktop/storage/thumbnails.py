@@ -23,11 +23,13 @@ import os
 import stat
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
+
+from lumina_desktop.core.media import GRID_PX
 
 log = logging.getLogger(__name__)
 
@@ -193,6 +195,10 @@ class ThumbnailStore:
     def usage(self) -> int:
         """Bytes the store holds."""
         return sum(f[2] for f in self.files())
+
+    def prune_keeping_grid(self, budget_bytes: int, catalogued: Collection[str]) -> PruneResult:
+        """:meth:`prune_to` the budget, never removing the grid thumbnail of a ``catalogued`` hash."""
+        return self.prune_to(budget_bytes, keep=lambda h, px: px == GRID_PX and h in catalogued)
 
     def prune_to(self, budget_bytes: int, *, keep: Callable[[str, int], bool] = lambda _h, _px: False) -> PruneResult:
         """Remove least recently used files until the store holds at most ``budget_bytes``;

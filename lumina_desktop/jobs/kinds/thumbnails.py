@@ -17,7 +17,7 @@ from typing import Any, Iterator, Mapping, Sequence
 from lumina_desktop.analysis.previews import make_preview
 from lumina_desktop.core.changes import Aspect
 from lumina_desktop.core.jobs import JobSnapshot
-from lumina_desktop.core.media import GRID_PX, PREVIEW_PX
+from lumina_desktop.core.media import PREVIEW_PX
 from lumina_desktop.db.thumbnails import ThumbnailsRepository
 from lumina_desktop.jobs.engine.context import BatchInfo, ItemContext, JobContext, JobEnv
 from lumina_desktop.jobs.engine.kind import ItemFailure, ItemRunner, JobKind, Lane, Phase, Stored
@@ -126,7 +126,7 @@ class ThumbnailsKind(JobKind[ThumbnailsParams]):
         if store.usage() > budget:
             with ctx.env.transaction() as tx:
                 keep = self.repo.grid_hashes(tx)
-            pruned = store.prune_to(budget, keep=lambda h, px: px == GRID_PX and h in keep)
+            pruned = store.prune_keeping_grid(budget, keep)
             with ctx.env.transaction() as tx:      # the catalog forgets what went, in one transaction
                 for h, sizes in pruned.removed.items():
                     self.repo.remove_sizes(tx, h, sizes)

@@ -280,7 +280,7 @@ class PhotoGridModel(QStringListModel):
         interval = self._ids_interval()
         if time.monotonic() - started > interval + 2.0:
             self._ids_streak = 0                # a quiet spell: the next change shows at once
-        wait_s = started + max(self._ids_interval(), IDS_COST_FACTOR * took) - time.monotonic()
+        wait_s = started + max(interval, IDS_COST_FACTOR * took) - time.monotonic()
         if wait_s > 0:
             self._ids_timer.start(int(wait_s * 1000) + 1)
         else:
