@@ -1,17 +1,17 @@
 """Benchmark ingest: images/s at 1 and 2 workers vs vipsthumbnail, and rescan files/s.
 
-    python tests/benchmarks/bench_ingest.py [--count 2000] [--rescan-files 20000] [--corpus DIR]
-                                            [--vips-both-sample 500]
+    python tests/benchmarks/bench_ingest.py [--count 600] [--rescan-files 20000] [--corpus DIR]
+                                            [--repeats 3] [--vips-both-sample 300]
 
-Corpus (cached in --corpus, default /tmp/lumina-bench-corpus): --count realistic 2–12 MP JPEGs
-made from the real photos in ../shared/photos (resized/cropped, re-encoded at q 85–95 with
-their EXIF), plus the real JPEGs themselves.  The default scan (``previews = "job"``: metadata,
-both hashes, the 256 px grid thumbnail, perceptual data) on a fresh catalog, against
-vipsthumbnail making 256-px thumbnails of the same files, one process per worker
-(VIPS_CONCURRENCY=1); then the thumbnails job that follows it (the 1280 px previews).  Also in
-the same run: a scan with ``previews = "scan"`` (both sizes while scanning), and vipsthumbnail
-doing that thumbnail work (a 1280 px thumbnail of the original, then a 256 px one of that) on
-an evenly spaced sample of the files.
+Corpus (cached in --corpus, default /tmp/lumina-bench-corpus-camera): --count camera-size JPEGs
+shaped like users' photos (see ``build_corpus``: 2–12 MP, mean about 4.2 MP, about 0.5 MB each,
+15 % stored sideways), made from the real photos in ../shared/photos.  In rounds, back to back:
+the default scan (``previews = "job"``: metadata, both hashes, the 256 px grid thumbnail,
+perceptual data) on a fresh catalog, then vipsthumbnail making 256 px thumbnails of the same
+files, one process per worker (VIPS_CONCURRENCY=1), at 1 and 2 workers; medians of the rounds
+and of the per-round ratios.  Then the thumbnails job that follows a scan (the 1280 px
+previews) against vipsthumbnail making those two sizes (1280 px from the original, 256 px from
+that) on an evenly spaced sample, and a scan with ``previews = "scan"`` (both sizes inline).
 Rescan = the scan job over an unchanged catalog of --rescan-files files (rows inserted to
 match the files' size and mtime, so nothing is read).  The last line is JSON.
 """
@@ -40,7 +40,6 @@ from lumina_desktop.config import load_settings  # noqa: E402
 from lumina_desktop.core.media import FINGERPRINT_VERSION  # noqa: E402
 from lumina_desktop.db import catalogs  # noqa: E402
 from lumina_desktop.db.pool import open_database  # noqa: E402
-from lumina_desktop.jobs.engine.coordinator import JobCoordinator  # noqa: E402
 from lumina_desktop.jobs import wiring  # noqa: E402
 from lumina_desktop.jobs.engine.executor import shutdown_executor  # noqa: E402
 
@@ -58,46 +57,88 @@ def sources() -> list[Path]:
     return out
 
 
+CORPUS_VERSION = "camera-v2"      # bump when the corpus recipe changes: a cached corpus is rebuilt
+SIDEWAYS = 0.15                    # share stored on its side with an EXIF Orientation tag
+
+
+def _encode_near(im: Image.Image, target_bytes: int, kw: dict) -> bytes:
+    """JPEG bytes at the quality (60–95) whose size is nearest ``target_bytes`` (bisection)."""
+    import io
+    lo, hi, best = 60, 95, None
+    while lo <= hi:
+        q = (lo + hi) // 2
+        buf = io.BytesIO()
+        im.save(buf, "JPEG", quality=q, **kw)
+        data = buf.getvalue()
+        if best is None or abs(len(data) - target_bytes) < abs(len(best) - target_bytes):
+            best = data
+        if len(data) > target_bytes:
+            hi = q - 1
+        else:
+            lo = q + 1
+    assert best is not None
+    return best
+
+
 def build_corpus(folder: Path, count: int) -> list[Path]:
-    folder.mkdir(parents=True, exist_ok=True)
+    """``count`` camera-size JPEGs shaped like users' photos: 2–12 MP with a mean near 4.2 MP
+    (2 + 10·Beta(1, 3.5)), about 0.5 MB each (the quality is chosen per file for a size that
+    grows with the square root of the pixel count), 15 % stored sideways (pixels turned, EXIF
+    Orientation 6 or 8), each a differently cropped copy of a real photo with its EXIF and ICC
+    profile.  Cached in ``folder`` until the count or the recipe changes."""
     done = folder / ".complete"
-    if done.exists() and int(done.read_text()) >= count:
+    stamp = f"{CORPUS_VERSION} {count}"
+    if done.exists() and done.read_text() == stamp:
         return sorted(p for p in folder.rglob("*.jpg"))
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
     src = sources()
     rng = random.Random(42)
     t0 = time.time()
     for i in range(count):
         s = src[i % len(src)]
         target = folder / f"d{i // 500:02d}" / f"IMG_{i:05d}.jpg"
-        if target.exists():
-            continue
         target.parent.mkdir(exist_ok=True)
         with Image.open(s) as im:
-            exif = im.info.get("exif", b"")
+            exif = im.getexif()
             icc = im.info.get("icc_profile")
             im = im.convert("RGB")
-            mp = rng.uniform(2, 12) * 1e6
-            aspect = im.width / im.height
-            w = int((mp * aspect) ** 0.5)
-            h = int(w / aspect)
-            # a slight random crop makes every file a different picture
-            cx, cy = rng.randint(0, im.width // 20), rng.randint(0, im.height // 20)
-            im = im.crop((cx, cy, im.width - rng.randint(0, im.width // 20), im.height - rng.randint(0, im.height // 20)))
-            im = im.resize((w, h), Image.BICUBIC)
-            kw = {"quality": rng.randint(85, 95), "exif": exif}
-            if icc:
-                kw["icc_profile"] = icc
-            im.save(target, "JPEG", **kw)
-        if i % 200 == 0:
+        mp = (2 + 10 * rng.betavariate(1, 3.5)) * 1e6
+        # a slight random crop makes every file a different picture
+        cx, cy = rng.randint(0, im.width // 20), rng.randint(0, im.height // 20)
+        im = im.crop((cx, cy, im.width - rng.randint(0, im.width // 20), im.height - rng.randint(0, im.height // 20)))
+        aspect = im.width / im.height
+        w = int((mp * aspect) ** 0.5)
+        h = int(w / aspect)
+        im = im.resize((w, h), Image.BICUBIC)
+        exif[0x0112] = 1
+        if rng.random() < SIDEWAYS:
+            # stored turned a quarter: the tag says how to turn it back for display
+            if rng.random() < 0.5:
+                im, exif[0x0112] = im.transpose(Image.Transpose.ROTATE_90), 6
+            else:
+                im, exif[0x0112] = im.transpose(Image.Transpose.ROTATE_270), 8
+        kw: dict = {"exif": exif.tobytes()}
+        if icc:
+            kw["icc_profile"] = icc
+        want = int(0.5e6 * (mp / 4.2e6) ** 0.5 * rng.uniform(0.8, 1.2))
+        target.write_bytes(_encode_near(im, want, kw))
+        if i % 100 == 0:
             print(f"  corpus {i}/{count} ({time.time() - t0:.0f} s)", file=sys.stderr)
-    real = folder / "real"
-    real.mkdir(exist_ok=True)
-    for s in src:
-        dst = real / (s.parent.name + "__" + s.name)
-        if not dst.exists():
-            shutil.copy2(s, dst)
-    done.write_text(str(count))
+    done.write_text(stamp)
     return sorted(p for p in folder.rglob("*.jpg"))
+
+
+def corpus_shape(files: list[Path]) -> dict:
+    """What the corpus is: count, mean and range of megapixels, mean MB, share stored sideways."""
+    mp, sideways = [], 0
+    for p in files:
+        with Image.open(p) as im:
+            mp.append(im.width * im.height / 1e6)
+            sideways += im.getexif().get(0x0112, 1) in (5, 6, 7, 8)
+    size = [p.stat().st_size / 1e6 for p in files]
+    return {"files": len(files), "mean_mp": sum(mp) / len(mp), "min_mp": min(mp), "max_mp": max(mp),
+            "mean_mb": sum(size) / len(size), "sideways_share": sideways / len(files)}
 
 
 def ingest(db, settings, folder: Path, workers: int, name: str, previews: str = "scan",  # type: ignore[no-untyped-def]
@@ -205,65 +246,73 @@ def rescan(db, settings, base: Path, n: int) -> tuple[float, dict]:  # type: ign
     return dt, dict(job.result)
 
 
+def median(xs: list[float]) -> float:
+    xs = sorted(xs)
+    return xs[len(xs) // 2] if len(xs) % 2 else (xs[len(xs) // 2 - 1] + xs[len(xs) // 2]) / 2
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--count", type=int, default=2000)
+    ap.add_argument("--count", type=int, default=600)
     ap.add_argument("--rescan-files", type=int, default=20000)
-    ap.add_argument("--corpus", default="/tmp/lumina-bench-corpus")
-    ap.add_argument("--vips-both-sample", type=int, default=500,
+    ap.add_argument("--corpus", default="/tmp/lumina-bench-corpus-camera")
+    ap.add_argument("--repeats", type=int, default=3,
+                    help="rounds of (default scan, vipsthumbnail) per worker count, interleaved; medians reported")
+    ap.add_argument("--vips-both-sample", type=int, default=300,
                     help="files (evenly spaced) for vipsthumbnail making 1280 + 256 px; 0 skips it")
     args = ap.parse_args()
     if not PHOTOS.is_dir():
         raise SystemExit(f"{PHOTOS} is missing: the corpus is made from the real photos there")
     corpus = Path(args.corpus)
     files = build_corpus(corpus, args.count)
-    mp = []
-    for p in files[:: max(1, len(files) // 200)]:
-        with Image.open(p) as im:
-            mp.append(im.width * im.height / 1e6)
-    print(f"corpus: {len(files)} JPEGs, mean {sum(mp) / len(mp):.1f} MP (sampled), "
-          f"{sum(p.stat().st_size for p in files) / 1e9:.2f} GB")
+    shape = corpus_shape(files)
+    print(f"corpus: {shape['files']} JPEGs, {shape['mean_mp']:.2f} MP mean ({shape['min_mp']:.1f}–"
+          f"{shape['max_mp']:.1f}), {shape['mean_mb']:.2f} MB mean, {shape['sideways_share']:.0%} sideways")
     base = Path(tempfile.mkdtemp(prefix="lumina-bench-ingest-"))
     os.chmod(base, 0o755)
     settings = load_settings({"data_dir": str(base / "data")}, environ={}, config_dir=base)
     db = open_database(settings, pool_size=24)
+    n = len(files)
+    scan: dict[int, list[float]] = {1: [], 2: []}
+    ref: dict[int, list[float]] = {1: [], 2: []}
     try:
-        t1, r1 = ingest(db, settings, corpus, 1, "w1")                        # previews while scanning
-        t2, r2 = ingest(db, settings, corpus, 2, "w2")
-        g1, _ = ingest(db, settings, corpus, 1, "g1", previews="job")          # the default scan
-        g2, rg2 = ingest(db, settings, corpus, 2, "g2", previews="job", then_thumbnails=True)
-        v1 = vips(files, 1, base / "vips1")
-        v2 = vips(files, 2, base / "vips2")
-        sample = files[:: max(1, len(files) // args.vips_both_sample)] if args.vips_both_sample else []
-        b1 = vips_both(sample, 1, base / "both1") if sample else None
+        for r in range(args.repeats):
+            for w in (1, 2):
+                # the default scan (grid thumbnail only) and vipsthumbnail -s 256, back to back
+                t, _ = ingest(db, settings, corpus, w, f"g{w}r{r}", previews="job")
+                scan[w].append(n / t)
+                ref[w].append(n / vips(files, w, base / f"vips{w}"))
+                print(f"  round {r + 1}, {w} worker(s): scan {scan[w][-1]:.1f} img/s, "
+                      f"vipsthumbnail {ref[w][-1]:.1f} img/s", file=sys.stderr)
+        _, rg = ingest(db, settings, corpus, 2, "thumbs", previews="job", then_thumbnails=True)
+        t_inline, _ = ingest(db, settings, corpus, 2, "inline", previews="scan")
+        sample = files[:: max(1, n // args.vips_both_sample)] if args.vips_both_sample else []
         b2 = vips_both(sample, 2, base / "both2") if sample else None
         tr, rr = rescan(db, settings, base, args.rescan_files)
     finally:
         db.close()
         shutil.rmtree(base, ignore_errors=True)
-    n = len(files)
-    res = {
-        "files": n, "ingest_w1_img_s": n / t1, "ingest_w2_img_s": n / t2,
-        "vips_p1_img_s": n / v1, "vips_p2_img_s": n / v2,
-        "ratio_w1_vs_vips1": (n / t1) / (n / v1), "ratio_w2_vs_vips2": (n / t2) / (n / v2),
-        "scaling_w2_over_w1": t1 / t2,
-        "default_scan_w1_img_s": n / g1, "default_scan_w2_img_s": n / g2,
-        "ratio_default_scan_w1_vs_vips1": (n / g1) / (n / v1), "ratio_default_scan_w2_vs_vips2": (n / g2) / (n / v2),
-        "thumbnails_job_w2_img_s": (rg2.get("previews_made") or 0) / rg2["thumbnails_s"],
+    thumbs_rate = (rg.get("previews_made") or 0) / rg["thumbnails_s"]
+    res: dict = {**{f"corpus_{k}": v for k, v in shape.items()}, "repeats": args.repeats}
+    for w in (1, 2):
+        res[f"default_scan_w{w}_img_s"] = median(scan[w])
+        res[f"vips256_p{w}_img_s"] = median(ref[w])
+        res[f"ratio_default_scan_w{w}_vs_vips{w}"] = median([a / b for a, b in zip(scan[w], ref[w])])
+    res.update({
+        "scan_with_previews_w2_img_s": n / t_inline,
+        "ratio_scan_with_previews_w2_vs_vips256_p2": (n / t_inline) / median(ref[2]),
+        "thumbnails_job_w2_img_s": thumbs_rate,
         "rescan_files": args.rescan_files, "rescan_files_s": args.rescan_files / tr,
-        "errors_w1": r1.get("errors"), "errors_w2": r2.get("errors"),
-    }
-    if b1 and b2:
+    })
+    if b2:
         res.update({
             "vips_both_sample_files": len(sample),
-            "vips_both_p1_img_s": len(sample) / b1, "vips_both_p2_img_s": len(sample) / b2,
-            "ratio_w1_vs_vips_both1": (n / t1) / (len(sample) / b1),
-            "ratio_w2_vs_vips_both2": (n / t2) / (len(sample) / b2),
-            "ratio_thumbnails_job_w2_vs_vips_both2": ((rg2.get("previews_made") or 0) / rg2["thumbnails_s"]) / (len(sample) / b2),
+            "vips_both_p2_img_s": len(sample) / b2,
+            "ratio_thumbnails_job_w2_vs_vips_both2": thumbs_rate / (len(sample) / b2),
         })
-    print(f"\n{'measure':<34}{'value':>12}")
+    print(f"\n{'measure':<44}{'value':>12}")
     for k, v in res.items():
-        print(f"{k:<34}{v:>12,.2f}" if isinstance(v, float) else f"{k:<34}{v!s:>12}")
+        print(f"{k:<44}{v:>12,.2f}" if isinstance(v, float) else f"{k:<44}{v!s:>12}")
     print(json.dumps(res))
 
 

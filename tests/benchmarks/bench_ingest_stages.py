@@ -1,6 +1,6 @@
 """Where the time of one ingest goes: per-stage milliseconds on a sample of the ingest corpus.
 
-    python tests/benchmarks/bench_ingest_stages.py [--corpus /tmp/lumina-bench-corpus] [--sample 120]
+    python tests/benchmarks/bench_ingest_stages.py [--corpus /tmp/lumina-bench-corpus-camera] [--sample 120]
 
 Uses the corpus ``bench_ingest.py`` builds (run that first).  Single thread.  Prints the mean
 milliseconds per image of: the libjpeg-turbo decode at each useful n/8 scale, Pillow's JPEG
@@ -47,7 +47,7 @@ def decode_at(eighths: int) -> Callable[[bytes], object]:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--corpus", default="/tmp/lumina-bench-corpus")
+    ap.add_argument("--corpus", default="/tmp/lumina-bench-corpus-camera")
     ap.add_argument("--sample", type=int, default=120)
     args = ap.parse_args()
     files = sorted(Path(args.corpus).glob("d*/*.jpg"))

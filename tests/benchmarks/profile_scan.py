@@ -7,7 +7,8 @@
 ``run`` scans ``--corpus`` (default: the bench_ingest corpus) into a fresh catalog on a private
 embedded cluster and prints images/s.  ``split`` counts each sample under the leafmost frame that
 matches a stage (decode, read, hashes, perceptual data, resize, encode, metadata, database,
-thumbnail store, engine, idle), per thread.
+thumbnail store, engine, idle), per thread; a thread parked in ``pthread_cond_*`` under a running
+frame that is no wait of the engine's is counted as waiting for the GIL.
 """
 from __future__ import annotations
 
@@ -23,6 +24,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+# the engine's own waits: an idle worker, a claim loop or a pool between batches
+ENGINE_WAITS = [r"\bwait \(threading", r"_worker \(concurrent/futures/thread.py:8[01]\)", r"Condition.wait",
+                r"Event.wait", r"SimpleQueue.get|_queue", r"sleep", r"_wait_for_tstate_lock", r"select|poll"]
 STAGES = [
     ("idle (waiting)", [r"\bwait \(threading", r"_worker \(concurrent/futures/thread.py:8[01]\)", r"pthread_cond",
                         r"Condition.wait", r"Event.wait", r"SimpleQueue.get|_queue", r"sleep"]),
@@ -79,6 +83,11 @@ def split(raw: Path, threads: int = 4) -> None:
         thread = re.sub(r"_\d+$", "", re.sub(r"thread \(\d+\):? ?", "", frames[0]) or "main (native)")
         per_thread[thread] += int(n)
         found = "other"
+        # a thread parked in pthread_cond_* under a running Python frame that is not one of the
+        # waits above is waiting to take the GIL back (after a call that released it)
+        if any("pthread_cond" in f for f in frames[-2:]) and not any(re.search(p, f) for f in frames for p in ENGINE_WAITS):
+            stage[thread]["GIL (waiting to run)"] += int(n)
+            continue
         for f in reversed(frames[1:]):
             found = next((name for name, pats in STAGES if any(re.search(p, f) for p in pats)), "other")
             if found != "other":
@@ -94,7 +103,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     sub = ap.add_subparsers(dest="what", required=True)
     r = sub.add_parser("run")
-    r.add_argument("--corpus", default="/tmp/lumina-bench-corpus")
+    r.add_argument("--corpus", default="/tmp/lumina-bench-corpus-camera")
     r.add_argument("--workers", type=int, default=2)
     s = sub.add_parser("split")
     s.add_argument("raw")
