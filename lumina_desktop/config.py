@@ -47,6 +47,8 @@ class Settings:
     background), "scan" (with the grid thumbnail, while scanning: slower scans) or "on_demand"
     (only when a photo is first shown large).  A photo shown large before its preview exists
     gets it made on the spot in every mode."""
+    burst_gap_s: float = 1.0
+    """The longest pause between two frames of one burst, in seconds."""
     disabled_follow_ons: tuple[str, ...] = ()
     """Job kinds that do not run by themselves after a scan (Settings › After a scan)."""
     sources: Mapping[str, str] = dataclasses.field(default_factory=dict, compare=False)
@@ -75,6 +77,7 @@ class Settings:
             ("thumbnail_cache_mb", str(self.thumbnail_cache_mb)),
             ("batch_size", str(self.batch_size)),
             ("previews", self.previews),
+            ("burst_gap_s", f"{self.burst_gap_s:g}"),
             ("disabled_follow_ons", ", ".join(self.disabled_follow_ons) or "(none)"),
         ]
         return [(k, v, self.sources.get(k, "default")) for k, v in rows]
@@ -82,6 +85,7 @@ class Settings:
 
 # setting name -> (environment variables, converter)
 _INT_KEYS = {"background_workers", "interactive_workers", "thumbnail_cache_mb", "batch_size"}
+_FLOAT_KEYS = {"burst_gap_s": (0.1, 30.0)}
 _PATH_KEYS = {"data_dir", "thumbnail_cache_dir"}
 _LIST_KEYS = {"disabled_follow_ons"}
 PREVIEW_CHOICES = ("job", "scan", "on_demand")
@@ -95,6 +99,7 @@ _ENV = {
     "thumbnail_cache_mb": ("LUMINA_THUMBNAIL_CACHE_MB",),
     "batch_size": ("LUMINA_BATCH_SIZE",),
     "previews": ("LUMINA_PREVIEWS",),
+    "burst_gap_s": ("LUMINA_BURST_GAP_S",),
     "disabled_follow_ons": ("LUMINA_DISABLED_FOLLOW_ONS",),
 }
 SETTING_NAMES = tuple(_ENV)
@@ -115,6 +120,15 @@ def _convert(key: str, value: Any, source: str) -> Any:
         if n < 1:
             raise ConfigError(f"{key} from {source} must be at least 1, got {n}")
         return n
+    if key in _FLOAT_KEYS:
+        lo, hi = _FLOAT_KEYS[key]
+        try:
+            x = float(value)
+        except (TypeError, ValueError):
+            raise ConfigError(f"{key} from {source} must be a number, got {value!r}") from None
+        if not lo <= x <= hi:
+            raise ConfigError(f"{key} from {source} must be between {lo:g} and {hi:g}, got {x:g}")
+        return x
     if key in _LIST_KEYS:  # a JSON list, or comma-separated names (environment)
         if isinstance(value, str):
             value = [v.strip() for v in value.split(",") if v.strip()]

@@ -8,6 +8,7 @@ becomes a warning string and the field stays None.
 from __future__ import annotations
 
 import math
+import struct
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
@@ -32,6 +33,30 @@ OFFSET, OFFSET_ORIGINAL, OFFSET_DIGITIZED = 0x9010, 0x9011, 0x9012
 SUBSEC, SUBSEC_ORIGINAL, SUBSEC_DIGITIZED = 0x9290, 0x9291, 0x9292
 SHUTTER_APEX, APERTURE_APEX, FOCAL_LENGTH = 0x9201, 0x9202, 0x920A
 BODY_SERIAL, LENS_MODEL = 0xA431, 0xA434
+MAKER_NOTE = 0x927C
+APPLE_BURST_UUID = 0x000B      # in Apple's maker note ("Apple iOS" header, then a big-endian IFD)
+
+
+def apple_burst_uuid(note: object) -> str | None:
+    """Apple's BurstUUID from an EXIF maker note, None when absent or unreadable.
+
+    The note is ``b"Apple iOS\\0"``, a 2-byte version, a byte-order mark, then one IFD whose
+    offsets count from the note's start.
+    """
+    if not isinstance(note, bytes) or not note.startswith(b"Apple iOS\0") or len(note) < 16:
+        return None
+    order = ">" if note[12:14] == b"MM" else "<"
+    try:
+        (count,) = struct.unpack_from(order + "H", note, 14)
+        for i in range(min(count, 256)):
+            tag, typ, n, value = struct.unpack_from(order + "HHII", note, 16 + 12 * i)
+            if tag != APPLE_BURST_UUID or typ != 2:
+                continue
+            raw = note[value:value + n] if n > 4 else note[24 + 12 * i:24 + 12 * i + n]
+            return _text(raw.split(b"\0", 1)[0].decode("ascii", "replace"))
+    except struct.error:
+        return None
+    return None
 
 
 def _text(value: object) -> str | None:
@@ -297,6 +322,7 @@ def build_metadata(
         height=height,
         rating=rating,
         keywords=keywords,
+        burst_uuid=_guard(warnings, "maker note", lambda: apple_burst_uuid(ex.get(MAKER_NOTE)), None),
     )
 
 

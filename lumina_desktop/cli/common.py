@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING, Callable, Iterator
 
 if TYPE_CHECKING:
     from lumina_desktop.config import Settings
@@ -33,3 +33,22 @@ def print_table(rows: list[tuple[object, ...]], headers: tuple[str, ...]) -> Non
         print("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
         if n == 0:
             print("  ".join("-" * w for w in widths))
+
+
+def emit_rows(rows: list[dict[str, object]], fmt: str, columns: tuple[str, ...],
+              table: Callable[[dict[str, object]], tuple[object, ...]] | None = None,
+              headers: tuple[str, ...] | None = None) -> None:
+    """Rows as JSON, CSV (``columns``, in that order) or a table for people."""
+    import csv
+    import json
+    import sys
+
+    if fmt == "json":
+        json.dump([{c: r.get(c) for c in columns} for r in rows], sys.stdout, indent=1)
+        print()
+    elif fmt == "csv":
+        w = csv.DictWriter(sys.stdout, fieldnames=list(columns), extrasaction="ignore")
+        w.writeheader()
+        w.writerows(rows)
+    else:
+        print_table([table(r) if table else tuple(r.get(c) for c in columns) for r in rows], headers or columns)

@@ -36,8 +36,9 @@ class Aspect(enum.StrEnum):
 MEMBERSHIP_ASPECTS = frozenset({Aspect.ADDED, Aspect.REMOVED})
 """Aspects that change which photos a view holds (its id list), whatever its filter."""
 
-KEY_ASPECTS = MEMBERSHIP_ASPECTS | {Aspect.ANALYSED}
-"""Aspects that may change which photos match a filter, or their order."""
+KEY_ASPECTS = MEMBERSHIP_ASPECTS | {Aspect.ANALYSED, Aspect.QUALITY, Aspect.BURST}
+"""Aspects that may change which photos match a filter, or their order (which ones do for a
+given filter and order: ``PhotoFilter.key_aspects`` and ``SortOrder.key_aspects``)."""
 
 
 @dataclass(frozen=True, slots=True)

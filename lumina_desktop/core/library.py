@@ -11,17 +11,19 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
+from lumina_desktop.core.changes import Aspect
 from lumina_desktop.core.errors import NotFoundError, SmartViewUnavailable
 from lumina_desktop.core.media import MediaKind
 from lumina_desktop.core.models import CameraIdentity, Catalog, CatalogFolder, PhotoStatus
 from lumina_desktop.core.paths import path_from_db
+from lumina_desktop.core.quality import QualityScore
 
 RECENT_DAYS = 7
 
 
 class SmartView(enum.StrEnum):
-    """The sidebar's smart views.  ``duplicates`` and ``bursts`` come with later features: a
-    :class:`PhotoFilter` cannot express them yet (:attr:`is_filterable`)."""
+    """The sidebar's smart views.  ``duplicates`` comes with the review grid: a
+    :class:`PhotoFilter` cannot express it yet (:attr:`is_filterable`)."""
 
     ALL = "all"
     RECENT = "recent"          # added in the last RECENT_DAYS days (or by the last scan that added any)
@@ -36,7 +38,8 @@ class SmartView(enum.StrEnum):
         return self in SMART_VIEWS
 
 
-SMART_VIEWS: tuple[SmartView, ...] = (SmartView.ALL, SmartView.RECENT, SmartView.ERRORS, SmartView.MISSING)
+SMART_VIEWS: tuple[SmartView, ...] = (SmartView.ALL, SmartView.RECENT, SmartView.ERRORS, SmartView.MISSING,
+                                      SmartView.BURSTS)
 """The views :meth:`PhotoFilter.for_smart_view` accepts (the browser's ``set_smart_view``), in menu order."""
 
 
@@ -47,6 +50,7 @@ class SortKey(enum.StrEnum):
     FILE_NAME = "file_name"
     FILE_SIZE = "size_bytes"
     ADDED = "added_at"
+    QUALITY = "quality"
 
     @property
     def label(self) -> str:
@@ -54,7 +58,7 @@ class SortKey(enum.StrEnum):
 
 
 _SORT_LABELS = {SortKey.CAPTURE_TIME: "Date taken", SortKey.FILE_NAME: "File name",
-                SortKey.FILE_SIZE: "File size", SortKey.ADDED: "Date added"}
+                SortKey.FILE_SIZE: "File size", SortKey.ADDED: "Date added", SortKey.QUALITY: "Quality"}
 
 
 class StatusFilter(enum.StrEnum):
@@ -94,6 +98,13 @@ class SortOrder:
         """Whether re-analysing a photo can move it (its capture time or size changed)."""
         return self.key in (SortKey.CAPTURE_TIME, SortKey.FILE_SIZE)
 
+    @property
+    def key_aspects(self) -> frozenset[Aspect]:
+        """What, changing about a photo, can move it in this order."""
+        if self.key is SortKey.QUALITY:
+            return frozenset({Aspect.QUALITY, Aspect.ANALYSED})
+        return frozenset({Aspect.ANALYSED}) if self.depends_on_analysis else frozenset()
+
 
 @dataclass(frozen=True, slots=True)
 class PhotoFilter:
@@ -115,6 +126,9 @@ class PhotoFilter:
     status: StatusFilter = StatusFilter.ALL
     text: str = ""
     is_recent: bool = False
+    in_burst: bool = False           # only photos in a burst (the Bursts view)
+    min_quality: float | None = None  # only photos scored at least this (0–100); unscored drop out
+    max_quality: float | None = None  # only photos scored below this
 
     def __post_init__(self) -> None:
         if self.kind is not None and not isinstance(self.kind, MediaKind):
@@ -144,6 +158,8 @@ class PhotoFilter:
             return PhotoFilter(status=StatusFilter.ERRORS)
         if view is SmartView.MISSING:
             return PhotoFilter(status=StatusFilter.MISSING)
+        if view is SmartView.BURSTS:
+            return PhotoFilter(in_burst=True)
         if view is SmartView.ALL:
             return PhotoFilter()
         raise SmartViewUnavailable(view, f"the smart view {view.value!r} cannot filter photos yet; "
@@ -153,11 +169,13 @@ class PhotoFilter:
         """This filter with the smart-view part (recent, status) replaced (raises as
         :meth:`for_smart_view`)."""
         only = PhotoFilter.for_smart_view(view)
-        return replace(self, is_recent=only.is_recent, status=only.status)
+        return replace(self, is_recent=only.is_recent, status=only.status, in_burst=only.in_burst)
 
     @property
     def smart_view(self) -> SmartView:
         """The smart view this filter's smart-view part (recent, status) amounts to."""
+        if self.in_burst:
+            return SmartView.BURSTS
         if self.is_recent:
             return SmartView.RECENT
         if self.status is StatusFilter.ERRORS:
@@ -176,6 +194,16 @@ class PhotoFilter:
         status); the folder, the name and "recently added" do not change on analysis."""
         return (self.date_from is not None or self.date_to is not None or self.camera_make is not None
                 or self.camera_model is not None or self.kind is not None or self.status is not StatusFilter.ALL)
+
+    @property
+    def key_aspects(self) -> frozenset[Aspect]:
+        """What, changing about a photo, can make it join or leave this filter."""
+        out = {Aspect.ANALYSED} if self.depends_on_analysis else set()
+        if self.in_burst:
+            out |= {Aspect.BURST, Aspect.ANALYSED}
+        if self.min_quality is not None or self.max_quality is not None:
+            out |= {Aspect.QUALITY, Aspect.ANALYSED}
+        return frozenset(out)
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,6 +226,7 @@ class PhotoSummary:
     has_warnings: bool = False
     quality_score: float | None = None
     burst_id: int | None = None
+    is_burst_best: bool = False        # the best of its burst (the user's pick, else the detector's)
     duplicate_group_id: int | None = None
 
     @property
@@ -271,6 +300,11 @@ class PhotoDetails:
     thumb_sizes: tuple[int, ...]
     added_at: datetime
     analysed_at: datetime | None
+    # filled by the photo service from the quality and bursts results, worded for people
+    quality: QualityScore | None = None
+    quality_reasons: tuple[str, ...] = ()
+    burst_text: str | None = None      # "frame 3 of 7 · best of its burst: sharpest of 7; …"
+    decision: str | None = None        # the user's: best, pick, reject
 
     @property
     def os_path(self) -> str:
@@ -316,6 +350,8 @@ class LibraryState:
     current: Catalog | None
     folders: tuple[CatalogFolder, ...] = ()
     status_counts: Mapping[PhotoStatus, int] = field(default_factory=dict)
+    bursts: int = 0
+    photos_in_bursts: int = 0
 
     @property
     def photo_count(self) -> int:

@@ -108,6 +108,7 @@ class PhotoMetadata:
     swapped for EXIF orientations 5–8.  ``orientation`` is the file's EXIF value (1–8),
     informational only: dimensions and thumbnails already account for it.
     ``rating`` is xmp:Rating (-1 = rejected, 0–5).  ``duration_s`` is set for videos only.
+    ``burst_uuid`` is the id a camera gives every frame of one burst (Apple's BurstUUID).
     """
 
     capture_time: datetime | None = None
@@ -131,6 +132,7 @@ class PhotoMetadata:
     rating: int | None = None
     keywords: tuple[str, ...] = ()
     duration_s: float | None = None
+    burst_uuid: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -202,3 +202,9 @@ class DuplicatesRepository:
 
     def decisions(self, tx: psycopg.Connection, catalog_id: int) -> list[Decision]:
         return decisions(tx, catalog_id)
+
+    def burst_of_photos(self, tx: psycopg.Connection, photo_ids: Sequence[int]) -> dict[int, int]:
+        """photo id → the burst it is in, for those of ``photo_ids`` in one."""
+        rows = tx.execute("SELECT photo_id, burst_id FROM burst_members WHERE photo_id = ANY(%s)",
+                          (list(photo_ids),)).fetchall()
+        return dict(rows)

@@ -40,6 +40,8 @@ _ORDER: dict[tuple[SortKey, bool], sql.Composable] = {
     (SortKey.FILE_SIZE, True): sql.SQL("size_bytes DESC NULLS LAST, id DESC"),
     (SortKey.ADDED, False): sql.SQL("added_at ASC, id ASC"),
     (SortKey.ADDED, True): sql.SQL("added_at DESC, id ASC"),
+    (SortKey.QUALITY, False): sql.SQL("quality ASC NULLS LAST, id ASC"),
+    (SortKey.QUALITY, True): sql.SQL("quality DESC NULLS LAST, id DESC"),
 }
 
 
@@ -92,6 +94,14 @@ def _where(conn: psycopg.Connection, catalog_id: int, flt: PhotoFilter) -> tuple
     if text:
         parts.append(sql.SQL("file_name ILIKE %(text)s"))
         params["text"] = f"%{escape_like(text)}%"
+    if flt.in_burst:
+        parts.append(sql.SQL("EXISTS (SELECT 1 FROM burst_members m WHERE m.photo_id = photos.id)"))
+    if flt.min_quality is not None:
+        parts.append(sql.SQL("quality >= %(min_quality)s"))
+        params["min_quality"] = flt.min_quality
+    if flt.max_quality is not None:
+        parts.append(sql.SQL("quality < %(max_quality)s"))
+        params["max_quality"] = flt.max_quality
     if flt.is_recent:
         parts.append(sql.SQL("added_at >= %(recent)s"))
         params["recent"] = recent_cutoff(conn, catalog_id)
@@ -115,10 +125,17 @@ def list_photo_ids(conn: psycopg.Connection, catalog_id: int, flt: PhotoFilter =
 
 
 _SUMMARY_SELECT = """
-SELECT id, file_name, path, folder_id, kind, status, rating, content_hash,
+SELECT photos.id, file_name, path, folder_id, kind, status, rating, content_hash,
        thumb_sizes::int[] AS thumb_sizes, width, height, capture_time, size_bytes,
-       cardinality(warnings) > 0 AS has_warnings
-FROM photos WHERE id = ANY(%s)
+       cardinality(warnings) > 0 AS has_warnings, quality AS quality_score, m.burst_id,
+       CASE WHEN m.burst_id IS NULL THEN false
+            WHEN EXISTS (SELECT 1 FROM burst_members o JOIN photos op ON op.id = o.photo_id
+                         JOIN photo_decisions d ON d.catalog_id = op.catalog_id AND d.content_hash = op.content_hash
+                         WHERE o.burst_id = m.burst_id AND d.decision = 'best')
+            THEN EXISTS (SELECT 1 FROM photo_decisions d WHERE d.catalog_id = photos.catalog_id
+                         AND d.content_hash = photos.content_hash AND d.decision = 'best')
+            ELSE m.is_best END AS is_burst_best
+FROM photos LEFT JOIN burst_members m ON m.photo_id = photos.id WHERE photos.id = ANY(%s)
 """
 
 

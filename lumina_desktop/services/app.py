@@ -15,6 +15,7 @@ from lumina_desktop.db.pool import open_database
 from lumina_desktop.db.thumbnails import ThumbnailSizes
 from lumina_desktop.jobs.engine.coordinator import JobCoordinator
 from lumina_desktop.jobs.engine.registry import KindRegistry
+from lumina_desktop.services.culling import BurstsService, QualityService
 from lumina_desktop.services.describe import JobWording
 from lumina_desktop.services.duplicates import DuplicatesService
 from lumina_desktop.services.images import PhotoImages
@@ -40,6 +41,8 @@ class AppServices:
         self.library = LibraryService(db)
         self.photos = PhotoQuery(db)
         self.duplicates = DuplicatesService(db)
+        self.quality = QualityService(db)
+        self.bursts = BurstsService(db)
         self.thumbnails = ThumbnailStore(settings.thumbnails_dir, recorder=ThumbnailSizes(db))
         self.images = PhotoImages(self.thumbnails)
         self.wording = JobWording(self.registry)

@@ -5,7 +5,9 @@ summarize``), found in the registry the caller passes in.  No per-kind table liv
 """
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
 from lumina_desktop.core.jobs import JobSnapshot, JobState
 from lumina_desktop.core.library import PhotoDetails, SmartView
@@ -226,3 +228,104 @@ PHOTO_STATUS_TEXT: dict[PhotoStatus, str] = {
     PhotoStatus.OK: "Analysed", PhotoStatus.NEW: "Waiting for the scan", PhotoStatus.ERROR: "Could not be read",
     PhotoStatus.MISSING: "File is missing",
 }
+
+
+# -- quality and bursts in words (the CLI, the details panel, tooltips)
+def _pct(x: Any) -> str:
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return "?"
+    return f"{v * 100:.0f} %" if v >= 0.01 else f"{v * 100:.1f} %"
+
+
+def _num_of(m: Mapping[str, Any], key: str) -> float | None:
+    v = m.get(key)
+    return float(v) if isinstance(v, (int, float)) else None
+
+
+def quality_reason_text(word: str, measures: Mapping[str, Any]) -> str:
+    """One quality reason word ('blurry', 'highlights_clipped', …) in words, with its figure."""
+    m = measures or {}
+    if word == "highlights_clipped" and (v := _num_of(m, "clipped_high")) is not None:
+        return f"{_pct(v)} of pixels blown"
+    if word == "shadows_clipped" and (v := _num_of(m, "clipped_low")) is not None:
+        return f"{_pct(v)} of pixels crushed to black"
+    if word == "noisy" and (v := _num_of(m, "noise_sigma")) is not None:
+        return f"noisy (noise {v:.1f} levels)"
+    if word in ("underexposed", "overexposed") and (v := _num_of(m, "mean_level")) is not None:
+        return f"{'dark' if word == 'underexposed' else 'bright'}: mean level {v:.0f} of 255"
+    return _QUALITY_WORDS.get(word, word.replace("_", " "))
+
+
+_QUALITY_WORDS = {
+    "blurry": "blurry: little fine detail anywhere", "soft_subject": "the subject is soft",
+    "motion_blur": "motion blur", "noisy": "noisy", "low_contrast": "flat: low contrast",
+    "jpeg_artifacts": "JPEG blocking visible", "underexposed": "underexposed", "overexposed": "overexposed",
+    "highlights_clipped": "highlights blown", "shadows_clipped": "shadows crushed",
+}
+
+
+def quality_reason_texts(words: Sequence[str], measures: Mapping[str, Any]) -> list[str]:
+    return [quality_reason_text(w, measures) for w in words]
+
+
+def burst_reason_text(words: Sequence[str], *, is_best: bool, size: int, summary: Mapping[str, Any],
+                      relative_sharpness: float | None, rank: int | None) -> str:
+    """A frame's standing in its burst: "sharpest of 7; 4 others show motion blur" for the best,
+    "soft: 38 % of the detail of the sharpest frame in its burst" for a soft one."""
+    if rank is None:
+        return "not scored yet"
+    if is_best:
+        lead = {"sharpest": f"sharpest of {size}", "best_exposed": f"best exposed of {size}",
+                "least_noise": f"least noise of {size}", "best_overall": f"best overall of {size}",
+                "only_frame": "the only frame scored"}
+        parts = [lead.get(w) for w in words if w in lead] or [f"best of {size}"]
+        blurred = summary.get("motion_blurred_others")
+        if isinstance(blurred, int) and blurred > 0:
+            parts.append(f"{blurred} other{'s' if blurred != 1 else ''} show{'' if blurred != 1 else 's'} motion blur")
+        return "; ".join(p for p in parts if p)
+    parts = []
+    for w in words:
+        if w == "soft" and relative_sharpness is not None:
+            parts.append(f"soft: {relative_sharpness * 100:.0f} % of the detail of the sharpest frame in its burst")
+        elif w in ("motion_blur", "motion_blurred"):
+            parts.append("motion blur")
+        else:
+            parts.append(_BURST_WORDS.get(w, w.replace("_", " ")))
+    return "; ".join(parts) or f"rank {rank} of {size}"
+
+
+_BURST_WORDS = {"soft": "softer than the best", "underexposed": "darker than the best",
+                "overexposed": "brighter than the best", "noisier": "noisier than the best",
+                "worse_exposure": "exposure not as good as the best", "nearly_as_good": "nearly as good as the best"}
+
+DECISION_TEXT = {"best": "Best of burst (your pick)", "pick": "Picked", "reject": "Rejected"}
+
+# the filter bar's quality choices: (label, at least, below)
+QUALITY_BANDS: tuple[tuple[str, float | None, float | None], ...] = (
+    ("Any quality", None, None), ("Good (70+)", 70.0, None), ("Fair (40–69)", 40.0, 70.0),
+    ("Poor (under 40)", None, 40.0),
+)
+
+SUB_SCORE_TEXT = {"sharpness": "sharpness", "subject_sharpness": "subject", "motion_blur": "steadiness",
+                  "noise": "noise", "exposure": "exposure", "contrast": "contrast", "blockiness": "JPEG"}
+
+
+def format_quality(d: PhotoDetails) -> str:
+    """'72 / 100 — noisy (noise 6.1 levels)\\nsharpness 80 · subject 85 · …', or a dash."""
+    q = d.quality
+    if q is None:
+        return "— (not scored yet)"
+    head = f"{q.overall:.0f} / 100"
+    if d.quality_reasons:
+        head += " — " + "; ".join(d.quality_reasons)
+    subs = " · ".join(f"{SUB_SCORE_TEXT.get(k, k)} {v:.0f}" for k, v in q.sub_scores.items())
+    return f"{head}\n{subs}" if subs else head
+
+
+def format_burst(d: PhotoDetails) -> str:
+    text = d.burst_text or "—"
+    if d.decision:
+        text += f"\n{DECISION_TEXT.get(d.decision, d.decision)}"
+    return text

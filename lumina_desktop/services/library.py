@@ -13,6 +13,7 @@ from lumina_desktop.core.changes import Aspect
 from lumina_desktop.core.errors import LuminaError
 from lumina_desktop.core.library import LibraryState
 from lumina_desktop.core.models import Catalog, CatalogFolder
+from lumina_desktop.db import bursts as bursts_db
 from lumina_desktop.db import catalogs, photos
 from lumina_desktop.db.changes import record_changes
 from lumina_desktop.services.jobs import JobControl
@@ -67,7 +68,8 @@ class LibraryService:
             current = next((c for c in cats if c.id == catalog_id), cats[0])
             folders = catalogs.list_folders(conn, current.id)
             counts = photos.count_status(conn, current.id)
-        return LibraryState(tuple(cats), current, tuple(folders), counts)
+            n_bursts, in_bursts = bursts_db.totals(conn, current.id)
+        return LibraryState(tuple(cats), current, tuple(folders), counts, bursts=n_bursts, photos_in_bursts=in_bursts)
 
     def catalogs(self) -> list[Catalog]:
         with self._db.connection() as conn:

@@ -2,6 +2,8 @@
 photo's details, filter options.  Any non-GUI thread; every call takes a pooled connection."""
 from __future__ import annotations
 
+import dataclasses
+
 from collections.abc import Sequence
 from typing import Any, Protocol
 
@@ -37,8 +39,35 @@ class PhotoQuery:
             return library.fetch_summaries(conn, ids)
 
     def details(self, photo_id: int) -> PhotoDetails | None:
+        """The photo's details, with its quality score and burst standing in words."""
+        from lumina_desktop.db import bursts as bursts_db
+        from lumina_desktop.db import quality as quality_db
+        from lumina_desktop.services.culling import member_reason
+        from lumina_desktop.services.describe import quality_reason_texts
+
         with self._db.connection() as conn:
-            return library.photo_details(conn, photo_id)
+            d = library.photo_details(conn, photo_id)
+            if d is None:
+                return None
+            q = quality_db.quality_of(conn, photo_id)
+            bid = bursts_db.burst_of(conn, photo_id)
+            burst = bursts_db.list_bursts(conn, d.catalog_id, burst_ids=[bid]) if bid is not None else []
+            decision = bursts_db.decision_of(conn, d.catalog_id, d.content_hash) if d.content_hash else None
+        burst_text = None
+        if burst:
+            b = burst[0]
+            m = next((m for m in b.members if m.photo_id == photo_id), None)
+            if m is not None:
+                head = f"frame {m.position} of {b.size}"
+                if m.is_best:
+                    head += " · the best of its burst"
+                elif m.rank is not None:
+                    head += f" · rank {m.rank}"
+                burst_text = f"{head}: {member_reason(b, m)}"
+        return dataclasses.replace(
+            d, quality=q.score if q else None,
+            quality_reasons=tuple(quality_reason_texts(q.score.reasons, q.measures)) if q else (),
+            burst_text=burst_text, decision=decision)
 
     def filter_options(self, catalog_id: int) -> FilterOptions:
         with self._db.connection() as conn:

@@ -21,8 +21,8 @@ from lumina_desktop.core.models import PhotoStatus
 def test_smart_views_and_which_ones_filter() -> None:
     assert [v.value for v in SmartView] == ["all", "recent", "errors", "missing", "duplicates", "bursts"]
     assert SMART_VIEWS == PhotoFilter.filterable_views() == (
-        SmartView.ALL, SmartView.RECENT, SmartView.ERRORS, SmartView.MISSING)
-    assert [v.is_filterable for v in SmartView] == [True, True, True, True, False, False]
+        SmartView.ALL, SmartView.RECENT, SmartView.ERRORS, SmartView.MISSING, SmartView.BURSTS)
+    assert [v.is_filterable for v in SmartView] == [True, True, True, True, False, True]
 
 
 @pytest.mark.parametrize("view, expected", [
@@ -30,6 +30,7 @@ def test_smart_views_and_which_ones_filter() -> None:
     (SmartView.RECENT, PhotoFilter(is_recent=True)),
     (SmartView.ERRORS, PhotoFilter(status=StatusFilter.ERRORS)),
     (SmartView.MISSING, PhotoFilter(status=StatusFilter.MISSING)),
+    (SmartView.BURSTS, PhotoFilter(in_burst=True)),
 ])
 def test_filterable_views(view: SmartView, expected: PhotoFilter) -> None:
     assert PhotoFilter.for_smart_view(view) == expected
@@ -39,7 +40,7 @@ def test_filterable_views(view: SmartView, expected: PhotoFilter) -> None:
     assert narrowed.folder_id == 3 and narrowed.text == "x" and narrowed.smart_view is view
 
 
-@pytest.mark.parametrize("view", [SmartView.DUPLICATES, SmartView.BURSTS, "bursts"])
+@pytest.mark.parametrize("view", [SmartView.DUPLICATES, "duplicates"])
 def test_views_not_filterable_yet_raise_a_lumina_error(view: SmartView | str) -> None:
     with pytest.raises(SmartViewUnavailable, match="cannot filter photos yet") as err:
         PhotoFilter.for_smart_view(view)
@@ -78,3 +79,15 @@ def test_flags_from_typed_status_and_kind(status: PhotoStatus | str, kind: Media
                                           flags: PhotoFlag) -> None:
     assert summary(status, kind).flags == flags
     assert summary(status, kind, rating=-1).flags == flags | PhotoFlag.REJECTED
+
+
+def test_filters_and_orders_name_the_changes_that_can_move_photos() -> None:
+    from lumina_desktop.core.changes import Aspect
+    from lumina_desktop.core.library import SortKey, SortOrder
+
+    assert PhotoFilter().key_aspects == frozenset()
+    assert Aspect.BURST in PhotoFilter(in_burst=True).key_aspects
+    assert Aspect.QUALITY in PhotoFilter(min_quality=70).key_aspects
+    assert Aspect.QUALITY in SortOrder(SortKey.QUALITY).key_aspects
+    assert Aspect.QUALITY not in SortOrder(SortKey.CAPTURE_TIME).key_aspects
+    assert SortOrder(SortKey.FILE_NAME).key_aspects == frozenset()

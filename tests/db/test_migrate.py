@@ -133,7 +133,7 @@ def test_0008_keeps_rows_and_links(pg_cluster) -> None:  # type: ignore[no-untyp
         c.execute("INSERT INTO duplicate_members (group_id, image_id, content_hash, tier, match, is_verified, reason) "
                   "VALUES (%s, %s, 'h', 'identical', 'content_hash', true, 'r')", (g, b))
         c.commit()
-        assert apply_migrations(c) == [8]
+        assert apply_migrations(c, target=8) == [8]
         assert c.execute("SELECT id, file_name FROM photos ORDER BY id").fetchall() == [(a, "a.jpg"), (b, "b.jpg")]
         assert c.execute("SELECT photo_id FROM photo_fingerprints").fetchall() == [(a,)]
         assert c.execute("SELECT g.keeper_photo_id, m.photo_id FROM duplicate_groups g "

@@ -161,6 +161,7 @@ class FakeDuplicatesRepo:
         for fp, at in photos:
             self.add(fp, at)
         self.runs: dict[int, _Run] = {}
+        self.bursts: dict[int, int] = {}       # photo id -> burst id (what the bursts job found)
 
     def add(self, fp: PhotoFingerprint, analysed_at: datetime) -> None:
         self.photos[fp.id], self.analysed_at[fp.id] = fp, analysed_at
@@ -211,6 +212,9 @@ class FakeDuplicatesRepo:
 
     def decisions(self, tx: Any, catalog_id: int) -> list[Decision]:
         return []
+
+    def burst_of_photos(self, tx: Any, photo_ids: Sequence[int]) -> dict[int, int]:
+        return {i: b for i, b in self.bursts.items() if i in set(photo_ids)}
 
 
 class FakeThumbnailsRepo:

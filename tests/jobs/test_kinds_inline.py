@@ -30,6 +30,8 @@ from lumina_desktop.jobs.kinds.demo import DemoKind
 from lumina_desktop.jobs.kinds.duplicates import DuplicatesKind
 from lumina_desktop.jobs.kinds.scan import ScanKind
 from lumina_desktop.jobs.kinds.thumbnails import ThumbnailsKind
+from lumina_desktop.jobs.kinds.bursts import BurstsKind
+from lumina_desktop.jobs.kinds.quality import QualityKind
 from tests.jobs.fakes import FakeDemoRepo, FakeDuplicatesRepo, FakeScanRepo, FakeThumbnailsRepo, Folder
 
 CATALOG = 1
@@ -47,6 +49,8 @@ def make_engine(settings: Settings, *, scan: Any = None, dup: Any = None, demo: 
     registry = KindRegistry([ScanKind(repo=scan),
                              DuplicatesKind(repo=dup if dup is not None else FakeDuplicatesRepo([])),
                              ThumbnailsKind(repo=thumbs if thumbs is not None else FakeThumbnailsRepo(scan)),
+                             # queued after a scan; these tests do not run them (they need the catalog)
+                             QualityKind(), BurstsKind(),
                              DemoKind(repo=demo if demo is not None else FakeDemoRepo())])
     return InlineEngine(registry, settings)
 
@@ -206,7 +210,8 @@ def test_scan_stores_files_records_the_broken_one_and_queues_duplicates(
     children = engine.store.children(job.id)
     assert [(c.kind, c.state, c.catalog_id, dict(c.params)) for c in children] == [
         ("duplicates", JobState.PENDING, CATALOG, {"incremental": True, "after_job": job.id}),
-        ("thumbnails", JobState.PENDING, CATALOG, {"after_job": job.id})]
+        ("thumbnails", JobState.PENDING, CATALOG, {"after_job": job.id}),
+        ("quality", JobState.PENDING, CATALOG, {"after_job": job.id})]
     assert repo.touched == [7]
 
     again = engine.run("scan", {}, catalog_id=CATALOG)
@@ -222,7 +227,7 @@ def test_scan_stores_files_records_the_broken_one_and_queues_duplicates(
     third = engine.run("scan", {}, catalog_id=CATALOG)
     assert third.result is not None and (third.result["new"], third.result["changed"]) == (0, 1)
     assert engine.store.changed_photos(third.id) == [repo.rows[str(library / "b.jpg")].id]
-    assert [c.kind for c in engine.store.children(third.id)] == ["duplicates", "thumbnails"]
+    assert [c.kind for c in engine.store.children(third.id)] == ["duplicates", "thumbnails", "quality"]
 
 
 def test_scan_cancel_then_resume_analyses_each_file_once(inline_settings: Settings, library: Path) -> None:
@@ -236,7 +241,7 @@ def test_scan_cancel_then_resume_analyses_each_file_once(inline_settings: Settin
     assert job.result is not None and (job.result["new"], job.result["errors"]) == (3, 1)
     assert sorted(p for p, _, _ in repo.ingested) == sorted({p for p, _, _ in repo.ingested})
     assert len(repo.ingested) == 3 and len(repo.failed) == 1
-    assert [c.kind for c in engine.store.children(job.id)] == ["duplicates", "thumbnails"]
+    assert [c.kind for c in engine.store.children(job.id)] == ["duplicates", "thumbnails", "quality"]
 
 
 def test_scan_of_a_folder_removed_during_the_scan_keeps_nothing(inline_settings: Settings, library: Path) -> None:
@@ -273,7 +278,7 @@ def test_scan_of_a_folder_removed_after_some_files_were_stored_counts_them_dropp
 def test_scan_with_the_duplicates_follow_on_switched_off_queues_nothing(
         inline_settings: Settings, library: Path) -> None:
     repo = FakeScanRepo([Folder(7, str(library))])
-    settings = dataclasses.replace(inline_settings, disabled_follow_ons=("duplicates", "thumbnails"))
+    settings = dataclasses.replace(inline_settings, disabled_follow_ons=("duplicates", "thumbnails", "quality"))
     engine = make_engine(settings, scan=repo)
     job = engine.run("scan", {}, catalog_id=CATALOG)
     assert job.state == JobState.SUCCEEDED, job.error
@@ -343,16 +348,39 @@ def test_duplicates_groups_byte_identical_copies(inline_settings: Settings, tmp_
     assert groups == {frozenset({1, 2}), frozenset({3, 4})}
 
 
+def test_burst_siblings_are_never_duplicates_of_each_other(inline_settings: Settings, tmp_path: Path) -> None:
+    """Two frames of one burst are different moments: the duplicate queues leave them apart, while
+    a real copy of one of them stays a copy."""
+    from lumina_desktop.jobs.kinds.duplicates import read_groups
+
+    a = make_jpeg(tmp_path / "a.jpg", 11, (320, 240))
+    a_copy = Path(shutil.copyfile(a, tmp_path / "backup_a.jpg"))
+    sibling = tmp_path / "a_next.jpg"
+    Image.open(a).resize((318, 239)).resize((320, 240)).save(sibling, quality=80)   # near copy of a
+    repo = FakeDuplicatesRepo([fingerprint_row(1, a, T0), fingerprint_row(2, a_copy, T0), fingerprint_row(3, sibling, T0)])
+    engine = make_engine(inline_settings, dup=repo)
+    assert engine.run("duplicates", {}, catalog_id=CATALOG).state == JobState.SUCCEEDED
+    [before] = read_groups(repo, None, CATALOG)
+    assert set(before.group.photo_ids) == {1, 2, 3}           # the sibling looks like a near copy
+    repo.bursts = {1: 7, 3: 7}                                 # the bursts job: 1 and 3 are one burst
+    [after] = read_groups(repo, None, CATALOG)
+    assert set(after.group.photo_ids) == {1, 2}               # the byte copy stays, the sibling leaves
+    repo.bursts = {1: 7, 2: 8, 3: 7}
+    groups = read_groups(repo, None, CATALOG)
+    assert [set(g.group.photo_ids) for g in groups] == [{1, 2}]
+
+
 # -- registry -----------------------------------------------------------------------------------
 
 def test_registry_lists_kinds_stages_and_menu(inline_settings: Settings) -> None:
     engine = make_engine(inline_settings)
     registry = engine.registry
-    assert registry.names() == ["demo", "duplicates", "scan", "thumbnails"]
+    assert registry.names() == ["bursts", "demo", "duplicates", "quality", "scan", "thumbnails"]
     assert "scan" in registry and "nope" not in registry
-    assert [k.name for k in registry.follow_on_stages()] == ["duplicates", "thumbnails"]
-    assert [k.name for k in registry.menu_kinds()] == ["duplicates", "thumbnails"]
-    with pytest.raises(LuminaError, match=r"unknown job kind 'nope'; known: demo, duplicates, scan, thumbnails"):
+    assert [k.name for k in registry.follow_on_stages()] == ["duplicates", "thumbnails", "quality", "bursts"]
+    assert [k.name for k in registry.menu_kinds()] == ["duplicates", "thumbnails", "quality", "bursts"]
+    with pytest.raises(LuminaError, match=r"unknown job kind 'nope'; known: bursts, demo, duplicates, quality, scan, "
+                                          r"thumbnails"):
         registry.get("nope")
     with pytest.raises(LuminaError, match="unknown job kind 'nope'"):
         engine.run("nope", {})

@@ -61,9 +61,12 @@ def test_the_scan_queues_the_job_and_it_follows_the_previews_setting(make_coordi
 
     children = {j.kind: j for j in jobs_db.list_jobs(conn, parent_job_id=job.id)}
     conn.commit()
-    assert set(children) == {"duplicates", "thumbnails"}
+    assert set(children) == {"duplicates", "thumbnails", "quality"}
     thumbs = co.wait(children["thumbnails"].id, 120)
-    assert thumbs.state == JobState.SUCCEEDED and thumbs.result["made"] == 3
+    # the quality job decodes each photo in the preview band and keeps that preview: between them,
+    # every preview is made once
+    assert thumbs.state == JobState.SUCCEEDED and thumbs.result["made"] + thumbs.result["present"] == 3
+    assert all(previews_of(conn, cat.id).values())
     # previews = on_demand: the job finds nothing to do (they are made when first shown)
     lazy = make_coordinator(settings=dataclasses.replace(settings, previews="on_demand"))
     make_jpeg(root / "later.jpg", 9, size=(1600, 1200))

@@ -282,7 +282,7 @@ def test_browser_of_an_empty_catalog_stays_empty(qtbot, tmp_path: Path) -> None:
         with pytest.raises(LuminaError, match="starred"):
             browser.set_smart_view("starred")
         with pytest.raises(LuminaError):
-            browser.set_smart_view(SmartView.BURSTS)     # comes with the bursts feature
+            browser.set_smart_view(SmartView.DUPLICATES)     # comes with the review grid
         assert browser.view.viewMode().name == "IconMode" and browser.view.uniformItemSizes()
         assert browser.view.layoutMode().name == "Batched" and browser.view.batchSize() == 200
         assert browser.view.selectionMode().name == "ExtendedSelection"

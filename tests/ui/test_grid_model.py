@@ -15,6 +15,7 @@ import pytest
 from PIL import Image
 
 from lumina_desktop.storage.thumbnails import thumbnail_relpath
+from lumina_desktop.core.changes import KEY_ASPECTS
 from lumina_desktop.core.library import PhotoFlag, PhotoSummary
 from lumina_desktop.services.images import PhotoImages
 from lumina_desktop.ui.models.photo_grid_model import PhotoGridModel
@@ -43,7 +44,7 @@ def write_thumbnails(root: Path, count: int = DISTINCT_THUMBS, px: int = 256) ->
 class FakeSource:
     """A PhotoSource over synthetic ids (a real class, no mocks).  ``gate`` holds worker calls."""
 
-    depends_on_analysis = True
+    key_aspects = KEY_ASPECTS
 
     def __init__(self, ids: Sequence[int], *, gate: threading.Event | None = None) -> None:
         self.ids = list(ids)

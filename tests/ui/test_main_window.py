@@ -304,3 +304,42 @@ def test_removing_the_folder_being_browsed_elsewhere_shows_all_photos(window: Ma
                     and window.browser.model.rowCount() == 5, timeout=5000)  # type: ignore[union-attr]
     assert window.sidebar.current_folder is None and window.sidebar.tree.currentItem() is not None
     assert window.sidebar.tree.currentItem().text(0) == "All photos"
+
+
+def test_bursts_view_quality_badges_sort_and_details(window: MainWindow, qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """After a scan the window runs quality, then bursts: the Bursts view lists the burst frames,
+    the cells carry quality badges, a quality sort puts the sharp frames first, and the details
+    panel gives the score's reasons and the frame's place in its burst."""
+    from lumina_desktop.core.library import SortKey, SortOrder
+    from lumina_desktop.ui.models.roles import PhotoRole
+    from tests.jobs.test_quality_bursts_job import library as burst_library
+
+    root = tmp_path / "Shoot"
+    burst_library(root)
+    window.library.add_folders([str(root)])  # type: ignore[union-attr]
+    qtbot.waitUntil(lambda: any(j.kind == "bursts" and j.state == JobState.SUCCEEDED
+                                for j in window.job_panel.jobs.values()), timeout=120000)
+    qtbot.waitUntil(lambda: window.state is not None and window.state.photos_in_bursts == 10, timeout=10000)
+    browser = window.browser
+    assert browser is not None
+    item = next(window.sidebar.tree.topLevelItem(0).child(i) for i in range(window.sidebar.tree.topLevelItem(0).childCount())
+                if window.sidebar.tree.topLevelItem(0).child(i).text(0) == "Bursts")
+    assert item.text(1) == "10" and bool(item.flags() & Qt.ItemFlag.ItemIsEnabled)
+    browser.set_smart_view("bursts")
+    model = browser.model
+    qtbot.waitUntil(lambda: model.rowCount() == 10, timeout=10000)  # type: ignore[union-attr]
+    browser.set_sort(SortOrder(SortKey.QUALITY, is_descending=True))
+    names = lambda: [model.data(model.index(r, 0), Qt.ItemDataRole.DisplayRole) for r in range(model.rowCount())]  # type: ignore[union-attr]  # noqa: E731
+    scores = lambda: [model.data(model.index(r, 0), PhotoRole.QualityScore) for r in range(model.rowCount())]  # type: ignore[union-attr]  # noqa: E731
+    qtbot.waitUntil(lambda: None not in scores() and scores() == sorted(scores(), reverse=True), timeout=10000)
+    assert set(names()[:2]) <= {"a2.jpg", "b0.jpg", "n0.jpg", "n1.jpg"}      # sharp frames first
+    qtbot.waitUntil(lambda: all(model.data(model.index(r, 0), PhotoRole.Thumbnail) is not None  # type: ignore[union-attr]
+                                for r in range(model.rowCount())), timeout=10000)  # type: ignore[union-attr]
+    row = names().index("a2.jpg")
+    browser.view.select_photo_ids([model.data(model.index(row, 0), PhotoRole.PhotoId)])  # type: ignore[union-attr]
+    panel = browser.details
+    qtbot.waitUntil(lambda: panel.details is not None and panel.details.file_name == "a2.jpg", timeout=10000)
+    assert panel.values["Quality"].text().split(" / ")[0].isdigit()
+    assert panel.values["Burst"].text().startswith("frame 3 of 5 · the best of its burst: sharpest of 5")
+    qtbot.wait(300)                                               # the panel lays out its preview
+    shot(window, "05-bursts-view-sorted-by-quality")

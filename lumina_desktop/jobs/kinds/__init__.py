@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 from lumina_desktop.jobs.engine.registry import KindRegistry
+from lumina_desktop.jobs.kinds.bursts import BurstsKind
 from lumina_desktop.jobs.kinds.demo import DemoKind
 from lumina_desktop.jobs.kinds.duplicates import DuplicatesKind
+from lumina_desktop.jobs.kinds.quality import QualityKind
 from lumina_desktop.jobs.kinds.scan import ScanKind
 from lumina_desktop.jobs.kinds.thumbnails import ThumbnailsKind
 
@@ -11,5 +13,7 @@ BUILTIN_KINDS = KindRegistry([
     ScanKind(),
     DuplicatesKind(),
     ThumbnailsKind(),
+    QualityKind(),
+    BurstsKind(),
     DemoKind(),
 ])

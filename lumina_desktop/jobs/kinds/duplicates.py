@@ -26,7 +26,7 @@ from lumina_desktop.analysis import duplicates as dup
 from lumina_desktop.analysis.dup_index import DuplicateIndex
 from lumina_desktop.analysis.dup_keeper import DEFAULT_RULES, rules_from_strings
 from lumina_desktop.core.changes import Aspect
-from lumina_desktop.core.duplicates import TIERS, StoredGroup
+from lumina_desktop.core.duplicates import TIERS, NotDuplicate, StoredGroup
 from lumina_desktop.core.jobs import JobSnapshot
 from lumina_desktop.db.duplicates import DuplicatesRepository
 from lumina_desktop.jobs.engine.context import BatchInfo, ItemContext, JobContext, JobEnv
@@ -184,13 +184,31 @@ def load_groups(db: Any, catalog_id: int) -> list[StoredGroup]:
         return read_groups(DuplicatesRepository(), conn, catalog_id)
 
 
+def burst_siblings(groups: Sequence[StoredGroup], burst_of: Mapping[int, int]) -> list[NotDuplicate]:
+    """Frames of one burst are different moments, not copies: a "not duplicates" pair for every
+    two photos of a group that lie in the same burst (``burst_of``: photo id → burst id)."""
+    out = []
+    for sg in groups:
+        g = sg.group
+        hashes = {g.keeper_id: g.keeper_content_hash, **{m.photo_id: m.content_hash for m in g.members}}
+        by_burst: dict[int, list[str]] = {}
+        for pid, h in hashes.items():
+            if pid in burst_of:
+                by_burst.setdefault(burst_of[pid], []).append(h)
+        for hs in by_burst.values():
+            out.extend(NotDuplicate(a, b) for i, a in enumerate(hs) for b in hs[i + 1:] if a != b)
+    return out
+
+
 def read_groups(repo: Any, tx: Any, catalog_id: int) -> list[StoredGroup]:
     """The stored groups with the user's decisions applied (a decision only removes photos from
-    their group or swaps its keeper, so each result keeps its stored group's id)."""
+    their group or swaps its keeper, so each result keeps its stored group's id).  Frames of one
+    burst never stay copies of each other (the bursts review is where they are culled)."""
     stored = repo.current_groups(tx, catalog_id)
     by_photo = {photo_id: sg for sg in stored for photo_id in sg.group.photo_ids}
+    siblings = burst_siblings(stored, repo.burst_of_photos(tx, sorted(by_photo)))
     out = []
-    for group in dup.apply_decisions([sg.group for sg in stored], repo.decisions(tx, catalog_id)):
+    for group in dup.apply_decisions([sg.group for sg in stored], [*repo.decisions(tx, catalog_id), *siblings]):
         sg = by_photo[group.keeper_id]
         out.append(StoredGroup(sg.id, group, sg.paths, sg.sizes))
     return out

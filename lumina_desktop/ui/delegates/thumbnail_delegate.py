@@ -83,6 +83,20 @@ class CellSpec:
     file_name: str
     flags: int
     rating: int | None
+    quality: int | None = None       # the overall score, rounded (a badge: green, amber, red)
+    burst: int = 0                   # BURST_NONE, BURST_MEMBER or BURST_BEST
+
+
+BURST_NONE, BURST_MEMBER, BURST_BEST = 0, 1, 2
+GOOD_QUALITY, POOR_QUALITY = 70, 40          # the badge turns amber below good, red below poor
+_GOOD = QColor(46, 160, 67, 225)
+_FAIR = QColor(210, 140, 20, 230)
+_POOR = QColor(200, 50, 50, 230)
+_BEST = QColor(250, 200, 40)
+
+
+def quality_colour(score: int) -> QColor:
+    return _GOOD if score >= GOOD_QUALITY else _FAIR if score >= POOR_QUALITY else _POOR
 
 
 def fit_rect(w: int, h: int, box: QRect) -> QRect:
@@ -128,6 +142,8 @@ def render_cell(image: QImage | None, spec: CellSpec) -> QImage:
             p.drawText(area, Qt.AlignmentFlag.AlignCenter, glyph)
     p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
     _paint_badges(p, area, flags, spec.rating, st.badge_px)
+    if spec.quality is not None or spec.burst:
+        _paint_culling(p, area, spec, st.badge_px)
     if spec.file_name:
         f = QFont()
         f.setPixelSize(st.name_px)
@@ -178,6 +194,25 @@ def _paint_badges(p: QPainter, area: QRect, flags: PhotoFlag, rating: int | None
         _pill(p, fm, area.x() + 3, y, "✕", _ERROR, _BADGE_BG)
     elif rating:
         _pill(p, fm, area.x() + 3, y, _STARS[max(0, min(5, rating))], _STAR, _BADGE_BG)
+
+
+def _paint_culling(p: QPainter, area: QRect, spec: CellSpec, badge_px: int) -> None:
+    """The quality score (bottom right) and the burst mark (top right: ★ on the best frame)."""
+    font = QFont()
+    font.setBold(True)
+    font.setPixelSize(badge_px)
+    fm = QFontMetrics(font)
+    p.setFont(font)
+    white = QColor(Qt.GlobalColor.white)
+    if spec.quality is not None:
+        text = str(spec.quality)
+        w = fm.horizontalAdvance(text) + 8
+        _pill(p, fm, area.right() - w - 2, area.bottom() - fm.height() - 4, text, white, quality_colour(spec.quality))
+    if spec.burst and not PhotoFlag(spec.flags) & (PhotoFlag.ERROR | PhotoFlag.MISSING):
+        text = "★ best" if spec.burst == BURST_BEST else "burst"
+        w = fm.horizontalAdvance(text) + 8
+        _pill(p, fm, area.right() - w - 2, area.y() + 3, text, _BEST if spec.burst == BURST_BEST else white,
+              _BADGE_BG)
 
 
 class ThumbnailDelegate(QStyledItemDelegate):

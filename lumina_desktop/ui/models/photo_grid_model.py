@@ -29,12 +29,12 @@ from typing import Any, Protocol
 
 from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, QStringListModel, Qt, QTimer, Signal
 
-from lumina_desktop.core.changes import PhotoChanges
+from lumina_desktop.core.changes import Aspect, PhotoChanges
 from lumina_desktop.core.library import PhotoFilter, PhotoSummary, SortOrder
 from lumina_desktop.services.photos import PhotoQueries
 from lumina_desktop.ui.models.roles import PhotoRole
 from lumina_desktop.ui.tasks import run_query
-from lumina_desktop.ui.delegates.thumbnail_delegate import CellSpec, CellStyle
+from lumina_desktop.ui.delegates.thumbnail_delegate import BURST_BEST, BURST_MEMBER, BURST_NONE, CellSpec, CellStyle
 from lumina_desktop.ui.thumbnails import ThumbnailLoader, ThumbnailRequest
 
 log = logging.getLogger(__name__)
@@ -62,8 +62,8 @@ class PhotoSource(Protocol):
     def load_page(self, ids: Sequence[int]) -> dict[int, PhotoSummary]: ...
 
     @property
-    def depends_on_analysis(self) -> bool:
-        """Whether re-analysed photos can join, leave or move in the id list."""
+    def key_aspects(self) -> frozenset[Aspect]:
+        """What, changing about a photo, can make it join, leave or move in the id list."""
 
 
 @dataclass(frozen=True)
@@ -82,8 +82,8 @@ class CatalogPhotoSource:
         return self.photos.page(ids)
 
     @property
-    def depends_on_analysis(self) -> bool:
-        return self.filter.depends_on_analysis or self.order.depends_on_analysis
+    def key_aspects(self) -> frozenset[Aspect]:
+        return self.filter.key_aspects | self.order.key_aspects
 
 
 @dataclass(frozen=True)
@@ -260,7 +260,7 @@ class PhotoGridModel(QStringListModel):
         """
         if self._source is None:
             return
-        if change.changes_membership or (change.may_change_keys and self._source.depends_on_analysis):
+        if change.changes_membership or (change.aspects & self._source.key_aspects):
             self._ids_reload_wanted = True
             self._schedule_ids_reload()
         if change.is_itemised:
@@ -452,7 +452,9 @@ class PhotoGridModel(QStringListModel):
         st = self._style
         source_px = s.thumb_px_for(st.thumb_px) if s.content_hash else None
         return ThumbnailRequest(s.id, st.thumb_px, s.content_hash or "", source_px or 0,
-                                CellSpec(st, s.file_name, int(s.flags), s.rating))
+                                CellSpec(st, s.file_name, int(s.flags), s.rating,
+                                         round(s.quality_score) if s.quality_score is not None else None,
+                                         BURST_BEST if s.is_burst_best else BURST_MEMBER if s.burst_id else BURST_NONE))
 
     def set_visible_rows(self, first: int, last: int) -> None:
         """The view's visible row range (inclusive); drives page reads and thumbnails."""

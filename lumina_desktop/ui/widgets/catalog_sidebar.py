@@ -96,8 +96,8 @@ class CatalogSidebarWidget(QWidget):
         _bold(library)
         missing = counts.get(PhotoStatus.MISSING, 0)
         view_counts = {SmartView.ALL: total - missing, SmartView.ERRORS: counts.get(PhotoStatus.ERROR, 0),
-                       SmartView.MISSING: missing}
-        for view in SmartView:   # duplicates and bursts come with their features: greyed until then
+                       SmartView.MISSING: missing, SmartView.BURSTS: state.photos_in_bursts}
+        for view in SmartView:   # the duplicates view comes with the review grid: greyed until then
             label = VIEW_TEXT[view]
             n = view_counts.get(view)
             item = QTreeWidgetItem(library, [label, f"{n:,}" if n is not None else ""])
@@ -105,7 +105,11 @@ class CatalogSidebarWidget(QWidget):
             item.setData(0, _ROLE_VALUE, view.value)
             if not view.is_filterable:
                 item.setFlags(Qt.ItemFlag.NoItemFlags)
-                item.setToolTip(0, f"{label} appear here once that analysis has run")
+                item.setToolTip(0, f"{label}: review comes in a later version; see Jobs › Find duplicates")
+            elif view is SmartView.BURSTS:
+                item.setToolTip(0, f"{state.bursts:,} bursts of {state.photos_in_bursts:,} photos; ★ marks the best "
+                                   "frame of each" if state.bursts else "Frames shot in quick succession appear here "
+                                   "after a scan (Jobs › Find bursts)")
         folders = QTreeWidgetItem(self.tree, ["Folders", ""])
         folders.setFlags(Qt.ItemFlag.ItemIsEnabled)
         _bold(folders)

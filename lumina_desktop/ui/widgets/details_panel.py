@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QFormLayout, QFrame, QLabel, QScrollArea, QSizePol
 
 from lumina_desktop.core.library import PhotoDetails
 from lumina_desktop.services.describe import (
-    PHOTO_STATUS_TEXT, breakable, format_bytes, format_camera, format_date, format_dimensions, format_exposure, format_gps,
+    PHOTO_STATUS_TEXT, breakable, format_burst, format_bytes, format_camera, format_quality, format_date, format_dimensions, format_exposure, format_gps,
     format_type, format_when,
 )
 from lumina_desktop.ui.tasks import run_query
@@ -49,7 +49,7 @@ def load_details(photos: PhotoQueries, images: PhotoPictures, photo_id: int,
     return DetailsResult(details, to_qimage(picture) if picture is not None else None)
 
 
-_FIELDS = ("Taken", "Camera", "Lens", "Exposure", "Location", "Dimensions", "Type", "Size", "Path",
+_FIELDS = ("Quality", "Burst", "Taken", "Camera", "Lens", "Exposure", "Location", "Dimensions", "Type", "Size", "Path",
            "Content hash", "Added", "Status")
 
 
@@ -207,6 +207,8 @@ class DetailsPanel(QWidget):
             return
         self._update_title()
         v = self.values
+        v["Quality"].setText(format_quality(d))
+        v["Burst"].setText(format_burst(d))
         v["Taken"].setText(format_date(d))
         v["Camera"].setText(format_camera(d))
         v["Lens"].setText(d.lens or "—")

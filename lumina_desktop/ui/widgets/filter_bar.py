@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (
 )
 
 from lumina_desktop.core.library import SMART_VIEWS, FilterOptions, PhotoFilter, SmartView, SortKey, SortOrder
-from lumina_desktop.services.describe import MEDIA_KINDS_TEXT, VIEW_TEXT
+from lumina_desktop.services.describe import MEDIA_KINDS_TEXT, QUALITY_BANDS, VIEW_TEXT
 
 SEARCH_DEBOUNCE_MS = 300
 
@@ -57,6 +57,11 @@ class FilterBarWidget(QWidget):
         self.kind_combo.addItem("All types", None)
         for kind, label in MEDIA_KINDS_TEXT.items():
             self.kind_combo.addItem(label, kind.value)
+        self.quality_combo = QComboBox()
+        for i, (label, _lo, _hi) in enumerate(QUALITY_BANDS):
+            self.quality_combo.addItem(label, i)
+        self.quality_combo.setToolTip("Only photos whose quality score (0–100, from sharpness, noise, exposure "
+                                      "and JPEG blocking) lies in this band; unscored photos drop out")
         self.date_check = QCheckBox("Taken")
         self.date_check.setToolTip("Only photos taken between these days (inclusive)")
         self.date_from = QDateEdit()
@@ -90,6 +95,7 @@ class FilterBarWidget(QWidget):
         second.addWidget(self.folder_combo, 1)
         second.addWidget(self.camera_combo, 1)
         second.addWidget(self.kind_combo)
+        second.addWidget(self.quality_combo)
         second.addWidget(self.date_check)
         second.addWidget(self.date_from)
         second.addWidget(QLabel("–"))
@@ -109,6 +115,7 @@ class FilterBarWidget(QWidget):
         self.folder_combo.currentIndexChanged.connect(self._on_controls_changed)
         self.camera_combo.currentIndexChanged.connect(self._on_controls_changed)
         self.kind_combo.currentIndexChanged.connect(self._on_controls_changed)
+        self.quality_combo.currentIndexChanged.connect(self._on_controls_changed)
         self.date_check.toggled.connect(self._on_date_check_toggled)
         self.date_from.dateChanged.connect(self._on_controls_changed)
         self.date_to.dateChanged.connect(self._on_controls_changed)
@@ -194,8 +201,12 @@ class FilterBarWidget(QWidget):
     def _sync_filter_widgets(self) -> None:
         f = self._filter
         with QSignalBlocker(self.view_combo), QSignalBlocker(self.kind_combo), QSignalBlocker(self.date_check), \
-                QSignalBlocker(self.date_from), QSignalBlocker(self.date_to), QSignalBlocker(self.search_edit):
+                QSignalBlocker(self.date_from), QSignalBlocker(self.date_to), QSignalBlocker(self.search_edit), \
+                QSignalBlocker(self.quality_combo):
             self.view_combo.setCurrentIndex(SMART_VIEWS.index(f.smart_view))
+            band = next((i for i, (_l, lo, hi) in enumerate(QUALITY_BANDS)
+                         if lo == f.min_quality and hi == f.max_quality), 0)
+            self.quality_combo.setCurrentIndex(band)
             self.kind_combo.setCurrentIndex(max(0, self.kind_combo.findData(f.kind)))
             has_dates = f.date_from is not None or f.date_to is not None
             self.date_check.setChecked(has_dates)
@@ -225,7 +236,8 @@ class FilterBarWidget(QWidget):
         d_from, d_to = _pydate(self.date_from.date()), _pydate(self.date_to.date())
         if has_dates and d_to < d_from:
             d_from, d_to = d_to, d_from
-        base = replace(self._filter, folder_id=self.folder_combo.currentData(),
+        _label, q_lo, q_hi = QUALITY_BANDS[self.quality_combo.currentData() or 0]
+        base = replace(self._filter, folder_id=self.folder_combo.currentData(), min_quality=q_lo, max_quality=q_hi,
                        camera_make=camera[0] if camera else None, camera_model=camera[1] if camera else None,
                        kind=self.kind_combo.currentData(), text=self.search_edit.text().strip(),
                        date_from=d_from if has_dates else None, date_to=d_to if has_dates else None)
