@@ -78,3 +78,17 @@ def test_previews_setting_from_file_and_env_with_a_clear_error(tmp_path: Path) -
     assert load_settings(environ={"LUMINA_PREVIEWS": "scan"}, config_dir=tmp_path).previews == "scan"
     with pytest.raises(ConfigError, match="previews from environment variable LUMINA_PREVIEWS must be one of job, scan, on_demand"):
         load_settings(environ={"LUMINA_PREVIEWS": "later"}, config_dir=tmp_path)
+
+
+def test_burst_gap_from_file_and_env_with_a_clear_error(tmp_path: Path) -> None:
+    from lumina_desktop.config import load_settings, write_settings_file
+    from lumina_desktop.core.errors import ConfigError
+
+    assert load_settings(environ={}, config_dir=tmp_path).burst_gap_s == 1.0
+    write_settings_file(tmp_path / "settings.json", {"burst_gap_s": 0.5})
+    assert load_settings(environ={}, config_dir=tmp_path).burst_gap_s == 0.5
+    assert load_settings(environ={"LUMINA_BURST_GAP_S": "2.5"}, config_dir=tmp_path).burst_gap_s == 2.5
+    with pytest.raises(ConfigError, match="burst_gap_s from environment variable LUMINA_BURST_GAP_S must be a number"):
+        load_settings(environ={"LUMINA_BURST_GAP_S": "soon"}, config_dir=tmp_path)
+    with pytest.raises(ConfigError, match="must be between 0.1 and 30"):
+        load_settings(environ={"LUMINA_BURST_GAP_S": "90"}, config_dir=tmp_path)

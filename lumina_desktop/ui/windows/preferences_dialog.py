@@ -13,6 +13,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
+    QDoubleSpinBox,
     QDialogButtonBox,
     QComboBox,
     QFileDialog,
@@ -62,12 +63,21 @@ class PreferencesDialog(QDialog):
         self.previews.setCurrentIndex(max(0, self.previews.findData(settings.previews)))
         self.previews.setToolTip("When the 1280 px preview of each photo is made; grid thumbnails "
                                  "are always made while scanning")
+        self.burst_gap = QDoubleSpinBox()
+        self.burst_gap.setRange(0.1, 30.0)
+        self.burst_gap.setDecimals(1)
+        self.burst_gap.setSingleStep(0.1)
+        self.burst_gap.setSuffix(" s")
+        self.burst_gap.setValue(settings.burst_gap_s)
+        self.burst_gap.setToolTip("The longest pause between two frames of one burst (same camera, and the "
+                                  "picture must carry on from one frame to the next)")
         form = QFormLayout()
         form.addRow("Background workers:", self.workers)
         form.addRow("Data folder:", data_row)
         form.addRow("Database URL:", self.database_url)
         form.addRow("Thumbnail cache:", self.cache_mb)
         form.addRow("Make previews:", self.previews)
+        form.addRow("Burst gap:", self.burst_gap)
         self.stage_boxes: dict[str, QCheckBox] = {}
         for name, title in stages:  # each follow-on stage can be switched off
             box = QCheckBox(title)
@@ -101,6 +111,8 @@ class PreferencesDialog(QDialog):
             out["database_url"] = self.database_url.text().strip() or None
         if self.cache_mb.value() != self.settings.thumbnail_cache_mb:
             out["thumbnail_cache_mb"] = self.cache_mb.value()
+        if abs(self.burst_gap.value() - self.settings.burst_gap_s) > 1e-9:
+            out["burst_gap_s"] = round(self.burst_gap.value(), 1)
         if self.previews.currentData() != self.settings.previews:
             out["previews"] = self.previews.currentData()
         off = tuple(sorted({*self.settings.disabled_follow_ons} - set(self.stage_boxes)
