@@ -19,12 +19,24 @@ capture/modification time, and path hints (Downloads, WhatsApp, "Copy of",
 Each rule compares one fact; ``file_size`` placed after ``pixels`` and
 ``format`` (as by default) therefore means "larger file at equal pixels and
 format".
+
+A RAW is the better original only when its picture is there: a RAW whose
+recorded size is under a quarter (``RAW_MIN_PIXEL_SHARE``) of the pixels of
+the largest photo it is compared with (its hash candidates, ``peer_px``) does
+not count as RAW for the ``raw`` and ``format`` rules -- e.g. a RAW that
+LibRaw could not size, so that it was recorded at its 8x8 or 160x120
+embedded preview. Otherwise the pixels decide. (When the RAW's full size is
+recorded its format wins, even if only a tiny preview could be decoded: the
+decoded size does not reach the keeper rules.)
+
+Reasons never compare equal values: ``earliest`` compares times to the
+millisecond (closer times tie) and shows milliseconds when the seconds agree.
 """
 from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -39,6 +51,9 @@ __all__ = [
     "rules_from_strings",
     "format_level",
     "path_penalties",
+    "pixel_count",
+    "counts_as_raw",
+    "RAW_MIN_PIXEL_SHARE",
 ]
 
 RAW_FORMATS = frozenset(
@@ -82,12 +97,29 @@ class KeeperFacts(Protocol):
     def path(self) -> str: ...
 
 
-def format_level(p: KeeperFacts) -> int:
-    """2 = RAW, 1 = lossless (PNG, TIFF, ...), 0 = lossy or unknown (JPEG, HEIF, WebP)."""
-    fmt = (p.format or "").upper()
-    if p.is_raw or fmt in RAW_FORMATS:
-        return 2
-    return 1 if fmt in LOSSLESS_FORMATS else 0
+RAW_MIN_PIXEL_SHARE = 0.25
+"""A RAW counts as RAW only with at least this share of its largest peer's pixels (half the width and height)."""
+
+
+def pixel_count(p: KeeperFacts) -> float:
+    """Recorded width x height (0 when unknown)."""
+    return float(max(p.width, 0)) * float(max(p.height, 0))
+
+
+def _is_raw_file(p: KeeperFacts) -> bool:
+    return bool(p.is_raw) or (p.format or "").upper() in RAW_FORMATS
+
+
+def counts_as_raw(p: KeeperFacts, peer_px: float = 0.0) -> bool:
+    """A RAW file whose recorded pixels are at least comparable to ``peer_px`` (the largest peer's pixels)."""
+    return _is_raw_file(p) and pixel_count(p) >= RAW_MIN_PIXEL_SHARE * peer_px
+
+
+def format_level(p: KeeperFacts, peer_px: float = 0.0) -> int:
+    """2 = RAW, 1 = lossless (PNG, TIFF, ...), 0 = lossy or unknown (JPEG, HEIF, WebP) or a RAW too small to count."""
+    if _is_raw_file(p):
+        return 2 if counts_as_raw(p, peer_px) else 0
+    return 1 if (p.format or "").upper() in LOSSLESS_FORMATS else 0
 
 
 def path_penalties(path: str) -> list[str]:
@@ -95,62 +127,123 @@ def path_penalties(path: str) -> list[str]:
     return [label for label, rx in _PATH_HINTS if rx.search(path or "")]
 
 
-def _earliest(p: KeeperFacts) -> float:
+def _time_ms(p: KeeperFacts) -> tuple[int, bool] | None:
+    """(milliseconds since the epoch, is it the capture time) of the photo's earliest date, or None.
+
+    Integer milliseconds so that the rule's key and the reason's text show the same value.
+    """
     t = p.capture_time
     if t is not None:
         try:
-            return t.timestamp()
+            return int(t.replace(microsecond=0).timestamp()) * 1000 + t.microsecond // 1000, True
         except (OverflowError, OSError, ValueError):
             pass
-    return float(p.mtime) if math.isfinite(p.mtime) else math.inf
+    if math.isfinite(p.mtime):
+        return math.floor(p.mtime * 1000.0), False
+    return None
+
+
+def _earliest(p: KeeperFacts) -> float:
+    t = _time_ms(p)
+    return math.inf if t is None else float(t[0])
+
+
+def _when(p: KeeperFacts, with_ms: bool) -> tuple[str, str]:
+    """(label, time) as shown in a reason: ('taken', '2020-01-01 12:00:00[.123]'), ('', 'no date')."""
+    t = _time_ms(p)
+    if t is None:
+        return "", "no date"
+    ms, taken = t
+    if taken and p.capture_time is not None:
+        text, frac = f"{p.capture_time:%Y-%m-%d %H:%M:%S}", p.capture_time.microsecond // 1000
+    else:
+        try:
+            text = f"{datetime.fromtimestamp(ms // 1000):%Y-%m-%d %H:%M:%S}"
+        except (OverflowError, OSError, ValueError):
+            text = f"{ms // 1000} s after 1970"
+        frac = ms % 1000
+    return ("taken" if taken else "modified"), (f"{text}.{frac:03d}" if with_ms else text)
+
+
+def _say_earliest(w: KeeperFacts, l: KeeperFacts) -> str:
+    """Seconds, or milliseconds when the seconds agree: the two times shown always differ."""
+    for with_ms in (False, True):
+        (lw, tw), (ll, tl) = _when(w, with_ms), _when(l, with_ms)
+        if tw != tl:
+            return f"older: {' '.join(filter(None, (lw, tw)))} vs {' '.join(filter(None, (ll, tl)))}"
+    return f"older by {int(_earliest(l) - _earliest(w))} ms"  # one wall-clock time twice (a DST change)
 
 
 def _fmt_name(p: KeeperFacts) -> str:
     return (p.format or "unknown").upper()
 
 
-def _when(p: KeeperFacts) -> str:
-    if p.capture_time is not None:
-        return f"taken {p.capture_time:%Y-%m-%d %H:%M:%S}"
-    return f"modified {datetime.fromtimestamp(p.mtime):%Y-%m-%d %H:%M:%S}" if math.isfinite(p.mtime) else "no date"
+def _size_words(p: KeeperFacts) -> str:
+    if p.width > 0 and p.height > 0:
+        return f"only {p.width}\N{MULTIPLICATION SIGN}{p.height} px"
+    return "unknown size"
+
+
+@dataclass(frozen=True)
+class _Seen:
+    """A photo as the rules see it: its facts and whether it counts as RAW among its peers."""
+
+    p: KeeperFacts
+    is_raw: bool
+
+
+def _format_words(s: _Seen) -> str:
+    if s.is_raw:
+        return f"RAW {_fmt_name(s.p)}"
+    if _is_raw_file(s.p):
+        return f"{_fmt_name(s.p)} with {_size_words(s.p)}"
+    return f"{_LEVEL_NAMES[format_level(s.p)]} {_fmt_name(s.p)}"
+
+
+def _raw_loser(s: _Seen) -> str:
+    return f"{_fmt_name(s.p)} with {_size_words(s.p)}" if _is_raw_file(s.p) else _fmt_name(s.p)
+
+
+def _level(s: _Seen) -> int:
+    return 2 if s.is_raw else (0 if _is_raw_file(s.p) else format_level(s.p))
 
 
 @dataclass(frozen=True)
 class _Rule:
     """key: smaller is better. say(winner, loser): the reason, in words."""
 
-    key: Callable[[KeeperFacts], float]
-    say: Callable[[KeeperFacts, KeeperFacts], str]
+    key: Callable[[_Seen], float]
+    say: Callable[[_Seen, _Seen], str]
 
 
 RULES: dict[str, _Rule] = {
     "raw": _Rule(
-        lambda p: 0.0 if format_level(p) == 2 else 1.0,
-        lambda w, l: f"RAW ({_fmt_name(w)}) beats {_fmt_name(l)}",
+        lambda s: 0.0 if s.is_raw else 1.0,
+        lambda w, l: f"RAW ({_fmt_name(w.p)}) beats {_raw_loser(l)}",
     ),
     "pixels": _Rule(
-        lambda p: -float(p.width) * float(p.height),
-        lambda w, l: f"{w.width}\N{MULTIPLICATION SIGN}{w.height} beats {l.width}\N{MULTIPLICATION SIGN}{l.height}",
+        lambda s: -pixel_count(s.p),
+        lambda w, l: f"{w.p.width}\N{MULTIPLICATION SIGN}{w.p.height} beats {l.p.width}\N{MULTIPLICATION SIGN}{l.p.height}",
     ),
     "camera_exif": _Rule(
-        lambda p: 0.0 if p.has_camera_exif else 1.0,
+        lambda s: 0.0 if s.p.has_camera_exif else 1.0,
         lambda w, l: "has camera EXIF",
     ),
     "format": _Rule(
-        lambda p: -float(format_level(p)),
-        lambda w, l: f"{_LEVEL_NAMES[format_level(w)]} {_fmt_name(w)} beats {_LEVEL_NAMES[format_level(l)]} {_fmt_name(l)}",
+        lambda s: -float(_level(s)),
+        lambda w, l: f"{_format_words(w)} beats {_format_words(l)}",
     ),
     "file_size": _Rule(
-        lambda p: -float(p.size),
-        lambda w, l: f"larger file ({w.size:,} bytes vs {l.size:,})",
+        lambda s: -float(s.p.size),
+        lambda w, l: f"larger file ({w.p.size:,} bytes vs {l.p.size:,})",
     ),
     "earliest": _Rule(
-        _earliest,
-        lambda w, l: f"older: {_when(w)} vs {_when(l)}",
+        lambda s: _earliest(s.p),
+        lambda w, l: _say_earliest(w.p, l.p),
     ),
     "path": _Rule(
-        lambda p: float(len(path_penalties(p.path))),
-        lambda w, l: "other copy is " + ", ".join(path_penalties(l.path)) if path_penalties(l.path) else "better location",
+        lambda s: float(len(path_penalties(s.p.path))),
+        lambda w, l: "other copy is " + ", ".join(path_penalties(l.p.path)) if path_penalties(l.p.path) else "better location",
     ),
 }
 
@@ -174,16 +267,28 @@ def rules_from_strings(names: Iterable[str]) -> tuple[str, ...]:
     return tuple(out)
 
 
-def rank_key(p: KeeperFacts, rules: Sequence[str] = DEFAULT_RULES) -> tuple[float, ...]:
-    """Sort key: the best keeper sorts first; photo id breaks ties."""
-    return (*(RULES[r].key(p) for r in rules), float(p.id))
+def rank_key(p: KeeperFacts, rules: Sequence[str] = DEFAULT_RULES, *, peer_px: float = 0.0) -> tuple[float, ...]:
+    """Sort key: the best keeper sorts first; photo id breaks ties.
+
+    ``peer_px``: the largest pixel count among the photos ``p`` is compared with (see ``counts_as_raw``).
+    """
+    seen = _Seen(p, counts_as_raw(p, peer_px))
+    return (*(RULES[r].key(seen) for r in rules), float(p.id))
 
 
-def explain(keeper: KeeperFacts, other: KeeperFacts, rules: Sequence[str] = DEFAULT_RULES) -> str:
-    """Why `keeper` is preferred to `other`: the first deciding rule, in words."""
+def explain(
+    keeper: KeeperFacts, other: KeeperFacts, rules: Sequence[str] = DEFAULT_RULES, *, peer_px: Mapping[int, float] | None = None
+) -> str:
+    """Why `keeper` is preferred to `other`: the first deciding rule, in words.
+
+    ``peer_px`` maps photo ids to the values given to ``rank_key`` (missing: 0).
+    """
+    peers = peer_px or {}
+    sk = _Seen(keeper, counts_as_raw(keeper, peers.get(keeper.id, 0.0)))
+    so = _Seen(other, counts_as_raw(other, peers.get(other.id, 0.0)))
     for name in rules:
         rule = RULES[name]
-        kk, ko = rule.key(keeper), rule.key(other)
+        kk, ko = rule.key(sk), rule.key(so)
         if kk != ko:
-            return rule.say(keeper, other) if kk < ko else f"{name} prefers the other copy"
+            return rule.say(sk, so) if kk < ko else f"{name} prefers the other copy"
     return "equal on every rule; lower id kept"

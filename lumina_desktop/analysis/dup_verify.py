@@ -7,12 +7,24 @@ A candidate pair found by hash distance is only a *candidate*: burst siblings,
 HDR on/off pairs and overlapping crops of one scene reach small pHash
 distances too (lessons.md, trap 2). This module decides on pixels:
 
-1. **Validity.** A grey that is missing, of the wrong length, or flat (too
-   little detail to compare) gives ``unverified`` -- never ``same`` or
-   ``different`` (lessons.md, trap 3).
+1. **Validity.** A grey that is missing or of the wrong length gives
+   ``unverified`` -- never ``same`` or ``different`` (lessons.md, trap 3).
 2. **Aspect.** Displayed aspect ratios that differ by more than a border crop
    of ``max_crop`` allows (|ln(aspect_a/aspect_b)| > ``max_aspect_log``) give
    ``different`` without looking further.
+2b. **Featureless pictures.** When either grey is too flat for SSIM (detail
+   under ``min_detail``: solid colours, blank previews, near-solid
+   backgrounds, which all hash alike), only tones can be compared, on 8x8
+   block means of the greys. Two pictures with a layout (block-mean spread
+   >= ``min_layout_spread``, e.g. soft gradients) differ when their layouts
+   do not correlate (< ``min_layout_corr``, brightness-independent).
+   Otherwise they differ when their mean brightness is more than
+   ``max_flat_tone_diff`` grey levels apart (white vs black vs blue vs
+   purple) or their block tones are (p90 > ``max_flat_block_diff``: a flat
+   card vs a picture with a layout). Everything else stays ``unverified``:
+   the grey holds no colour, so two flat pictures of equal brightness (red
+   and green can have equal luma) are never called the same. Identical
+   files and same-pixel copies never get here (content / image-data hash).
 3. **Alignment.** The grey of B is modelled as the window
    ``[ox, ex] x [oy, ey]`` of A (normalised coordinates; the greys are
    squashed to 64x64, so each axis scales independently). Row and column
@@ -87,6 +99,20 @@ picture has under 64 px on a side: 25x17-px copies score 0.973-0.985),
 changed area <= 7 % (watermarks reach 5.4 % at p95, 12 % blobs 9.9 % at p5),
 detail >= 2.5 grey levels (below it SSIM calls featureless mirrors similar).
 
+Featureless pairs (the 55 low-detail pictures of ``../shared/photos`` with a
+side >= 64 px plus 15 synthetic ones -- solid colours, gradients, a word on a
+card, paper, blurred photos -- each with the copies above): re-encodes,
+resizes, crops <= 5 % and watermarks move the mean by <= 3.3 grey levels and
+the p90 block difference by <= 1 (contrast x1.15: 5 and 5); layout
+correlations of copies are >= 0.72 (watermarks; others >= 0.979), of
+mirrors -1 to 1 (p50 0.56) and of different low-detail pictures -0.12 to
+0.98 (p50 0.17). Brightness and gamma edits move flat tones by 19-39
+levels: they become 'different', as any two flat pictures of different
+brightness. Hence tone 6, block 8, spread 4, layout correlation 0.6. The
+solid colours of the corpus are 7-255 levels apart (black 0, dark blue 22,
+blue 29, blue 37, purple 109, grey 137, white 255); a real library's flat
+frames of equal luma but different colour stay 'unverified'.
+
 Cost: ~2-3 ms per pair on one core (alignment dominates).
 """
 from __future__ import annotations
@@ -137,7 +163,15 @@ class VerifyThresholds:
     max_changed_area: float = 0.07
     """Share of pixels with local SSIM < 0.7 above this is 'different' (content edit)."""
     min_detail: float = 2.5
-    """Mean absolute neighbour difference (grey levels) below which a grey is too flat to verify."""
+    """Mean absolute neighbour difference (grey levels) below which a grey is too flat for SSIM."""
+    max_flat_tone_diff: float = 6.0
+    """Featureless pair: mean brightness (grey levels) further apart than this is 'different'."""
+    max_flat_block_diff: float = 8.0
+    """Featureless pair: p90 of the 8x8 block-mean differences (grey levels) above this is 'different'."""
+    min_layout_spread: float = 4.0
+    """Std of the 8x8 block means (grey levels) from which a low-detail grey has a layout to correlate."""
+    min_layout_corr: float = 0.6
+    """Two low-detail greys with layouts whose block means correlate less than this are 'different'."""
 
 
 DEFAULT_THRESHOLDS = VerifyThresholds()
@@ -469,6 +503,36 @@ def _measure(a: PreparedGrey, b: PreparedGrey) -> _Measures:
     return _Measures(aspect_log, min(a.detail, b.detail), crop, misfit, similarity, changed)
 
 
+_TONE_BLOCKS = 8  # featureless pairs are compared on 8x8 block means of the greys
+
+
+def _block_means(px: FloatArray) -> npt.NDArray[np.float64]:
+    n = _TONE_BLOCKS
+    return np.asarray(px.reshape(n, GREY_SIDE // n, n, GREY_SIDE // n).mean(axis=(1, 3), dtype=np.float64))
+
+
+def _compare_featureless(a: PreparedGrey, b: PreparedGrey, t: VerifyThresholds) -> Verification:
+    """A pair where at least one grey is too flat for SSIM: compare what tones there are.
+
+    Never 'same': a grey holds no colour, so flat pictures of equal brightness stay 'unverified'.
+    """
+    ba, bb = _block_means(a.pixels), _block_means(b.pixels)
+    spread = min(float(ba.std()), float(bb.std()))
+    if spread >= t.min_layout_spread:  # both have a layout (soft gradients, blurred scenes)
+        da, db = ba - ba.mean(), bb - bb.mean()
+        corr = float((da * db).sum() / math.sqrt(float((da * da).sum() * (db * db).sum())))
+        if corr < t.min_layout_corr:
+            return Verification("different", None, f"low-detail pictures with different layouts (correlation {corr:.2f})")
+        return Verification("unverified", None, "too little detail to compare (layouts agree)")
+    mean_a, mean_b = float(a.pixels.mean()), float(b.pixels.mean())
+    if abs(mean_a - mean_b) > t.max_flat_tone_diff:
+        return Verification("different", None, f"featureless, brightness {mean_a:.0f} vs {mean_b:.0f}")
+    block_diff = float(np.percentile(np.abs(ba - bb), 90))
+    if block_diff > t.max_flat_block_diff:
+        return Verification("different", None, f"featureless, tones differ by {block_diff:.0f} grey levels over 10 % of the picture")
+    return Verification("unverified", None, "too little detail to compare (featureless, same brightness; colour not compared)")
+
+
 def verify_prepared(
     a: PreparedGrey | str, b: PreparedGrey | str, thresholds: VerifyThresholds = DEFAULT_THRESHOLDS
 ) -> Verification:
@@ -480,7 +544,7 @@ def verify_prepared(
     if abs(math.log(a.aspect / b.aspect)) > t.max_aspect_log:
         return Verification("different", None, f"aspect {a.aspect:.3f} vs {b.aspect:.3f}")
     if min(a.detail, b.detail) < t.min_detail:
-        return Verification("unverified", None, "too little detail to compare")
+        return _compare_featureless(a, b, t)
     m = _measure(a, b)
     if m.misfit > t.containment_tol:
         return Verification("different", m.similarity, "overlapping views, neither contains the other", m.crop, m.changed_area)

@@ -18,9 +18,12 @@ Tiers (each member records its tier and the ``match`` that found it):
 * ``near_copy`` -- a pHash neighbour whose 64x64 grey passed pixel verification
   against the keeper (``dup_verify``), match ``phash+ssim`` (found by the
   256-bit channel) or ``phash_low+ssim`` (found by the low-frequency channel);
-  a neighbour that could not be verified (grey missing, corrupt or flat) is
-  kept with ``is_verified=False`` and match ``phash (unverified: <why>)``,
-  never silently dropped or accepted (lessons.md, trap 3).
+  a neighbour that could not be verified (grey missing or corrupt, or both
+  featureless with the same brightness) is kept with ``is_verified=False``
+  and match ``phash (unverified: <why>)``, never silently dropped or accepted
+  (lessons.md, trap 3). Featureless pictures of different brightness or
+  layout are different pictures (``dup_verify``), so blank white, black and
+  blue frames no longer share one group.
 
 Candidates come from ``DuplicateIndex`` (``dup_index``): two multi-index hashing
 channels over the stored pHash, never all pairs. Measured on 153 real photos
@@ -51,8 +54,9 @@ substrings is the largest that stays exact and fast at a million photos
 splits cost 4x more.
 
 Grouping without chaining (lessons.md, trap 1): photos with any candidate
-are ranked by the keeper rules (best first). Each unassigned photo in that
-order becomes a keeper; each of its unassigned candidates is checked against
+are ranked by the keeper rules (best first; a RAW counts as RAW only when its
+recorded size is comparable to its candidates', see ``dup_keeper``). Each
+unassigned photo in that order becomes a keeper; each of its unassigned candidates is checked against
 *it* (tiers 1-2 by hash, tier 3 by pixels) and joins on success. A group is
 one keeper and its verified copies; nothing joins through another member.
 Groups of more than ``MAX_GROUP_SIZE`` photos are logged and flagged
@@ -74,7 +78,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 
 from lumina_desktop.analysis.dup_index import DEFAULT_LOW_RADIUS, DEFAULT_RADIUS, DuplicateIndex, as_words, hamming
-from lumina_desktop.analysis.dup_keeper import DEFAULT_RULES, explain, rank_key
+from lumina_desktop.analysis.dup_keeper import DEFAULT_RULES, explain, pixel_count, rank_key
 from lumina_desktop.analysis.dup_verify import (
     DEFAULT_THRESHOLDS,
     PreparedGrey,
@@ -139,7 +143,10 @@ def _group(
     progress: Callable[[int, int], None] | None,
 ) -> list[DuplicateGroup]:
     """Greedy keeper-anchored grouping over a candidate graph (see module doc)."""
-    order = sorted(set(vertices), key=lambda i: rank_key(facts[i], rules))
+    verts = set(vertices)
+    # a RAW counts as RAW only next to photos of comparable size (dup_keeper.counts_as_raw)
+    peer_px = {v: max((pixel_count(facts[n]) for n in neighbours(v) if n != v), default=0.0) for v in verts}
+    order = sorted(verts, key=lambda i: rank_key(facts[i], rules, peer_px=peer_px[i]))
     rank = {pid: i for i, pid in enumerate(order)}
     assigned: set[int] = set()
     groups: list[DuplicateGroup] = []
@@ -158,11 +165,11 @@ def _group(
             other = facts[nid]
             dist = _phash_distance(keeper, other)
             if other.content_hash == keeper.content_hash:
-                reason = explain(keeper, other, rules)
+                reason = explain(keeper, other, rules, peer_px=peer_px)
                 members.append(GroupMember(nid, other.content_hash, DuplicateTier.IDENTICAL, "content_hash", 1.0, dist, True, reason))
                 continue
             if keeper.image_data_hash and other.image_data_hash == keeper.image_data_hash:
-                reason = explain(keeper, other, rules)
+                reason = explain(keeper, other, rules, peer_px=peer_px)
                 members.append(GroupMember(nid, other.content_hash, DuplicateTier.SAME_PICTURE, "image_data_hash", 1.0, dist, True, reason))
                 continue
             if verify is not None:
@@ -174,7 +181,7 @@ def _group(
             if v.state == "different":
                 continue
             channel = "phash" if dist <= radius else "phash_low"
-            reason = explain(keeper, other, rules)
+            reason = explain(keeper, other, rules, peer_px=peer_px)
             if v.state == "same":
                 members.append(GroupMember(nid, other.content_hash, DuplicateTier.NEAR_COPY, f"{channel}+ssim", v.similarity, dist, True, reason))
             else:
