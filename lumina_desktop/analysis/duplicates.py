@@ -126,6 +126,11 @@ def _make_group(
     return DuplicateGroup(kid, khash, tuple(members), tier, suspicious, forced)
 
 
+def with_members(group: DuplicateGroup, members: Sequence[GroupMember]) -> DuplicateGroup:
+    """The group with only these members (its tier follows them); e.g. without trashed copies."""
+    return _make_group((group.keeper_id, group.keeper_content_hash), members, group.is_keeper_forced, log=False)
+
+
 def _phash_distance(a: PhotoFingerprint, b: PhotoFingerprint) -> int:
     return int(hamming(as_words([a.phash], 32), as_words([b.phash], 32))[0])
 

@@ -51,7 +51,7 @@ def _extra_registrars() -> list[Callable[[argparse._SubParsersAction], None]]:  
     import importlib
 
     out = []
-    for name in ("jobs_cmd", "scan_cmd", "duplicates_cmd", "thumbnails_cmd", "culling_cmd"):
+    for name in ("jobs_cmd", "scan_cmd", "duplicates_cmd", "thumbnails_cmd", "culling_cmd", "operations_cmd"):
         try:
             mod = importlib.import_module(f"lumina_desktop.cli.{name}")
         except ModuleNotFoundError as exc:

@@ -39,6 +39,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     _catalog_arg(bl)
     bl.add_argument("--format", choices=("table", "csv", "json"), default="table")
     bl.set_defaults(handler=_bursts_list)
+    rs = bs.add_parser("resolve", help="keep the best frame of each burst (and your picks), move the rest to the "
+                                       "trash as one operation you can undo")
+    _catalog_arg(rs)
+    rs.add_argument("--dry-run", action="store_true", help="only list what would move")
+    rs.set_defaults(handler=_bursts_resolve)
     pk = bs.add_parser("pick", help="remember your decision on a photo (by content: it survives rescans and moves)")
     pk.add_argument("path")
     pk.add_argument("--as", dest="decision", choices=(*DECISIONS, "none"), default="best",
@@ -106,3 +111,15 @@ def _bursts_pick(args: argparse.Namespace) -> int:
     print("forgotten" if decision is None else
           f"remembered ({decision}); it holds across rescans, moves and re-detection")
     return 0
+
+
+def _bursts_resolve(args: argparse.Namespace) -> int:
+    from lumina_desktop.cli import settings_from_args
+    from lumina_desktop.cli.operations_cmd import trash_plan
+
+    settings = settings_from_args(args)
+    with services(args, settings=settings, pool_size=settings.background_workers + 4) as app:
+        cat = app.library.catalog(args.catalog)
+        plan = app.trash.bursts_plan(cat.id)
+        return trash_plan(app, cat.id, cat.name, plan, "bursts: all but the best frames and your picks",
+                          args.dry_run)

@@ -37,6 +37,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     nd.add_argument("path_b")
     nd.add_argument("--catalog", default=DEFAULT_CATALOG, help=f"catalog name (default {DEFAULT_CATALOG!r})")
     nd.set_defaults(handler=_not_duplicate)
+    rs = s.add_parser("resolve", help="move every copy of a tier to the trash (keepers stay), as one operation "
+                                      "you can undo")
+    rs.add_argument("--catalog", default=DEFAULT_CATALOG, help=f"catalog name (default {DEFAULT_CATALOG!r})")
+    rs.add_argument("--tier", choices=tuple(TIER_TITLES), required=True)
+    rs.add_argument("--dry-run", action="store_true", help="only list what would move")
+    rs.set_defaults(handler=_resolve)
     k = s.add_parser("keep", help="remember to keep this file in its group (by content)")
     k.add_argument("path")
     k.add_argument("--catalog", default=DEFAULT_CATALOG, help=f"catalog name (default {DEFAULT_CATALOG!r})")
@@ -115,3 +121,15 @@ def _keep(args: argparse.Namespace) -> int:
         app.duplicates.keep(cat.id, args.path)
     print("remembered (keep); it holds across rescans, moves and renames")
     return 0
+
+
+def _resolve(args: argparse.Namespace) -> int:
+    from lumina_desktop.cli import settings_from_args
+    from lumina_desktop.cli.operations_cmd import trash_plan
+
+    settings = settings_from_args(args)
+    with services(args, settings=settings, pool_size=settings.background_workers + 4) as app:
+        cat = app.library.catalog(args.catalog)
+        plan = app.trash.duplicates_plan(cat.id, args.tier)
+        return trash_plan(app, cat.id, cat.name, plan, f"{TIER_TITLES[args.tier]}: the copies of "
+                          f"{plan.kept:,} groups", args.dry_run)

@@ -168,7 +168,7 @@ def list_bursts(conn: psycopg.Connection, catalog_id: int, *, burst_ids: Sequenc
     for r in conn.execute(
             "SELECT m.burst_id, m.photo_id, p.path, p.path_bytes, p.content_hash, m.position, m.rank, m.is_best, "
             "       m.reasons, m.relative_sharpness, p.quality, d.decision "
-            "FROM burst_members m JOIN photos p ON p.id = m.photo_id "
+            "FROM burst_members m JOIN photos p ON p.id = m.photo_id AND p.trashed_at IS NULL "
             "LEFT JOIN photo_decisions d ON d.catalog_id = p.catalog_id AND d.content_hash = p.content_hash "
             "WHERE m.burst_id = ANY(%s) ORDER BY m.burst_id, m.position", (list(bursts),)).fetchall():
         members[r[0]].append(MemberRow(r[1], path_from_db(r[2], r[3]), r[4], r[5], r[6], bool(r[7]),

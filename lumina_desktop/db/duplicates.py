@@ -42,7 +42,7 @@ def hash_rows(conn: psycopg.Connection, catalog_id: int) -> list[PhotoHashes]:
     with conn.cursor(row_factory=class_row(PhotoHashes)) as cur:
         return cur.execute(
             "SELECT p.id, f.phash, p.content_hash, p.image_data_hash, p.analysed_at FROM photos p "
-            "JOIN photo_fingerprints f ON f.photo_id = p.id WHERE p.catalog_id = %s AND p.status = 'ok' "
+            "JOIN photo_fingerprints f ON f.photo_id = p.id WHERE p.catalog_id = %s AND p.status = 'ok' AND p.trashed_at IS NULL "
             "ORDER BY p.id", (catalog_id,)).fetchall()
 
 
@@ -202,6 +202,11 @@ class DuplicatesRepository:
 
     def decisions(self, tx: psycopg.Connection, catalog_id: int) -> list[Decision]:
         return decisions(tx, catalog_id)
+
+    def trashed_among(self, tx: psycopg.Connection, photo_ids: Sequence[int]) -> set[int]:
+        rows = tx.execute("SELECT id FROM photos WHERE id = ANY(%s) AND trashed_at IS NOT NULL",
+                          (list(photo_ids),)).fetchall()
+        return {r[0] for r in rows}
 
     def burst_of_photos(self, tx: psycopg.Connection, photo_ids: Sequence[int]) -> dict[int, int]:
         """photo id → the burst it is in, for those of ``photo_ids`` in one."""

@@ -69,7 +69,7 @@ def recent_cutoff(conn: psycopg.Connection, catalog_id: int, days: int = RECENT_
 
 
 def _where(conn: psycopg.Connection, catalog_id: int, flt: PhotoFilter) -> tuple[sql.Composable, dict[str, Any]]:
-    parts: list[sql.Composable] = [sql.SQL("catalog_id = %(catalog_id)s")]
+    parts: list[sql.Composable] = [sql.SQL("catalog_id = %(catalog_id)s"), sql.SQL("trashed_at IS NULL")]
     params: dict[str, Any] = {"catalog_id": catalog_id}
     if flt.folder_id is not None:
         parts.append(sql.SQL("folder_id = %(folder_id)s"))

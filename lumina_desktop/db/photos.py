@@ -231,7 +231,7 @@ def touch_folders(conn: psycopg.Connection, folder_ids: Sequence[int]) -> None:
 
 
 def count_status(conn: psycopg.Connection, catalog_id: int) -> dict[PhotoStatus, int]:
-    rows = conn.execute("SELECT status, count(*) FROM photos WHERE catalog_id = %s GROUP BY status",
+    rows = conn.execute("SELECT status, count(*) FROM photos WHERE catalog_id = %s AND trashed_at IS NULL GROUP BY status",
                         (catalog_id,)).fetchall()
     return {PhotoStatus(r[0]): int(r[1]) for r in rows}
 

@@ -22,6 +22,7 @@ from lumina_desktop.services.images import PhotoImages
 from lumina_desktop.services.jobs import JobService
 from lumina_desktop.services.library import LibraryService
 from lumina_desktop.services.photos import PhotoQuery
+from lumina_desktop.services.trash import TrashService
 from lumina_desktop.storage.thumbnails import PruneResult, ThumbnailStore
 
 log = logging.getLogger(__name__)
@@ -43,6 +44,7 @@ class AppServices:
         self.duplicates = DuplicatesService(db)
         self.quality = QualityService(db)
         self.bursts = BurstsService(db)
+        self.trash = TrashService(db)
         self.thumbnails = ThumbnailStore(settings.thumbnails_dir, recorder=ThumbnailSizes(db))
         self.images = PhotoImages(self.thumbnails)
         self.wording = JobWording(self.registry)

@@ -110,6 +110,14 @@ _BREAK_AFTER = "/\\_-.,+ "
 ZERO_WIDTH_SPACE = "\u200b"
 
 
+_CONTROL = {c: f"\\x{c:02x}" for c in (*range(0x20), 0x7F)}
+
+
+def safe_text(text: str) -> str:
+    """``text`` with control characters shown as ``\\xNN``, so a file name cannot drive the terminal."""
+    return str(text).translate(_CONTROL)
+
+
 def display_name(text: str) -> str:
     """A file name or path as one line of text: a line break shows as ⏎, other control
     characters as �.  (File names may hold any byte but / and NUL.)"""

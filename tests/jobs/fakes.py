@@ -162,6 +162,7 @@ class FakeDuplicatesRepo:
             self.add(fp, at)
         self.runs: dict[int, _Run] = {}
         self.bursts: dict[int, int] = {}       # photo id -> burst id (what the bursts job found)
+        self.trashed: set[int] = set()         # photos moved to the trash
 
     def add(self, fp: PhotoFingerprint, analysed_at: datetime) -> None:
         self.photos[fp.id], self.analysed_at[fp.id] = fp, analysed_at
@@ -212,6 +213,9 @@ class FakeDuplicatesRepo:
 
     def decisions(self, tx: Any, catalog_id: int) -> list[Decision]:
         return []
+
+    def trashed_among(self, tx: Any, photo_ids: Sequence[int]) -> set[int]:
+        return self.trashed & set(photo_ids)
 
     def burst_of_photos(self, tx: Any, photo_ids: Sequence[int]) -> dict[int, int]:
         return {i: b for i, b in self.bursts.items() if i in set(photo_ids)}

@@ -8,6 +8,7 @@ from lumina_desktop.jobs.kinds.duplicates import DuplicatesKind
 from lumina_desktop.jobs.kinds.quality import QualityKind
 from lumina_desktop.jobs.kinds.scan import ScanKind
 from lumina_desktop.jobs.kinds.thumbnails import ThumbnailsKind
+from lumina_desktop.jobs.kinds.trash import TrashKind
 
 BUILTIN_KINDS = KindRegistry([
     ScanKind(),
@@ -15,5 +16,6 @@ BUILTIN_KINDS = KindRegistry([
     ThumbnailsKind(),
     QualityKind(),
     BurstsKind(),
+    TrashKind(),
     DemoKind(),
 ])

@@ -200,11 +200,31 @@ def burst_siblings(groups: Sequence[StoredGroup], burst_of: Mapping[int, int]) -
     return out
 
 
+def drop_trashed(groups: Sequence[StoredGroup], trashed_among: Callable[[Any, Sequence[int]], set[int]] | None,
+                 tx: Any = None) -> list[tuple[StoredGroup, Any]]:
+    """The groups without their trashed photos: a trashed copy leaves its group (a group left
+    without copies goes); a group whose keeper was trashed goes until the next run regroups it."""
+    if trashed_among is None:
+        return [(sg, sg.group) for sg in groups]
+    gone = trashed_among(tx, [i for sg in groups for i in sg.group.photo_ids]) if groups else set()
+    out = []
+    for sg in groups:
+        g = sg.group
+        if g.keeper_id in gone:
+            continue
+        members = tuple(m for m in g.members if m.photo_id not in gone)
+        if not members:
+            continue
+        out.append((sg, g if len(members) == len(g.members) else dup.with_members(g, members)))
+    return out
+
+
 def read_groups(repo: Any, tx: Any, catalog_id: int) -> list[StoredGroup]:
     """The stored groups with the user's decisions applied (a decision only removes photos from
     their group or swaps its keeper, so each result keeps its stored group's id).  Frames of one
     burst never stay copies of each other (the bursts review is where they are culled)."""
-    stored = repo.current_groups(tx, catalog_id)
+    stored = drop_trashed(repo.current_groups(tx, catalog_id), repo.trashed_among, tx)
+    stored = [StoredGroup(sg.id, g, sg.paths, sg.sizes) for sg, g in stored]
     by_photo = {photo_id: sg for sg in stored for photo_id in sg.group.photo_ids}
     siblings = burst_siblings(stored, repo.burst_of_photos(tx, sorted(by_photo)))
     out = []
