@@ -85,6 +85,9 @@ SHARP_TOLERANCE = 0.12
 """Frames with at least (1 - this) × the burst's best subject sharpness count as equally sharp."""
 SCORE_STEP = 5.0
 """Exposure and noise scores (0–100) this many points apart or less count as equal."""
+EXPOSURE_GATE = 30.0
+"""A frame whose exposure score is more than this many points below the burst's best exposure
+never wins on sharpness alone (a dark frame of a burst can measure sharp; nobody keeps it)."""
 MOTION_BLUR_MIN = 0.5
 """``motion_blur`` from which a frame is said to show motion blur."""
 
@@ -372,6 +375,7 @@ class FrameQuality:
     noise: float
     overall: float
     reasons: tuple[str, ...] = ()
+    exposure_bias: float | None = None    # EXIF ExposureBiasValue (EV): frames that differ make a bracket
 
 
 @dataclass(frozen=True, slots=True)
@@ -401,8 +405,10 @@ def _pick_order(frames: Sequence[FrameQuality], rel: list[float]) -> list[int]:
     left = list(range(len(frames)))
     order: list[int] = []
     while left:
-        top = max(rel[i] for i in left)
-        pool = [i for i in left if rel[i] >= top * (1.0 - SHARP_TOLERANCE)]
+        best_exposure = max(_score(frames[i].exposure) for i in left)
+        fair = [i for i in left if _score(frames[i].exposure) >= best_exposure - EXPOSURE_GATE]
+        top = max(rel[i] for i in fair)
+        pool = [i for i in fair if rel[i] >= top * (1.0 - SHARP_TOLERANCE)]
         for attr in ("exposure", "noise"):
             best_score = max(_score(getattr(frames[i], attr)) for i in pool)
             pool = [i for i in pool if _score(getattr(frames[i], attr)) >= best_score - SCORE_STEP]
@@ -424,15 +430,26 @@ def rank_burst(frames: Sequence[FrameQuality]) -> list[RankedFrame]:
     rel = _relative(frames)
     is_tied = [r >= 1.0 - SHARP_TOLERANCE for r in rel]
     order = _pick_order(frames, rel)
+    is_bracket = is_exposure_bracket(frames)
+    if is_bracket:   # an exposure bracket: the camera's metered frame (0 EV) is the reference pick
+        order.sort(key=lambda i: abs(frames[i].exposure_bias) if frames[i].exposure_bias is not None else math.inf)
     best = order[0]
     rank_of = {i: n + 1 for n, i in enumerate(order)}
     out = []
     for i, f in enumerate(frames):
-        reasons = _best_reasons(frames, rel, is_tied, i) if i == best else _other_reasons(
-            frames[best], f, is_tied[i])
+        if is_bracket:
+            reasons: tuple[str, ...] = ("metered_exposure",) if i == best else ("bracketed",)
+        else:
+            reasons = _best_reasons(frames, rel, is_tied, i) if i == best else _other_reasons(
+                frames[best], f, is_tied[i])
         out.append(RankedFrame(photo_id=f.photo_id, rank=rank_of[i], is_best=i == best,
                                reasons=reasons, relative_sharpness=round(rel[i], 4)))
     return out
+
+
+def is_exposure_bracket(frames: Sequence[FrameQuality]) -> bool:
+    """The frames were shot at two or more exposure biases (auto exposure bracketing)."""
+    return len({round(f.exposure_bias, 1) for f in frames if f.exposure_bias is not None}) >= 2
 
 
 def _worse(f: FrameQuality, than: FrameQuality, attr: str) -> bool:
@@ -446,7 +463,8 @@ def _best_reasons(frames: Sequence[FrameQuality], rel: list[float], is_tied: lis
     f = frames[best]
     rivals = [frames[i] for i in range(len(frames)) if i != best and is_tied[i]]
     reasons: list[str] = ["sharpest"] if rel[best] >= 1.0 else []
-    if any(_worse(r, f, "exposure") for r in rivals):
+    sharper = [frames[i] for i in range(len(frames)) if rel[i] > rel[best]]
+    if any(_worse(r, f, "exposure") for r in [*rivals, *sharper]):
         reasons.append("best_exposed")
     elif any(_worse(r, f, "noise") for r in rivals):
         reasons.append("least_noise")

@@ -34,7 +34,13 @@ SUBSEC, SUBSEC_ORIGINAL, SUBSEC_DIGITIZED = 0x9290, 0x9291, 0x9292
 SHUTTER_APEX, APERTURE_APEX, FOCAL_LENGTH = 0x9201, 0x9202, 0x920A
 BODY_SERIAL, LENS_MODEL = 0xA431, 0xA434
 MAKER_NOTE = 0x927C
+EXPOSURE_BIAS = 0x9204
 APPLE_BURST_UUID = 0x000B      # in Apple's maker note ("Apple iOS" header, then a big-endian IFD)
+
+
+def _finite_bias(value: float | None) -> float | None:
+    """An exposure bias in EV, None when absent or absurd (a corrupt tag)."""
+    return round(value, 2) if value is not None and math.isfinite(value) and abs(value) <= 20 else None
 
 
 def apple_burst_uuid(note: object) -> str | None:
@@ -322,6 +328,7 @@ def build_metadata(
         height=height,
         rating=rating,
         keywords=keywords,
+        exposure_bias=_finite_bias(_num(ex.get(EXPOSURE_BIAS))),
         burst_uuid=_guard(warnings, "maker note", lambda: apple_burst_uuid(ex.get(MAKER_NOTE)), None),
     )
 

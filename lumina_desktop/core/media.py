@@ -133,6 +133,7 @@ class PhotoMetadata:
     keywords: tuple[str, ...] = ()
     duration_s: float | None = None
     burst_uuid: str | None = None
+    exposure_bias: float | None = None   # EXIF ExposureBiasValue, EV (bracketed frames differ)
 
 
 @dataclass(frozen=True, slots=True)

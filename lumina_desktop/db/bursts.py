@@ -31,6 +31,7 @@ class FrameRow:
     serial: str | None
     time: datetime
     burst_uuid: str | None
+    exposure_bias: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +65,7 @@ class BurstRow:
 def frame_index(conn: psycopg.Connection, catalog_id: int) -> list[FrameRow]:
     """Every analysed photo of the catalog with a trusted capture time or a burst id, in time order."""
     rows = conn.execute(
-        "SELECT id, camera_make, camera_model, body_serial, capture_time, burst_uuid FROM photos "
+        "SELECT id, camera_make, camera_model, body_serial, capture_time, burst_uuid, exposure_bias FROM photos "
         "WHERE catalog_id = %s AND status = 'ok' AND capture_time IS NOT NULL "
         "AND (date_source = ANY(%s) OR burst_uuid IS NOT NULL) ORDER BY capture_time, id",
         (catalog_id, list(TRUSTED_DATES))).fetchall()
@@ -74,7 +75,7 @@ def frame_index(conn: psycopg.Connection, catalog_id: int) -> list[FrameRow]:
 def frame_rows(conn: psycopg.Connection, photo_ids: Sequence[int]) -> list[FrameRow]:
     """The grouping rows of ``photo_ids`` that still qualify, in time order."""
     rows = conn.execute(
-        "SELECT id, camera_make, camera_model, body_serial, capture_time, burst_uuid FROM photos "
+        "SELECT id, camera_make, camera_model, body_serial, capture_time, burst_uuid, exposure_bias FROM photos "
         "WHERE id = ANY(%s) AND status = 'ok' AND capture_time IS NOT NULL "
         "AND (date_source = ANY(%s) OR burst_uuid IS NOT NULL) ORDER BY capture_time, id",
         (list(photo_ids), list(TRUSTED_DATES))).fetchall()
@@ -92,12 +93,12 @@ def totals(conn: psycopg.Connection, catalog_id: int) -> tuple[int, int]:
 def frame_details(conn: psycopg.Connection, photo_ids: Sequence[int]) -> dict[int, tuple[Any, ...]]:
     """photo id → (grey, phash, quality measures or None, sub-scores or None, content hash)."""
     rows = conn.execute(
-        "SELECT p.id, f.grey, f.phash, q.measures, q.overall, q.exposure, q.noise, p.content_hash "
+        "SELECT p.id, f.grey, f.phash, q.measures, q.overall, q.exposure, q.noise, p.content_hash, q.reasons "
         "FROM photos p LEFT JOIN photo_fingerprints f ON f.photo_id = p.id "
         "LEFT JOIN photo_quality q ON q.photo_id = p.id AND q.content_hash = p.content_hash "
         "WHERE p.id = ANY(%s)", (list(photo_ids),)).fetchall()
     return {r[0]: (bytes(r[1]) if r[1] is not None else None, bytes(r[2]) if r[2] is not None else None,
-                   r[3], (r[4], r[5], r[6]) if r[4] is not None else None, r[7]) for r in rows}
+                   r[3], (r[4], r[5], r[6], tuple(r[8] or ())) if r[4] is not None else None, r[7]) for r in rows}
 
 
 def decisions_for(conn: psycopg.Connection, catalog_id: int, hashes: Sequence[str]) -> dict[str, str]:

@@ -59,7 +59,7 @@ _FIELDS = ("size_bytes", "mtime_ns", "content_hash", "image_data_hash", "file_ty
            "width", "height", "capture_time", "capture_offset_min", "date_source", "date_confidence",
            "camera_make", "camera_model", "body_serial", "lens", "iso", "aperture", "shutter_s",
            "focal_length_mm", "gps_lat", "gps_lon", "gps_alt", "orientation", "rating", "keywords",
-           "duration_s", "warnings", "thumb_sizes", "burst_uuid")
+           "duration_s", "warnings", "thumb_sizes", "burst_uuid", "exposure_bias")
 
 
 def _values(res: IngestResult, mtime_ns: int, thumb_sizes: Sequence[int]) -> dict[str, Any]:
@@ -74,7 +74,7 @@ def _values(res: IngestResult, mtime_ns: int, thumb_sizes: Sequence[int]) -> dic
         "shutter_s": m.shutter_s, "focal_length_mm": m.focal_length_mm, "gps_lat": m.gps_lat,
         "gps_lon": m.gps_lon, "gps_alt": m.gps_alt, "orientation": m.orientation, "rating": m.rating,
         "keywords": list(m.keywords), "duration_s": m.duration_s, "warnings": list(res.warnings),
-        "thumb_sizes": list(thumb_sizes), "burst_uuid": m.burst_uuid,
+        "thumb_sizes": list(thumb_sizes), "burst_uuid": m.burst_uuid, "exposure_bias": m.exposure_bias,
     }
 
 

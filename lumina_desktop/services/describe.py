@@ -287,7 +287,8 @@ def burst_reason_text(words: Sequence[str], *, is_best: bool, size: int, summary
     if is_best:
         lead = {"sharpest": f"sharpest of {size}", "best_exposed": f"best exposed of {size}",
                 "least_noise": f"least noise of {size}", "best_overall": f"best overall of {size}",
-                "only_frame": "the only frame scored"}
+                "only_frame": "the only frame scored",
+                "metered_exposure": f"the camera's metered exposure (0 EV) of a {size}-frame bracket"}
         parts = [lead.get(w) for w in words if w in lead] or [f"best of {size}"]
         blurred = summary.get("motion_blurred_others")
         if isinstance(blurred, int) and blurred > 0:
@@ -306,7 +307,8 @@ def burst_reason_text(words: Sequence[str], *, is_best: bool, size: int, summary
 
 _BURST_WORDS = {"soft": "softer than the best", "underexposed": "darker than the best",
                 "overexposed": "brighter than the best", "noisier": "noisier than the best",
-                "worse_exposure": "exposure not as good as the best", "nearly_as_good": "nearly as good as the best"}
+                "worse_exposure": "exposure not as good as the best",
+                "bracketed": "a bracketed exposure (the pick is the metered one)", "nearly_as_good": "nearly as good as the best"}
 
 DECISION_TEXT = {"best": "Best of burst (your pick)", "pick": "Picked", "reject": "Rejected"}
 

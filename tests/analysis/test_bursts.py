@@ -288,8 +288,26 @@ def test_equally_sharp_bracket_picks_the_better_exposure() -> None:
     assert ranked[1].reasons == ("best_exposed",)
     assert ranked[0].reasons == ("underexposed",)
     assert ranked[2].reasons == ("overexposed",)
-    # outside the tolerance sharpness wins over exposure
-    assert best(rank_burst([q(1, 1.0, exposure=40), q(2, 0.7, exposure=85)])) == 1
+    # outside the tolerance sharpness wins over exposure, unless the sharper frame is badly exposed
+    assert best(rank_burst([q(1, 1.0, exposure=60), q(2, 0.7, exposure=85)])) == 1
+    ranked = rank_burst([q(1, 1.0, exposure=40, reasons=("underexposed",)), q(2, 0.7, exposure=85)])
+    assert best(ranked) == 2 and ranked[1].reasons == ("best_exposed",)
+
+
+def test_an_exposure_bracket_picks_the_metered_frame() -> None:
+    """Auto exposure bracketing (frames at different biases): the 0 EV frame is the pick, whatever
+    the darker or brighter frames measure; without biases it is an ordinary burst."""
+    from dataclasses import replace
+
+    frames = [q(1, 0.6, exposure=80), q(2, 0.64, exposure=48), q(3, 0.87, exposure=96),
+              q(4, 1.0, exposure=20), q(5, 0.6, exposure=97)]
+    biased = [replace(f, exposure_bias=ev) for f, ev in zip(frames, (0.0, -0.7, 0.7, -1.3, 1.3))]
+    ranked = rank_burst(biased)
+    assert best(ranked) == 1 and ranked[0].reasons == ("metered_exposure",)
+    assert sorted(r.rank for r in ranked) == [1, 2, 3, 4, 5] and ranked[1].reasons == ("bracketed",)
+    assert best(rank_burst(frames)) == 3                  # no biases: sharp and well exposed wins
+    same_bias = [replace(f, exposure_bias=0.0) for f in frames]
+    assert best(rank_burst(same_bias)) == 3               # one bias for all: not a bracket
 
 
 def test_equal_sharpness_and_exposure_picks_the_less_noisy() -> None:

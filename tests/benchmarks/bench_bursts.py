@@ -145,7 +145,7 @@ def frame_quality(shot: Shot, assess: Callable[[Image.Image], Any]) -> FrameQual
                         sharpness=m.sharpness, motion_blur=m.motion_blur,
                         exposure=q.exposure if q.exposure is not None else 50.0,
                         noise=q.noise if q.noise is not None else 50.0, overall=q.overall,
-                        reasons=tuple(q.reasons))
+                        reasons=tuple(q.reasons), exposure_bias=shot.bias_ev)
 
 
 def best_of(ranks: Mapping[str, float]) -> set[str]:

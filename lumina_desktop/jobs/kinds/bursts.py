@@ -182,12 +182,13 @@ def detect(frames: Sequence[FrameRow], details: Mapping[int, tuple[Any, ...]], g
             _g, _p, measures, scores, _h = details.get(pid, (None, None, None, None, None))
             if measures is None or scores is None:
                 continue
-            overall, exposure, noise = scores
+            overall, exposure, noise, words = scores
             scored.append(a.FrameQuality(
                 photo_id=pid, subject_sharpness=float(measures.get("subject_sharpness", 0.0)),
                 sharpness=float(measures.get("sharpness", 0.0)), motion_blur=float(measures.get("motion_blur", 0.0)),
                 exposure=float(exposure if exposure is not None else 50.0),
-                noise=float(noise if noise is not None else 50.0), overall=float(overall)))
+                noise=float(noise if noise is not None else 50.0), overall=float(overall),
+                reasons=tuple(words), exposure_bias=by_id[pid].exposure_bias))
         ranked = {r.photo_id: r for r in a.rank_burst(scored)} if len(scored) >= 1 else {}
         best = next((r.photo_id for r in ranked.values() if r.is_best), None)
         summary = dict(a.pick_summary(list(ranked.values()), scored)) if ranked else {}
