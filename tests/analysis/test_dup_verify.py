@@ -10,7 +10,7 @@ try:
 except ImportError:  # tests/analysis is not a package
     from test_dup_support import NEGATIVES, POSITIVES, crop, fingerprint_image, scene
 
-from lumina_desktop.analysis.dup_verify import GREY_BYTES, verify_pair
+from lumina_desktop.analysis.dup_verify import verify_pair
 
 SEEDS = (0, 1, 2)
 

@@ -132,7 +132,7 @@ def test_cancel_then_resume_while_a_worker_is_inside_an_item_stores_each_item_on
     wait_until(lambda: w.coordinator.batches.token(job).is_set(), 5)  # type: ignore[union-attr]
     a.resume(job)  # the worker's threads are still inside items 4 and 6
     # the worker claims its batches again while its old threads are still inside them
-    wait_until(lambda: sum(1 for j, i, *_ in gatekind.STARTED if (j, i) == (job, 4)) == 2, 10)
+    wait_until(lambda: sum(1 for j, i, *_ in gatekind.STARTED if (j, i) == (job, 4)) == 2, 30)   # slow under a loaded 2-core run
     gate(job, 4).set()
     time.sleep(1.0)
     open_all(job, 8)
