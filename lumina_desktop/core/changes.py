@@ -23,6 +23,7 @@ class Aspect(enum.StrEnum):
     QUALITY = "quality"
     TAGS = "tags"
     BURST = "burst"
+    FLAGS = "flags"              # the user's culling flags (pick, reject, stars) changed
     DUPLICATES = "duplicates"
     FOLDERS = "folders"          # the catalog's folders changed (added, removed, rescanned)
 
@@ -36,7 +37,7 @@ class Aspect(enum.StrEnum):
 MEMBERSHIP_ASPECTS = frozenset({Aspect.ADDED, Aspect.REMOVED})
 """Aspects that change which photos a view holds (its id list), whatever its filter."""
 
-KEY_ASPECTS = MEMBERSHIP_ASPECTS | {Aspect.ANALYSED, Aspect.QUALITY, Aspect.BURST}
+KEY_ASPECTS = MEMBERSHIP_ASPECTS | {Aspect.ANALYSED, Aspect.QUALITY, Aspect.BURST, Aspect.FLAGS}
 """Aspects that may change which photos match a filter, or their order (which ones do for a
 given filter and order: ``PhotoFilter.key_aspects`` and ``SortOrder.key_aspects``)."""
 

@@ -86,6 +86,7 @@ class PhotoFlag(enum.IntFlag):
     HAS_WARNINGS = 16
     REJECTED = 32
     NOT_ANALYSED = 64      # status 'new': found by a scan that has not reached it yet
+    PICKED = 128           # the user picked it (or chose it as its burst's best)
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +130,8 @@ class PhotoFilter:
     in_burst: bool = False           # only photos in a burst (the Bursts view)
     min_quality: float | None = None  # only photos scored at least this (0–100); unscored drop out
     max_quality: float | None = None  # only photos scored below this
+    flag: str | None = None           # the user's flag: "pick" (pick or best), "reject", "unflagged"
+    min_stars: int | None = None      # only photos the user gave at least this many stars
 
     def __post_init__(self) -> None:
         if self.kind is not None and not isinstance(self.kind, MediaKind):
@@ -203,6 +206,8 @@ class PhotoFilter:
             out |= {Aspect.BURST, Aspect.ANALYSED}
         if self.min_quality is not None or self.max_quality is not None:
             out |= {Aspect.QUALITY, Aspect.ANALYSED}
+        if self.flag is not None or self.min_stars is not None:
+            out |= {Aspect.FLAGS, Aspect.BURST}
         return frozenset(out)
 
 
@@ -227,6 +232,8 @@ class PhotoSummary:
     quality_score: float | None = None
     burst_id: int | None = None
     is_burst_best: bool = False        # the best of its burst (the user's pick, else the detector's)
+    decision: str | None = None        # the user's flag: best, pick, reject
+    stars: int | None = None           # the user's stars, 0–5
     duplicate_group_id: int | None = None
 
     @property
@@ -244,9 +251,16 @@ class PhotoSummary:
             f |= PhotoFlag.VIDEO
         if self.has_warnings:
             f |= PhotoFlag.HAS_WARNINGS
-        if self.rating is not None and self.rating < 0:
+        if self.decision == "reject" or (self.decision is None and self.rating is not None and self.rating < 0):
             f |= PhotoFlag.REJECTED
+        elif self.decision in ("pick", "best"):
+            f |= PhotoFlag.PICKED
         return f
+
+    @property
+    def shown_stars(self) -> int | None:
+        """The stars the grid shows: the user's, else the file's own rating."""
+        return self.stars if self.stars is not None else (self.rating if self.rating and self.rating > 0 else None)
 
     def thumb_px_for(self, wanted_px: int) -> int | None:
         """The stored thumbnail size to read for a cell of ``wanted_px`` (None: there is none)."""

@@ -46,6 +46,7 @@ class MemberRow:
     relative_sharpness: float | None
     quality: float | None
     decision: str | None             # the user's: best, pick, reject
+    stars: int | None = None         # the user's stars, 0–5
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,19 +169,19 @@ def list_bursts(conn: psycopg.Connection, catalog_id: int, *, burst_ids: Sequenc
     members: dict[int, list[MemberRow]] = {b: [] for b in bursts}
     for r in conn.execute(
             "SELECT m.burst_id, m.photo_id, p.path, p.path_bytes, p.content_hash, m.position, m.rank, m.is_best, "
-            "       m.reasons, m.relative_sharpness, p.quality, d.decision "
+            "       m.reasons, m.relative_sharpness, p.quality, d.decision, d.stars "
             "FROM burst_members m JOIN photos p ON p.id = m.photo_id AND p.trashed_at IS NULL "
             "LEFT JOIN photo_decisions d ON d.catalog_id = p.catalog_id AND d.content_hash = p.content_hash "
             "WHERE m.burst_id = ANY(%s) ORDER BY m.burst_id, m.position", (list(bursts),)).fetchall():
         members[r[0]].append(MemberRow(r[1], path_from_db(r[2], r[3]), r[4], r[5], r[6], bool(r[7]),
-                                       tuple(r[8] or ()), r[9], r[10], r[11]))
+                                       tuple(r[8] or ()), r[9], r[10], r[11], r[12]))
     out = []
     for bid, b in bursts.items():
         ms = members[bid]
         chosen = next((m.photo_id for m in ms if m.decision == "best"), None)
         if chosen is not None:
             ms = [MemberRow(m.photo_id, m.path, m.content_hash, m.position, m.rank, m.photo_id == chosen, m.reasons,
-                            m.relative_sharpness, m.quality, m.decision) for m in ms]
+                            m.relative_sharpness, m.quality, m.decision, m.stars) for m in ms]
         out.append(BurstRow(b.id, b.camera, b.started_at, b.ended_at, b.size,
                             chosen if chosen is not None else b.best_photo_id, b.pick_reasons, b.summary,
                             chosen is not None, tuple(ms)))
@@ -191,6 +192,29 @@ def decision_of(conn: psycopg.Connection, catalog_id: int, content_hash: str) ->
     row = conn.execute("SELECT decision FROM photo_decisions WHERE catalog_id = %s AND content_hash = %s",
                        (catalog_id, content_hash)).fetchone()
     return row[0] if row else None
+
+
+def set_stars(conn: psycopg.Connection, catalog_id: int, photo_id: int, stars: int | None) -> list[int]:
+    """The user's stars (0–5; None clears them) on a photo's content.  Returns every photo of the
+    catalog with that content (copies share them)."""
+    if stars is not None and not 0 <= stars <= 5:
+        raise ValueError(f"stars are 0 to 5, not {stars}")
+    row = conn.execute("SELECT content_hash FROM photos WHERE id = %s AND catalog_id = %s",
+                       (photo_id, catalog_id)).fetchone()
+    if row is None or row[0] is None:
+        return []
+    h = row[0]
+    if stars is None:
+        conn.execute("UPDATE photo_decisions SET stars = NULL, decided_at = now() "
+                     "WHERE catalog_id = %s AND content_hash = %s AND decision IS NOT NULL", (catalog_id, h))
+        conn.execute("DELETE FROM photo_decisions WHERE catalog_id = %s AND content_hash = %s AND decision IS NULL",
+                     (catalog_id, h))
+    else:
+        conn.execute("INSERT INTO photo_decisions (catalog_id, content_hash, stars) VALUES (%s, %s, %s) "
+                     "ON CONFLICT (catalog_id, content_hash) DO UPDATE SET stars = EXCLUDED.stars, decided_at = now()",
+                     (catalog_id, h, stars))
+    same = conn.execute("SELECT id FROM photos WHERE catalog_id = %s AND content_hash = %s", (catalog_id, h)).fetchall()
+    return sorted(r[0] for r in same)
 
 
 def analysed_photo_at(conn: psycopg.Connection, catalog_id: int, path: str) -> int | None:
@@ -221,7 +245,10 @@ def set_decision(conn: psycopg.Connection, catalog_id: int, photo_id: int, decis
                          "AND decision = 'best'", (catalog_id, hashes))
             changed.update(r[0] for r in others)
     if decision is None:
-        conn.execute("DELETE FROM photo_decisions WHERE catalog_id = %s AND content_hash = %s", (catalog_id, h))
+        conn.execute("UPDATE photo_decisions SET decision = NULL, decided_at = now() "
+                     "WHERE catalog_id = %s AND content_hash = %s AND stars IS NOT NULL", (catalog_id, h))
+        conn.execute("DELETE FROM photo_decisions WHERE catalog_id = %s AND content_hash = %s AND stars IS NULL",
+                     (catalog_id, h))
     else:
         conn.execute("INSERT INTO photo_decisions (catalog_id, content_hash, decision) VALUES (%s, %s, %s) "
                      "ON CONFLICT (catalog_id, content_hash) DO UPDATE SET decision = EXCLUDED.decision, "

@@ -94,6 +94,19 @@ def _where(conn: psycopg.Connection, catalog_id: int, flt: PhotoFilter) -> tuple
     if text:
         parts.append(sql.SQL("file_name ILIKE %(text)s"))
         params["text"] = f"%{escape_like(text)}%"
+    if flt.flag == "pick":
+        parts.append(sql.SQL("EXISTS (SELECT 1 FROM photo_decisions d WHERE d.catalog_id = photos.catalog_id "
+                             "AND d.content_hash = photos.content_hash AND d.decision IN ('pick', 'best'))"))
+    elif flt.flag == "reject":
+        parts.append(sql.SQL("EXISTS (SELECT 1 FROM photo_decisions d WHERE d.catalog_id = photos.catalog_id "
+                             "AND d.content_hash = photos.content_hash AND d.decision = 'reject')"))
+    elif flt.flag == "unflagged":
+        parts.append(sql.SQL("NOT EXISTS (SELECT 1 FROM photo_decisions d WHERE d.catalog_id = photos.catalog_id "
+                             "AND d.content_hash = photos.content_hash AND d.decision IS NOT NULL)"))
+    if flt.min_stars is not None:
+        parts.append(sql.SQL("EXISTS (SELECT 1 FROM photo_decisions d WHERE d.catalog_id = photos.catalog_id "
+                             "AND d.content_hash = photos.content_hash AND d.stars >= %(min_stars)s)"))
+        params["min_stars"] = flt.min_stars
     if flt.in_burst:
         parts.append(sql.SQL("EXISTS (SELECT 1 FROM burst_members m WHERE m.photo_id = photos.id)"))
     if flt.min_quality is not None:
@@ -125,7 +138,7 @@ def list_photo_ids(conn: psycopg.Connection, catalog_id: int, flt: PhotoFilter =
 
 
 _SUMMARY_SELECT = """
-SELECT photos.id, file_name, path, folder_id, kind, status, rating, content_hash,
+SELECT photos.id, file_name, path, folder_id, kind, status, rating, photos.content_hash,
        thumb_sizes::int[] AS thumb_sizes, width, height, capture_time, size_bytes,
        cardinality(warnings) > 0 AS has_warnings, quality AS quality_score, m.burst_id,
        CASE WHEN m.burst_id IS NULL THEN false
@@ -134,8 +147,11 @@ SELECT photos.id, file_name, path, folder_id, kind, status, rating, content_hash
                          WHERE o.burst_id = m.burst_id AND d.decision = 'best')
             THEN EXISTS (SELECT 1 FROM photo_decisions d WHERE d.catalog_id = photos.catalog_id
                          AND d.content_hash = photos.content_hash AND d.decision = 'best')
-            ELSE m.is_best END AS is_burst_best
-FROM photos LEFT JOIN burst_members m ON m.photo_id = photos.id WHERE photos.id = ANY(%s)
+            ELSE m.is_best END AS is_burst_best,
+       fd.decision, fd.stars
+FROM photos LEFT JOIN burst_members m ON m.photo_id = photos.id
+LEFT JOIN photo_decisions fd ON fd.catalog_id = photos.catalog_id AND fd.content_hash = photos.content_hash
+WHERE photos.id = ANY(%s)
 """
 
 

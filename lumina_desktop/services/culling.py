@@ -22,6 +22,7 @@ from lumina_desktop.services.describe import burst_reason_text, quality_reason_t
 QUALITY_KIND = "quality"
 BURSTS_KIND = "bursts"
 SUB_SCORES = SCORE_COLUMNS[1:]
+_FLAG_CHANGE = frozenset({Aspect.FLAGS, Aspect.BURST})   # a decision can move a burst's best
 
 __all__ = ["BURSTS_KIND", "DECISIONS", "QUALITY_KIND", "SUB_SCORES", "BurstPosition", "BurstRow", "BurstsService",
            "MemberRow", "QualityService", "StoredQuality"]
@@ -125,7 +126,7 @@ class BurstsService:
                 raise NotFoundError(f"{path} is not an analysed photo of this catalog")
             changed = bursts_db.set_decision(conn, catalog_id, pid, decision)
             if changed:
-                record_changes(conn, catalog_id, None, "user", changed, frozenset({Aspect.BURST}))
+                record_changes(conn, catalog_id, None, "user", changed, _FLAG_CHANGE)
         return changed
 
     def decide_photo(self, catalog_id: int, photo_id: int, decision: str | None) -> list[int]:
@@ -135,7 +136,17 @@ class BurstsService:
         with self._db.connection() as conn, conn.transaction():
             changed = bursts_db.set_decision(conn, catalog_id, photo_id, decision)
             if changed:
-                record_changes(conn, catalog_id, None, "user", changed, frozenset({Aspect.BURST}))
+                record_changes(conn, catalog_id, None, "user", changed, _FLAG_CHANGE)
+        return changed
+
+    def set_stars(self, catalog_id: int, photo_id: int, stars: int | None) -> list[int]:
+        """The user's stars (0–5, None clears them) on the photo's content; returns the photos changed."""
+        if stars is not None and (isinstance(stars, bool) or not isinstance(stars, int) or not 0 <= stars <= 5):
+            raise LuminaError(f"stars are a whole number from 0 to 5, not {stars!r}")
+        with self._db.connection() as conn, conn.transaction():
+            changed = bursts_db.set_stars(conn, catalog_id, photo_id, stars)
+            if changed:
+                record_changes(conn, catalog_id, None, "user", changed, _FLAG_CHANGE)
         return changed
 
 

@@ -213,3 +213,46 @@ def test_quality_cli_and_bursts_cli_columns(coordinator, conn, db, tmp_path: Pat
     assert main([*base, "bursts", "pick", str(tmp_path / "nope.jpg"), "--catalog", "Test"]) != 0
     err = capsys.readouterr().err
     assert "not an analysed photo" in err and "Traceback" not in err
+
+
+def test_flags_and_stars_by_content_filter_the_grid_and_survive_a_move(coordinator, conn, db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from lumina_desktop.core.errors import LuminaError
+    from lumina_desktop.core.library import PhotoFilter
+    from lumina_desktop.db import library as library_db
+
+    root = tmp_path / "lib"
+    library(root)
+    _, cat = scan(coordinator, conn, root)
+    ids = {Path(p).name: i for i, p in conn.execute("SELECT id, path FROM photos WHERE catalog_id = %s",
+                                                    (cat.id,)).fetchall()}
+    conn.commit()
+    service = BurstsService(db)
+    service.decide_photo(cat.id, ids["a1.jpg"], "pick")
+    service.decide_photo(cat.id, ids["a3.jpg"], "reject")
+    service.set_stars(cat.id, ids["a3.jpg"], 4)
+    service.set_stars(cat.id, ids["b0.jpg"], 2)
+
+    def names(flt: PhotoFilter) -> set[str]:
+        found = library_db.list_photo_ids(conn, cat.id, flt)
+        summaries = library_db.fetch_summaries(conn, found)
+        conn.commit()
+        return {s.file_name for s in summaries.values()}
+
+    assert names(PhotoFilter(flag="pick")) == {"a1.jpg"}
+    assert names(PhotoFilter(flag="reject")) == {"a3.jpg"}
+    assert names(PhotoFilter(min_stars=3)) == {"a3.jpg"}
+    assert len(names(PhotoFilter(flag="unflagged"))) == 9
+    page = library_db.fetch_summaries(conn, [ids["a3.jpg"]])[ids["a3.jpg"]]
+    conn.commit()
+    assert (page.decision, page.stars) == ("reject", 4)
+    service.decide_photo(cat.id, ids["a3.jpg"], None)               # unflag keeps the stars
+    assert names(PhotoFilter(min_stars=4)) == {"a3.jpg"} and names(PhotoFilter(flag="reject")) == set()
+    service.set_stars(cat.id, ids["a3.jpg"], None)
+    assert conn.execute("SELECT count(*) FROM photo_decisions WHERE catalog_id = %s", (cat.id,)).fetchone()[0] == 2
+    conn.commit()
+    (root / "moved").mkdir()
+    shutil.move(root / "a1.jpg", root / "moved" / "a1.jpg")
+    scan(coordinator, conn, root)
+    assert names(PhotoFilter(flag="pick")) == {"a1.jpg"}            # by content: the moved file keeps it
+    with pytest.raises(LuminaError, match="stars are a whole number from 0 to 5"):
+        service.set_stars(cat.id, ids["b0.jpg"], 7)

@@ -343,3 +343,47 @@ def test_bursts_view_quality_badges_sort_and_details(window: MainWindow, qtbot, 
     assert panel.values["Burst"].text().startswith("frame 3 of 5 · the best of its burst: sharpest of 5")
     qtbot.wait(300)                                               # the panel lays out its preview
     shot(window, "05-bursts-view-sorted-by-quality")
+
+
+def test_culling_keys_in_the_grid_flag_by_content_and_filter(window: MainWindow, qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """P, X, U and 0–5 on the grid's selection: kept in the catalog by content, drawn on the cells,
+    filterable."""
+    from PySide6.QtTest import QTest
+
+    from lumina_desktop.core.library import PhotoFilter, PhotoFlag
+    from lumina_desktop.ui.models.roles import PhotoRole
+
+    root = library(tmp_path, 6)
+    window.library.add_folders([str(root)])  # type: ignore[union-attr]
+    qtbot.waitUntil(lambda: window.browser is not None and window.browser.model.rowCount() == 6, timeout=60000)
+    browser = window.browser
+    assert browser is not None
+    model, view = browser.model, browser.view
+    ids = [model.data(model.index(r, 0), PhotoRole.PhotoId) for r in range(6)]
+    view.select_photo_ids([ids[0]])
+    view.setFocus()
+    QTest.keyClick(view, Qt.Key.Key_P)
+    QTest.keyClick(view, Qt.Key.Key_4)
+    qtbot.waitUntil(lambda: model.data(model.index(0, 0), PhotoRole.Flags) is not None and
+                    bool(int(model.data(model.index(0, 0), PhotoRole.Flags)) & PhotoFlag.PICKED) and
+                    model.data(model.index(0, 0), PhotoRole.Rating) == 4, timeout=10000)
+    view.select_photo_ids([ids[1], ids[2]])
+    QTest.keyClick(view, Qt.Key.Key_X)
+    qtbot.waitUntil(lambda: all(bool(int(model.data(model.index(r, 0), PhotoRole.Flags)) & PhotoFlag.REJECTED)
+                                for r in (1, 2)), timeout=10000)
+    view.select_photo_ids([ids[2]])
+    QTest.keyClick(view, Qt.Key.Key_U)
+    qtbot.waitUntil(lambda: not int(model.data(model.index(2, 0), PhotoRole.Flags)) & PhotoFlag.REJECTED,
+                    timeout=10000)
+    photos = window.ctx.services.photos  # type: ignore[union-attr]
+    cat = window.state.current.id  # type: ignore[union-attr]
+    assert set(photos.ids(cat, PhotoFilter(flag="reject"), browser.current_sort)) == {ids[1]}
+    assert set(photos.ids(cat, PhotoFilter(flag="pick"), browser.current_sort)) == {ids[0]}
+    assert set(photos.ids(cat, PhotoFilter(min_stars=4), browser.current_sort)) == {ids[0]}
+    viewer = browser.open_viewer(ids[3])                    # the same keys in the viewer
+    qtbot.waitUntil(lambda: viewer.photo_id == ids[3], timeout=10000)
+    QTest.keyClick(viewer, Qt.Key.Key_5)
+    qtbot.waitUntil(lambda: model.data(model.index(3, 0), PhotoRole.Rating) == 5, timeout=10000)
+    browser.close_viewer()
+    qtbot.wait(200)
+    shot(window, "06-grid-culling-flags")

@@ -92,6 +92,7 @@ GOOD_QUALITY, POOR_QUALITY = 70, 40          # the badge turns amber below good,
 _GOOD = QColor(46, 160, 67, 225)
 _FAIR = QColor(210, 140, 20, 230)
 _POOR = QColor(200, 50, 50, 230)
+_GOOD_MARK = QColor(90, 200, 110)
 _BEST = QColor(250, 200, 40)
 
 
@@ -167,7 +168,8 @@ def _pill(p: QPainter, fm: QFontMetrics, x: int, y: int, text: str, fg: QColor, 
 
 
 def _paint_badges(p: QPainter, area: QRect, flags: PhotoFlag, rating: int | None, badge_px: int) -> None:
-    if not (flags & (PhotoFlag.RAW | PhotoFlag.VIDEO | PhotoFlag.ERROR | PhotoFlag.MISSING | PhotoFlag.REJECTED)
+    if not (flags & (PhotoFlag.RAW | PhotoFlag.VIDEO | PhotoFlag.ERROR | PhotoFlag.MISSING | PhotoFlag.REJECTED
+                     | PhotoFlag.PICKED)
             or rating):
         return
     font = QFont()
@@ -190,10 +192,15 @@ def _paint_badges(p: QPainter, area: QRect, flags: PhotoFlag, rating: int | None
         p.setPen(white)
         p.drawText(circle, Qt.AlignmentFlag.AlignCenter, status)
     y = area.bottom() - fm.height() - 4
+    x = area.x() + 3
     if flags & PhotoFlag.REJECTED:
-        _pill(p, fm, area.x() + 3, y, "✕", _ERROR, _BADGE_BG)
-    elif rating:
-        _pill(p, fm, area.x() + 3, y, _STARS[max(0, min(5, rating))], _STAR, _BADGE_BG)
+        _pill(p, fm, x, y, "✕", QColor(Qt.GlobalColor.white), _ERROR)
+        x += fm.horizontalAdvance("✕") + 12
+    elif flags & PhotoFlag.PICKED:
+        _pill(p, fm, x, y, "✓", _GOOD_MARK, _BADGE_BG)
+        x += fm.horizontalAdvance("✓") + 12
+    if rating and rating > 0:
+        _pill(p, fm, x, y, _STARS[max(0, min(5, rating))], _STAR, _BADGE_BG)
 
 
 def _paint_culling(p: QPainter, area: QRect, spec: CellSpec, badge_px: int) -> None:

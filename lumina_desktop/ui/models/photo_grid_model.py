@@ -452,7 +452,7 @@ class PhotoGridModel(QStringListModel):
         st = self._style
         source_px = s.thumb_px_for(st.thumb_px) if s.content_hash else None
         return ThumbnailRequest(s.id, st.thumb_px, s.content_hash or "", source_px or 0,
-                                CellSpec(st, s.file_name, int(s.flags), s.rating,
+                                CellSpec(st, s.file_name, int(s.flags), s.shown_stars,
                                          round(s.quality_score) if s.quality_score is not None else None,
                                          BURST_BEST if s.is_burst_best else BURST_MEMBER if s.burst_id else BURST_NONE))
 
@@ -631,7 +631,7 @@ class PhotoGridModel(QStringListModel):
         if role == PhotoRole.Thumbnail:
             return self._thumbnail_of(s)
         if role == PhotoRole.Rating:
-            return s.rating
+            return s.shown_stars
         if role == PhotoRole.Flags:
             return int(s.flags)
         if role == PhotoRole.QualityScore:

@@ -22,6 +22,7 @@ from lumina_desktop.core.changes import Aspect, PhotoChanges
 from lumina_desktop.core.library import FilterOptions, PhotoFilter, SmartView, SortOrder
 from lumina_desktop.services.images import PhotoPictures
 from lumina_desktop.services.photos import PhotoQueries
+from lumina_desktop.ui.culling_keys import apply_culling
 from lumina_desktop.ui.delegates.thumbnail_delegate import DEFAULT_THUMB_PX, MAX_THUMB_PX, MIN_THUMB_PX, render_cell
 from lumina_desktop.ui.models.photo_grid_model import CatalogPhotoSource, PhotoGridModel
 from lumina_desktop.ui.tasks import report_error, run_op
@@ -44,11 +45,12 @@ class PhotoBrowserWidget(QWidget):
     rescan_requested = Signal(object)    # tuple[int, ...] catalog folder ids holding the chosen photos
 
     def __init__(self, io: Executor, photos: PhotoQueries, images: PhotoPictures,
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, *, culling: Any = None) -> None:
         super().__init__(parent)
         self.io = io
         self.photos = photos
         self.images = images
+        self.culling = culling          # decide_photo / set_stars (the bursts service); None: no flags
         self.catalog_id: int | None = None
         self._restore: tuple[tuple[int, ...], int | None] | None = None
         self._options_token = 0
@@ -106,6 +108,7 @@ class PhotoBrowserWidget(QWidget):
         self.view.selectionModel().selectionChanged.connect(self._on_view_selection_changed)
         self.view.selectionModel().currentChanged.connect(self._on_view_selection_changed)
         self.view.open_requested.connect(self._on_view_open_requested)
+        self.view.culling_requested.connect(self._on_view_culling_requested)
         self.view.context_menu_requested.connect(self._on_view_context_menu_requested)
 
     # -- public API
@@ -248,10 +251,25 @@ class PhotoBrowserWidget(QWidget):
     def _on_view_open_requested(self, photo_id: int) -> None:
         self.open_viewer(photo_id)
 
+    def _on_viewer_culling_requested(self, photo_id: int, action: str, stars: object) -> None:
+        self._cull((photo_id,), action, stars)
+
+    def _on_view_culling_requested(self, action: str, stars: object) -> None:
+        self._cull(self.selected_photo_ids(), action, stars)
+
+    def _cull(self, ids: tuple[int, ...], action: str, stars: object) -> None:
+        """P / X / U / 0–5 on photos: written on a worker; the change feed redraws them."""
+        if self.culling is None or self.catalog_id is None or not ids:
+            return
+        culling, catalog_id = self.culling, self.catalog_id
+        run_op(self.io, lambda: apply_culling(culling, catalog_id, ids, action, stars if isinstance(stars, int) else None),
+               lambda _r: None, what="Could not save the flag", owner=self)
+
     def open_viewer(self, photo_id: int) -> ViewerWindow:
         if self.viewer is None:
             self.viewer = ViewerWindow(self.io, self.photos, self.images, self)
             self.viewer.current_changed.connect(self._on_viewer_current_changed)
+            self.viewer.culling_requested.connect(self._on_viewer_culling_requested)
         self.viewer.show_photos(self.model.ids, max(0, self.model.row_of(photo_id)))
         return self.viewer
 

@@ -12,6 +12,7 @@ from PySide6.QtCore import QItemSelection, QItemSelectionModel, QModelIndex, QPo
 from PySide6.QtGui import QContextMenuEvent, QKeyEvent, QPalette, QResizeEvent
 from PySide6.QtWidgets import QAbstractItemView, QListView, QWidget
 
+from lumina_desktop.ui.culling_keys import culling_action
 from lumina_desktop.ui.delegates.thumbnail_delegate import DEFAULT_THUMB_PX, ThumbnailDelegate
 from lumina_desktop.ui.models.photo_grid_model import PhotoGridModel
 
@@ -34,6 +35,7 @@ class PhotoGridView(QListView):
     open_requested = Signal(int)               # photo id (double-click, Enter, Space)
     context_menu_requested = Signal(QPoint)    # global position; the owner builds the menu
     visible_rows_changed = Signal(int, int)    # first, last (inclusive), after the debounce
+    culling_requested = Signal(str, object)    # action (pick, reject, unflag, stars), stars or None
 
     def __init__(self, parent: QWidget | None = None, thumb_px: int = DEFAULT_THUMB_PX) -> None:
         super().__init__(parent)
@@ -231,6 +233,11 @@ class PhotoGridView(QListView):
             self.open_requested.emit(pid)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
+        action = culling_action(event)
+        if action is not None and self.selected_photo_ids():
+            self.culling_requested.emit(*action)
+            event.accept()
+            return
         if event.key() == Qt.Key.Key_Space and not event.modifiers():
             pid = self.current_photo_id()
             if pid is not None:

@@ -121,7 +121,7 @@ class MainWindow(QMainWindow):
         self.library.state_loaded.connect(self._on_library_state_loaded)
         self.library.failed.connect(self._show_error)
         self.library.scan_started.connect(self._on_library_scan_started)
-        self.browser = PhotoBrowserWidget(self.ctx.io, services.photos, services.images)
+        self.browser = PhotoBrowserWidget(self.ctx.io, services.photos, services.images, culling=services.bursts)
         self.browser.rescan_requested.connect(lambda ids: self.library and self.library.rescan(tuple(ids)))
         self.browser.count_changed.connect(lambda n: self.statusBar().showMessage(f"{n:,} photos", 3000))
         self.stack.addWidget(self.browser)

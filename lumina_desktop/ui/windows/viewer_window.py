@@ -23,6 +23,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from lumina_desktop.core.library import PhotoDetails
+from lumina_desktop.ui.culling_keys import culling_action
 from lumina_desktop.ui.tasks import run_query
 from lumina_desktop.core.media import MediaKind
 from lumina_desktop.core.models import PhotoStatus
@@ -205,6 +206,7 @@ class ViewerWindow(QWidget):
     """A top-level window showing ``ids[index]``; arrows move through ``ids`` (the grid order)."""
 
     current_changed = Signal(int)     # photo id now shown
+    culling_requested = Signal(int, str, object)   # photo id, action (pick, reject, unflag, stars), stars
     closed = Signal(int)              # photo id shown when the window closed
 
     def __init__(self, executor: Executor, photos: PhotoQueries, images: PhotoPictures,
@@ -326,6 +328,11 @@ class ViewerWindow(QWidget):
     # -- keys
     def keyPressEvent(self, event: QKeyEvent) -> None:
         key = event.key()
+        action = culling_action(event)
+        if action is not None and self.photo_id is not None:   # P, X, U, 0–5: the grid's keys
+            self.culling_requested.emit(self.photo_id, *action)
+            event.accept()
+            return
         if key == Qt.Key.Key_Escape:
             self.close()
         elif key in (Qt.Key.Key_Right, Qt.Key.Key_Down, Qt.Key.Key_PageDown):
@@ -338,7 +345,7 @@ class ViewerWindow(QWidget):
             self.go_to(len(self.ids) - 1)
         elif key == Qt.Key.Key_F:
             self.toggle_fit(prefer_fit=True)
-        elif key == Qt.Key.Key_1:
+        elif key == Qt.Key.Key_Z:                 # 1:1 (the digits are stars, as in the grid)
             self.toggle_fit(prefer_fit=False)
         elif key in (Qt.Key.Key_Plus, Qt.Key.Key_Equal):
             self.canvas.set_scale(self.canvas.scale * 1.25)
