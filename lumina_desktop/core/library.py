@@ -132,6 +132,8 @@ class PhotoFilter:
     max_quality: float | None = None  # only photos scored below this
     flag: str | None = None           # the user's flag: "pick" (pick or best), "reject", "unflagged"
     min_stars: int | None = None      # only photos the user gave at least this many stars
+    stack_bursts: bool = False        # a burst shows as one cell: its best frame (a stack)
+    burst_id: int | None = None       # only the frames of this burst (an opened stack)
 
     def __post_init__(self) -> None:
         if self.kind is not None and not isinstance(self.kind, MediaKind):
@@ -208,6 +210,8 @@ class PhotoFilter:
             out |= {Aspect.QUALITY, Aspect.ANALYSED}
         if self.flag is not None or self.min_stars is not None:
             out |= {Aspect.FLAGS, Aspect.BURST}
+        if self.stack_bursts or self.burst_id is not None:
+            out |= {Aspect.BURST, Aspect.FLAGS}       # a new best changes which frame tops a stack
         return frozenset(out)
 
 
@@ -234,6 +238,7 @@ class PhotoSummary:
     is_burst_best: bool = False        # the best of its burst (the user's pick, else the detector's)
     decision: str | None = None        # the user's flag: best, pick, reject
     stars: int | None = None           # the user's stars, 0–5
+    burst_size: int | None = None      # frames in its burst (a stack's count)
     duplicate_group_id: int | None = None
 
     @property

@@ -68,6 +68,17 @@ def recent_cutoff(conn: psycopg.Connection, catalog_id: int, days: int = RECENT_
     return row[0]  # type: ignore[no-any-return]
 
 
+# a burst frame that is not its stack's top: the user's best, else the detector's, else the first
+_STACK_HIDDEN = """NOT EXISTS (SELECT 1 FROM burst_members m WHERE m.photo_id = photos.id AND NOT (
+    CASE WHEN EXISTS (SELECT 1 FROM burst_members o JOIN photos op ON op.id = o.photo_id
+                      JOIN photo_decisions d ON d.catalog_id = op.catalog_id AND d.content_hash = op.content_hash
+                      WHERE o.burst_id = m.burst_id AND d.decision = 'best')
+         THEN EXISTS (SELECT 1 FROM photo_decisions d WHERE d.catalog_id = photos.catalog_id
+                      AND d.content_hash = photos.content_hash AND d.decision = 'best')
+         WHEN EXISTS (SELECT 1 FROM burst_members o WHERE o.burst_id = m.burst_id AND o.is_best) THEN m.is_best
+         ELSE m.position = 1 END))"""
+
+
 def _where(conn: psycopg.Connection, catalog_id: int, flt: PhotoFilter) -> tuple[sql.Composable, dict[str, Any]]:
     parts: list[sql.Composable] = [sql.SQL("catalog_id = %(catalog_id)s"), sql.SQL("trashed_at IS NULL")]
     params: dict[str, Any] = {"catalog_id": catalog_id}
@@ -107,6 +118,12 @@ def _where(conn: psycopg.Connection, catalog_id: int, flt: PhotoFilter) -> tuple
         parts.append(sql.SQL("EXISTS (SELECT 1 FROM photo_decisions d WHERE d.catalog_id = photos.catalog_id "
                              "AND d.content_hash = photos.content_hash AND d.stars >= %(min_stars)s)"))
         params["min_stars"] = flt.min_stars
+    if flt.stack_bursts:
+        parts.append(sql.SQL(_STACK_HIDDEN))
+    if flt.burst_id is not None:
+        parts.append(sql.SQL("EXISTS (SELECT 1 FROM burst_members m WHERE m.photo_id = photos.id "
+                             "AND m.burst_id = %(burst_id)s)"))
+        params["burst_id"] = flt.burst_id
     if flt.in_burst:
         parts.append(sql.SQL("EXISTS (SELECT 1 FROM burst_members m WHERE m.photo_id = photos.id)"))
     if flt.min_quality is not None:
@@ -148,7 +165,7 @@ SELECT photos.id, file_name, path, folder_id, kind, status, rating, photos.conte
             THEN EXISTS (SELECT 1 FROM photo_decisions d WHERE d.catalog_id = photos.catalog_id
                          AND d.content_hash = photos.content_hash AND d.decision = 'best')
             ELSE m.is_best END AS is_burst_best,
-       fd.decision, fd.stars
+       fd.decision, fd.stars, (SELECT b.size FROM bursts b WHERE b.id = m.burst_id) AS burst_size
 FROM photos LEFT JOIN burst_members m ON m.photo_id = photos.id
 LEFT JOIN photo_decisions fd ON fd.catalog_id = photos.catalog_id AND fd.content_hash = photos.content_hash
 WHERE photos.id = ANY(%s)

@@ -387,3 +387,41 @@ def test_culling_keys_in_the_grid_flag_by_content_and_filter(window: MainWindow,
     browser.close_viewer()
     qtbot.wait(200)
     shot(window, "06-grid-culling-flags")
+
+
+def test_bursts_stack_in_the_grid_and_open_on_the_count_badge(window: MainWindow, qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtCore import QPoint
+    from PySide6.QtTest import QTest
+
+    from lumina_desktop.ui.models.roles import PhotoRole
+    from tests.jobs.test_quality_bursts_job import library as burst_library
+
+    root = tmp_path / "Shoot"
+    burst_library(root)                          # 11 photos: bursts of 5, 3 and 2 frames, 1 alone
+    window.library.add_folders([str(root)])  # type: ignore[union-attr]
+    qtbot.waitUntil(lambda: any(j.kind == "bursts" and j.state == JobState.SUCCEEDED
+                                for j in window.job_panel.jobs.values()), timeout=120000)
+    browser = window.browser
+    assert browser is not None
+    model, view = browser.model, browser.view
+    qtbot.waitUntil(lambda: model.rowCount() == 11, timeout=10000)
+    browser.filter_bar.stack_check.setChecked(True)          # the filter bar's "Stack bursts"
+    qtbot.waitUntil(lambda: model.rowCount() == 4, timeout=10000)   # 3 stacks and the lone frame
+    names = lambda: sorted(str(model.data(model.index(r, 0), Qt.ItemDataRole.DisplayRole)) for r in range(model.rowCount()))  # noqa: E731
+    qtbot.waitUntil(lambda: "None" not in names(), timeout=10000)
+    assert names() == ["a2.jpg", "b0.jpg", "lone.jpg", "n1.jpg"]   # each stack shows its best frame
+    qtbot.waitUntil(lambda: all(model.data(model.index(r, 0), PhotoRole.Thumbnail) is not None
+                                for r in range(4)), timeout=10000)
+    qtbot.wait(200)
+    shot(window, "07-grid-bursts-stacked")
+    row = next(r for r in range(4) if model.data(model.index(r, 0), Qt.ItemDataRole.DisplayRole) == "a2.jpg")
+    cell = view.visualRect(model.index(row, 0))
+    box = view.delegate.cell_style.box.translated(cell.topLeft())
+    QTest.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(box.right() - 8, box.top() + 10))
+    qtbot.waitUntil(lambda: model.rowCount() == 5 and "None" not in names(), timeout=10000)   # its 5 frames
+    assert names() == ["a0.jpg", "a1.jpg", "a2.jpg", "a3.jpg", "a4.jpg"] and browser.stack_bar.isVisible()
+    qtbot.wait(200)
+    shot(window, "08-grid-burst-stack-open")
+    view.setFocus()
+    QTest.keyClick(view, Qt.Key.Key_S)                                # S closes it again
+    qtbot.waitUntil(lambda: model.rowCount() == 4 and not browser.stack_bar.isVisible(), timeout=10000)

@@ -85,6 +85,7 @@ class CellSpec:
     rating: int | None
     quality: int | None = None       # the overall score, rounded (a badge: green, amber, red)
     burst: int = 0                   # BURST_NONE, BURST_MEMBER or BURST_BEST
+    stack: int = 0                   # frames under this cell when bursts are stacked (0: no stack)
 
 
 BURST_NONE, BURST_MEMBER, BURST_BEST = 0, 1, 2
@@ -143,7 +144,7 @@ def render_cell(image: QImage | None, spec: CellSpec) -> QImage:
             p.drawText(area, Qt.AlignmentFlag.AlignCenter, glyph)
     p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
     _paint_badges(p, area, flags, spec.rating, st.badge_px)
-    if spec.quality is not None or spec.burst:
+    if spec.quality is not None or spec.burst or spec.stack:
         _paint_culling(p, area, spec, st.badge_px)
     if spec.file_name:
         f = QFont()
@@ -215,7 +216,16 @@ def _paint_culling(p: QPainter, area: QRect, spec: CellSpec, badge_px: int) -> N
         text = str(spec.quality)
         w = fm.horizontalAdvance(text) + 8
         _pill(p, fm, area.right() - w - 2, area.bottom() - fm.height() - 4, text, white, quality_colour(spec.quality))
-    if spec.burst and not PhotoFlag(spec.flags) & (PhotoFlag.ERROR | PhotoFlag.MISSING):
+    if spec.stack:
+        # a stack: the frames behind it, drawn as offset edges, and its count (click to open)
+        p.setPen(QPen(QColor(255, 255, 255, 140), 1))
+        for k in (3, 6):
+            p.drawLine(area.left() + k, area.top() - k, area.right() + k, area.top() - k)
+            p.drawLine(area.right() + k, area.top() - k, area.right() + k, area.bottom() - k)
+        text = f"▣ {spec.stack}"
+        w = fm.horizontalAdvance(text) + 8
+        _pill(p, fm, area.right() - w - 2, area.y() + 3, text, _BEST, _BADGE_BG)
+    elif spec.burst and not PhotoFlag(spec.flags) & (PhotoFlag.ERROR | PhotoFlag.MISSING):
         text = "★ best" if spec.burst == BURST_BEST else "burst"
         w = fm.horizontalAdvance(text) + 8
         _pill(p, fm, area.right() - w - 2, area.y() + 3, text, _BEST if spec.burst == BURST_BEST else white,

@@ -454,7 +454,13 @@ class PhotoGridModel(QStringListModel):
         return ThumbnailRequest(s.id, st.thumb_px, s.content_hash or "", source_px or 0,
                                 CellSpec(st, s.file_name, int(s.flags), s.shown_stars,
                                          round(s.quality_score) if s.quality_score is not None else None,
-                                         BURST_BEST if s.is_burst_best else BURST_MEMBER if s.burst_id else BURST_NONE))
+                                         BURST_BEST if s.is_burst_best else BURST_MEMBER if s.burst_id else BURST_NONE,
+                                         (s.burst_size or 0) if s.burst_id and self.is_stacked else 0))
+
+    @property
+    def is_stacked(self) -> bool:
+        """Whether bursts show as stacks (one cell per burst, with its frame count)."""
+        return bool(getattr(getattr(self._source, "filter", None), "stack_bursts", False))
 
     def set_visible_rows(self, first: int, last: int) -> None:
         """The view's visible row range (inclusive); drives page reads and thumbnails."""

@@ -62,6 +62,9 @@ class FilterBarWidget(QWidget):
             self.quality_combo.addItem(label, i)
         self.quality_combo.setToolTip("Only photos whose quality score (0–100, from sharpness, noise, exposure "
                                       "and JPEG blocking) lies in this band; unscored photos drop out")
+        self.stack_check = QCheckBox("Stack bursts")
+        self.stack_check.setToolTip("Show each burst as one cell, its best frame, with the number of frames; "
+                                    "click the count (or press S) to open the stack")
         self.date_check = QCheckBox("Taken")
         self.date_check.setToolTip("Only photos taken between these days (inclusive)")
         self.date_from = QDateEdit()
@@ -87,6 +90,7 @@ class FilterBarWidget(QWidget):
         first.setSpacing(6)
         first.addWidget(self.view_combo)
         first.addWidget(self.search_edit, 2)
+        first.addWidget(self.stack_check)
         first.addSpacing(8)
         first.addWidget(self.sort_combo)
         first.addWidget(self.order_button)
@@ -116,6 +120,7 @@ class FilterBarWidget(QWidget):
         self.camera_combo.currentIndexChanged.connect(self._on_controls_changed)
         self.kind_combo.currentIndexChanged.connect(self._on_controls_changed)
         self.quality_combo.currentIndexChanged.connect(self._on_controls_changed)
+        self.stack_check.toggled.connect(self._on_controls_changed)
         self.date_check.toggled.connect(self._on_date_check_toggled)
         self.date_from.dateChanged.connect(self._on_controls_changed)
         self.date_to.dateChanged.connect(self._on_controls_changed)
@@ -202,11 +207,12 @@ class FilterBarWidget(QWidget):
         f = self._filter
         with QSignalBlocker(self.view_combo), QSignalBlocker(self.kind_combo), QSignalBlocker(self.date_check), \
                 QSignalBlocker(self.date_from), QSignalBlocker(self.date_to), QSignalBlocker(self.search_edit), \
-                QSignalBlocker(self.quality_combo):
+                QSignalBlocker(self.quality_combo), QSignalBlocker(self.stack_check):
             self.view_combo.setCurrentIndex(SMART_VIEWS.index(f.smart_view))
             band = next((i for i, (_l, lo, hi) in enumerate(QUALITY_BANDS)
                          if lo == f.min_quality and hi == f.max_quality), 0)
             self.quality_combo.setCurrentIndex(band)
+            self.stack_check.setChecked(f.stack_bursts)
             self.kind_combo.setCurrentIndex(max(0, self.kind_combo.findData(f.kind)))
             has_dates = f.date_from is not None or f.date_to is not None
             self.date_check.setChecked(has_dates)
@@ -238,6 +244,7 @@ class FilterBarWidget(QWidget):
             d_from, d_to = d_to, d_from
         _label, q_lo, q_hi = QUALITY_BANDS[self.quality_combo.currentData() or 0]
         base = replace(self._filter, folder_id=self.folder_combo.currentData(), min_quality=q_lo, max_quality=q_hi,
+                       stack_bursts=self.stack_check.isChecked(),
                        camera_make=camera[0] if camera else None, camera_model=camera[1] if camera else None,
                        kind=self.kind_combo.currentData(), text=self.search_edit.text().strip(),
                        date_from=d_from if has_dates else None, date_to=d_to if has_dates else None)

@@ -15,8 +15,8 @@ from concurrent.futures import Executor
 from typing import Any
 
 from PySide6.QtCore import QPoint, Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QAction, QDesktopServices, QGuiApplication
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QMenu, QSlider, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtGui import QAction, QDesktopServices, QGuiApplication, QKeyEvent
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QMenu, QPushButton, QSlider, QSplitter, QVBoxLayout, QWidget
 
 from lumina_desktop.core.changes import Aspect, PhotoChanges
 from lumina_desktop.core.library import FilterOptions, PhotoFilter, SmartView, SortOrder
@@ -25,6 +25,7 @@ from lumina_desktop.services.photos import PhotoQueries
 from lumina_desktop.ui.culling_keys import apply_culling
 from lumina_desktop.ui.delegates.thumbnail_delegate import DEFAULT_THUMB_PX, MAX_THUMB_PX, MIN_THUMB_PX, render_cell
 from lumina_desktop.ui.models.photo_grid_model import CatalogPhotoSource, PhotoGridModel
+from lumina_desktop.ui.models.roles import PhotoRole
 from lumina_desktop.ui.tasks import report_error, run_op
 from lumina_desktop.ui.thumbnails import ThumbnailLoader
 from lumina_desktop.ui.widgets.details_panel import DetailsPanel
@@ -74,6 +75,12 @@ class PhotoBrowserWidget(QWidget):
         self.details = DetailsPanel(io, photos, images)
         self.viewer: ViewerWindow | None = None
 
+        self.stack_bar = QPushButton("◀ Back to the stacked grid  (S or Esc)")
+        self.stack_bar.setToolTip("Close this burst")
+        self.stack_bar.setFlat(True)
+        self.stack_bar.hide()
+        self.stack_bar.clicked.connect(lambda: self.close_stack())
+        self._stack_base: PhotoFilter | None = None     # the filter an opened stack returns to
         top = QHBoxLayout()
         top.setContentsMargins(6, 6, 6, 0)
         top.addWidget(self.filter_bar, 1)
@@ -92,6 +99,7 @@ class PhotoBrowserWidget(QWidget):
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(6)
         lay.addLayout(top)
+        lay.addWidget(self.stack_bar, 0, Qt.AlignmentFlag.AlignLeft)
         lay.addWidget(self.splitter, 1)
 
         self.filter_bar.filter_changed.connect(self._on_filter_bar_filter_changed)
@@ -109,6 +117,7 @@ class PhotoBrowserWidget(QWidget):
         self.view.selectionModel().currentChanged.connect(self._on_view_selection_changed)
         self.view.open_requested.connect(self._on_view_open_requested)
         self.view.culling_requested.connect(self._on_view_culling_requested)
+        self.view.stack_toggle_requested.connect(self._on_view_stack_toggle_requested)
         self.view.context_menu_requested.connect(self._on_view_context_menu_requested)
 
     # -- public API
@@ -175,6 +184,40 @@ class PhotoBrowserWidget(QWidget):
             self.viewer.close()
 
     # -- queries
+    # -- stacks: a burst shown as one cell opens to its frames, and closes again
+    def _on_view_stack_toggle_requested(self, photo_id: object) -> None:
+        if isinstance(photo_id, int):
+            self.open_stack(photo_id)
+        else:
+            self.close_stack()
+
+    def open_stack(self, photo_id: int) -> bool:
+        """Show the frames of the burst whose stack ``photo_id`` tops (the filter bar is kept)."""
+        row = self.model.row_of(photo_id)
+        burst = self.model.data(self.model.index(row, 0), PhotoRole.BurstId) if row >= 0 else None
+        if burst is None or self._stack_base is not None:
+            return False
+        self._stack_base = self.current_filter
+        self.filter_bar.set_filter(replace(self.current_filter, stack_bursts=False, burst_id=int(burst)))
+        self.stack_bar.show()
+        self._query()
+        return True
+
+    def close_stack(self) -> None:
+        if self._stack_base is None:
+            return
+        base, self._stack_base = self._stack_base, None
+        self.filter_bar.set_filter(base)
+        self.stack_bar.hide()
+        self._query()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() == Qt.Key.Key_Escape and self._stack_base is not None:
+            self.close_stack()
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
     def _query(self) -> None:
         if self.catalog_id is None:
             self.model.set_source(None)

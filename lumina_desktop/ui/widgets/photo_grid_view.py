@@ -9,9 +9,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from PySide6.QtCore import QItemSelection, QItemSelectionModel, QModelIndex, QPoint, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QContextMenuEvent, QKeyEvent, QPalette, QResizeEvent
+from PySide6.QtGui import QMouseEvent, QContextMenuEvent, QKeyEvent, QPalette, QResizeEvent
 from PySide6.QtWidgets import QAbstractItemView, QListView, QWidget
 
+from lumina_desktop.ui.models.roles import PhotoRole
 from lumina_desktop.ui.culling_keys import culling_action
 from lumina_desktop.ui.delegates.thumbnail_delegate import DEFAULT_THUMB_PX, ThumbnailDelegate
 from lumina_desktop.ui.models.photo_grid_model import PhotoGridModel
@@ -36,6 +37,7 @@ class PhotoGridView(QListView):
     context_menu_requested = Signal(QPoint)    # global position; the owner builds the menu
     visible_rows_changed = Signal(int, int)    # first, last (inclusive), after the debounce
     culling_requested = Signal(str, object)    # action (pick, reject, unflag, stars), stars or None
+    stack_toggle_requested = Signal(object)    # photo id of a stack's cell to open (None: close the open stack)
 
     def __init__(self, parent: QWidget | None = None, thumb_px: int = DEFAULT_THUMB_PX) -> None:
         super().__init__(parent)
@@ -232,7 +234,28 @@ class PhotoGridView(QListView):
         if pid is not None:
             self.open_requested.emit(pid)
 
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        idx = self.indexAt(event.position().toPoint())
+        model = self.grid_model()
+        if idx.isValid() and model is not None and model.is_stacked and event.button() == Qt.MouseButton.LeftButton:
+            cell = self.visualRect(idx)
+            box = self.delegate.cell_style.box.translated(cell.topLeft())
+            badge = box.adjusted(box.width() * 6 // 10, 0, 0, -(box.height() - max(24, box.height() // 6)))
+            pid = model.photo_id_at(idx.row())
+            if badge.contains(event.position().toPoint()) and pid is not None and \
+                    model.data(idx, PhotoRole.BurstId) is not None:
+                self.stack_toggle_requested.emit(pid)        # the count badge opens the stack
+                event.accept()
+                return
+        super().mousePressEvent(event)
+
     def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() == Qt.Key.Key_S and not event.modifiers():
+            model = self.grid_model()
+            pid = self.current_photo_id()
+            self.stack_toggle_requested.emit(pid if model is not None and model.is_stacked else None)
+            event.accept()
+            return
         action = culling_action(event)
         if action is not None and self.selected_photo_ids():
             self.culling_requested.emit(*action)
