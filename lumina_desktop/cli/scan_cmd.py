@@ -28,7 +28,7 @@ def _scan(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
     with services(args, settings=settings, pool_size=settings.background_workers + 4) as app:
         cat, folders = app.library.add_folders_to(args.catalog, args.paths)
-        params = scan_params(folders, full=args.full)
+        params = scan_params(folders, full=args.full, catalog_name=cat.name)
         job = run_job_here(app, lambda co: co.submit(SCAN_KIND, params, catalog_id=cat.id))
         print(f"scan of {', '.join(f.path for f in folders)} into {cat.name!r}: {job.state.value}")
         print("  " + app.wording.result(job))

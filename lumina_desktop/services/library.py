@@ -45,8 +45,9 @@ class Library(Protocol):
     def remove_folder(self, catalog_id: int, path: str) -> int: ...
 
 
-def scan_params(folders: Sequence[CatalogFolder], *, full: bool = False) -> dict[str, Any]:
-    return {"folder_ids": [f.id for f in folders], "folder_paths": [f.path for f in folders], "full": full}
+def scan_params(folders: Sequence[CatalogFolder], *, full: bool = False, catalog_name: str = "") -> dict[str, Any]:
+    return {"folder_ids": [f.id for f in folders], "folder_paths": [f.path for f in folders], "full": full,
+            "catalog_name": catalog_name}
 
 
 class LibraryService:
@@ -126,7 +127,8 @@ class LibraryService:
     def _scan(self, catalog_id: int, folders: tuple[CatalogFolder, ...], full: bool) -> ScanStarted:
         if self.control is None:
             raise RuntimeError("no job engine is running in this process")
-        job_id = self.control.submit(SCAN_KIND, scan_params(folders, full=full), catalog_id=catalog_id)
+        name = self.catalog(catalog_id).name
+        job_id = self.control.submit(SCAN_KIND, scan_params(folders, full=full, catalog_name=name), catalog_id=catalog_id)
         return ScanStarted(self.catalog(catalog_id), folders, job_id)
 
     def remove_folder(self, catalog_id: int, path: str) -> int:

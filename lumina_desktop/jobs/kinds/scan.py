@@ -100,6 +100,7 @@ class ScanParams:
     folder_ids: tuple[int, ...] = ()     # empty: every folder of the catalog
     folder_paths: tuple[str, ...] = ()   # for titles only
     full: bool = False                   # re-analyse unchanged files too
+    catalog_name: str = ""               # for titles only
 
 
 FOLDER_REMOVED = ("folder_removed", "its folder was removed from the catalog during the scan; not kept")
@@ -113,6 +114,18 @@ _SETTLED = frozenset({PhotoStatus.OK, PhotoStatus.MISSING, PhotoStatus.ERROR})
 
 # a file that could not be read (again): its row is an error now
 _FAILED = frozenset({Aspect.ANALYSED, Aspect.THUMBNAIL, Aspect.STATUS})
+
+
+def short_path(path: str, keep: int = 2) -> str:
+    """A folder as a title names it: ``~`` for home, and at most its last ``keep`` parts."""
+    home = os.path.expanduser("~").rstrip("/")
+    p = path.rstrip("/") or path
+    if home and (p == home or p.startswith(home + "/")):
+        p = "~" + p[len(home):]
+    parts = p.split("/")
+    if len(parts) > keep + 1:
+        p = "…/" + "/".join(parts[-keep:])
+    return p
 
 
 class ScanKind(JobKind[ScanParams]):
@@ -133,12 +146,15 @@ class ScanKind(JobKind[ScanParams]):
         self.repo = repo if repo is not None else ScanRepository()
 
     def describe(self, job: JobSnapshot) -> str:
-        folders = list(job.params.get("folder_paths") or []) if isinstance(job.params, Mapping) else []
+        params = job.params if isinstance(job.params, Mapping) else {}
+        folders = list(params.get("folder_paths") or [])
         text = self.title
         if folders:
-            text += " " + ", ".join(str(f).rstrip("/").rsplit("/", 1)[-1] or str(f) for f in folders[:2])
+            text += " " + ", ".join(short_path(str(f)) for f in folders[:2])
             if len(folders) > 2:
                 text += f" +{len(folders) - 2}"
+        if params.get("catalog_name"):
+            text += f" into {params['catalog_name']!r}"
         return text
 
     def summarize(self, result: Mapping[str, Any]) -> str:
