@@ -324,6 +324,7 @@ class PhotoDetails:
     quality_reasons: tuple[str, ...] = ()
     burst_text: str | None = None      # "frame 3 of 7 · best of its burst: sharpest of 7; …"
     decision: str | None = None        # the user's: best, pick, reject
+    stars: int | None = None           # the user's stars, 0–5
 
     @property
     def os_path(self) -> str:

@@ -188,10 +188,11 @@ def list_bursts(conn: psycopg.Connection, catalog_id: int, *, burst_ids: Sequenc
     return out
 
 
-def decision_of(conn: psycopg.Connection, catalog_id: int, content_hash: str) -> str | None:
-    row = conn.execute("SELECT decision FROM photo_decisions WHERE catalog_id = %s AND content_hash = %s",
+def decision_of(conn: psycopg.Connection, catalog_id: int, content_hash: str) -> tuple[str | None, int | None]:
+    """(decision, stars) the user gave this content, Nones when none."""
+    row = conn.execute("SELECT decision, stars FROM photo_decisions WHERE catalog_id = %s AND content_hash = %s",
                        (catalog_id, content_hash)).fetchone()
-    return row[0] if row else None
+    return (row[0], row[1]) if row else (None, None)
 
 
 def set_stars(conn: psycopg.Connection, catalog_id: int, photo_id: int, stars: int | None) -> list[int]:

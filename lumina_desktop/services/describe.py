@@ -335,7 +335,12 @@ def format_quality(d: PhotoDetails) -> str:
 
 
 def format_burst(d: PhotoDetails) -> str:
-    text = d.burst_text or "—"
-    if d.decision:
-        text += f"\n{DECISION_TEXT.get(d.decision, d.decision)}"
-    return text
+    return d.burst_text or "—"
+
+
+def format_flags(d: PhotoDetails) -> str:
+    """The user's culling flags: 'Picked · ★★★★', or a dash."""
+    parts = [DECISION_TEXT.get(d.decision, d.decision)] if d.decision else []
+    if d.stars:
+        parts.append("★" * d.stars)
+    return " · ".join(parts) or "— (P pick, X reject, 0–5 stars)"

@@ -52,7 +52,7 @@ class PhotoQuery:
             q = quality_db.quality_of(conn, photo_id)
             bid = bursts_db.burst_of(conn, photo_id)
             burst = bursts_db.list_bursts(conn, d.catalog_id, burst_ids=[bid]) if bid is not None else []
-            decision = bursts_db.decision_of(conn, d.catalog_id, d.content_hash) if d.content_hash else None
+            decision, stars = bursts_db.decision_of(conn, d.catalog_id, d.content_hash) if d.content_hash else (None, None)
         burst_text = None
         if burst:
             b = burst[0]
@@ -67,7 +67,7 @@ class PhotoQuery:
         return dataclasses.replace(
             d, quality=q.score if q else None,
             quality_reasons=tuple(quality_reason_texts(q.score.reasons, q.measures)) if q else (),
-            burst_text=burst_text, decision=decision)
+            burst_text=burst_text, decision=decision, stars=stars)
 
     def filter_options(self, catalog_id: int) -> FilterOptions:
         with self._db.connection() as conn:

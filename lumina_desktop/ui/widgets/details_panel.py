@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QFormLayout, QFrame, QLabel, QScrollArea, QSizePol
 
 from lumina_desktop.core.library import PhotoDetails
 from lumina_desktop.services.describe import (
-    PHOTO_STATUS_TEXT, breakable, format_burst, format_bytes, format_camera, format_quality, format_date, format_dimensions, format_exposure, format_gps,
+    PHOTO_STATUS_TEXT, breakable, format_burst, format_bytes, format_camera, format_flags, format_quality, format_date, format_dimensions, format_exposure, format_gps,
     format_type, format_when,
 )
 from lumina_desktop.ui.tasks import run_query
@@ -49,7 +49,7 @@ def load_details(photos: PhotoQueries, images: PhotoPictures, photo_id: int,
     return DetailsResult(details, to_qimage(picture) if picture is not None else None)
 
 
-_FIELDS = ("Quality", "Burst", "Taken", "Camera", "Lens", "Exposure", "Location", "Dimensions", "Type", "Size", "Path",
+_FIELDS = ("Quality", "Burst", "Flags", "Taken", "Camera", "Lens", "Exposure", "Location", "Dimensions", "Type", "Size", "Path",
            "Content hash", "Added", "Status")
 
 
@@ -127,6 +127,9 @@ class DetailsPanel(QWidget):
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        # always there: a scroll bar that came and went would change the width the preview is laid out
+        # for, which changes the height, which brings the bar back (a layout loop)
+        scroll.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOn)
         scroll.setWidget(body)
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
@@ -209,6 +212,7 @@ class DetailsPanel(QWidget):
         v = self.values
         v["Quality"].setText(format_quality(d))
         v["Burst"].setText(format_burst(d))
+        v["Flags"].setText(format_flags(d))
         v["Taken"].setText(format_date(d))
         v["Camera"].setText(format_camera(d))
         v["Lens"].setText(d.lens or "—")
