@@ -51,6 +51,8 @@ class Settings:
     """The longest pause between two frames of one burst, in seconds."""
     disabled_follow_ons: tuple[str, ...] = ()
     """Job kinds that do not run by themselves after a scan (Settings › After a scan)."""
+    theme: str = "dark"
+    """The window's colours: "dark" (neutral greys, for judging photos) or "light"."""
     sources: Mapping[str, str] = dataclasses.field(default_factory=dict, compare=False)
 
     @property
@@ -79,6 +81,7 @@ class Settings:
             ("previews", self.previews),
             ("burst_gap_s", f"{self.burst_gap_s:g}"),
             ("disabled_follow_ons", ", ".join(self.disabled_follow_ons) or "(none)"),
+            ("theme", self.theme),
         ]
         return [(k, v, self.sources.get(k, "default")) for k, v in rows]
 
@@ -89,7 +92,8 @@ _FLOAT_KEYS = {"burst_gap_s": (0.1, 30.0)}
 _PATH_KEYS = {"data_dir", "thumbnail_cache_dir"}
 _LIST_KEYS = {"disabled_follow_ons"}
 PREVIEW_CHOICES = ("job", "scan", "on_demand")
-_CHOICE_KEYS = {"previews": PREVIEW_CHOICES}
+THEME_CHOICES = ("dark", "light")
+_CHOICE_KEYS = {"previews": PREVIEW_CHOICES, "theme": THEME_CHOICES}
 _ENV = {
     "data_dir": ("LUMINA_DATA_DIR",),
     "database_url": ("LUMINA_DATABASE_URL",),
@@ -101,6 +105,7 @@ _ENV = {
     "previews": ("LUMINA_PREVIEWS",),
     "burst_gap_s": ("LUMINA_BURST_GAP_S",),
     "disabled_follow_ons": ("LUMINA_DISABLED_FOLLOW_ONS",),
+    "theme": ("LUMINA_THEME",),
 }
 SETTING_NAMES = tuple(_ENV)
 

@@ -146,6 +146,7 @@ def _quit_on_signals(window: MainWindow) -> None:
 def run(argv: Sequence[str]) -> int:
     """Open the main window; returns the exit code."""
     from lumina_desktop.log import setup_logging
+    from lumina_desktop.ui.theme import apply_theme
     from lumina_desktop.ui.windows.main_window import MainWindow
 
     args = _parse(argv)
@@ -156,6 +157,7 @@ def run(argv: Sequence[str]) -> int:
         print(f"lumina-desktop: error: {exc}", file=sys.stderr)
         QMessageBox.critical(None, APP_NAME, str(exc))
         return 1
+    apply_theme(app, settings.theme)   # before the first window: no flash of the other colours
     setup_logging(verbose=args.verbose, log_dir=settings.data_dir / "logs")
     # an exception in a slot reaches the app's log, not only stderr
     sys.excepthook = lambda kind, exc, tb: log.error("unhandled exception", exc_info=(kind, exc, tb))

@@ -1,12 +1,14 @@
 """Main window: composition only — build, wire, restore state (GUI thread)."""
 from __future__ import annotations
 
+import dataclasses
 import time
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtCore import QSettings, QSize, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
+    QApplication,
     QDockWidget,
     QFileDialog,
     QInputDialog,
@@ -20,8 +22,10 @@ from lumina_desktop import APP_NAME
 from lumina_desktop.core.changes import Aspect, PhotoChanges
 from lumina_desktop.core.library import LibraryState
 from lumina_desktop.ui.bridge import JobBridge
+from lumina_desktop.ui.icons import themed_icon
 from lumina_desktop.ui.library_controller import LibraryController
 from lumina_desktop.ui.tasks import set_error_reporter
+from lumina_desktop.ui.theme import add_theme_menu, apply_theme, current_theme
 from lumina_desktop.ui.widgets.catalog_sidebar import CatalogSidebarWidget
 from lumina_desktop.ui.widgets.empty_state import EmptyStateWidget
 from lumina_desktop.ui.widgets.job_panel import JobPanel
@@ -98,12 +102,84 @@ class MainWindow(QMainWindow):
         for a in (self.add_folder_action, self.rescan_action, None, self.new_catalog_action, None,
                   self.settings_action, None, quit_action):
             file_menu.addSeparator() if a is None else file_menu.addAction(a)
+        self._build_edit_menu()
         # one action per kind that offers itself in the menu (from the registry)
         self.job_actions = [act(k.menu_label or k.title, lambda _=False, k=k: self._on_job_action_triggered(k),
                                 k.menu_shortcut) for k in self.ctx.registry.menu_kinds()]
         self.menuBar().addMenu("&Jobs").addActions(self.job_actions)
         self.view_menu = self.menuBar().addMenu("&View")
         self.view_menu.addAction(self.findChild(QDockWidget, "library_dock").toggleViewAction())
+        self._build_theme_menu()
+        self._build_toolbar()
+
+    # -- toolbar, Edit › Undo, View › Theme (the toolbar holds the menus' own actions)
+    def _build_toolbar(self) -> None:
+        self.review_action = QAction("Re&view duplicates", self)
+        self.review_action.triggered.connect(self.show_review)
+        self.jobs_action = QAction("&Jobs", self)   # shows or hides the Jobs dock (wired when it exists)
+        self.jobs_action.setCheckable(True)
+        for a in (self.review_action, self.jobs_action):
+            a.setEnabled(False)
+        find_dups = next((a for k, a in zip(self.ctx.registry.menu_kinds(), self.job_actions) if k.name == "duplicates"),
+                         None)
+        self.toolbar = bar = self.addToolBar("Toolbar")
+        bar.setObjectName("main_toolbar")
+        bar.setMovable(False)
+        bar.setIconSize(QSize(20, 20))
+        bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        for item in ((self.add_folder_action, "folder-plus", "Add folder"), (self.rescan_action, "refresh", "Rescan"),
+                     None, (find_dups, "duplicates", "Find duplicates"), (self.review_action, "review", "Review"),
+                     None, (self.jobs_action, "jobs", "Jobs")):
+            if item is None:
+                bar.addSeparator()
+            elif (action := item[0]) is not None:
+                action.setIcon(themed_icon(item[1]))
+                action.setIconText(item[2])
+                keys = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+                action.setToolTip(action.text().replace("&", "") + (f" ({keys})" if keys else ""))
+                bar.addAction(action)
+
+    def _attach_jobs_dock(self, dock: QDockWidget) -> None:
+        """The Jobs dock exists once the database is open: its View entry and the toolbar's Jobs button."""
+        toggle = dock.toggleViewAction()
+        self.view_menu.insertAction(self._view_docks_end, toggle)
+        self.jobs_action.setChecked(toggle.isChecked())
+        toggle.toggled.connect(self.jobs_action.setChecked)
+        self.jobs_action.toggled.connect(dock.setVisible)
+        for a in (self.review_action, self.jobs_action):
+            a.setEnabled(True)
+
+    def show_review(self) -> None:
+        """Open the duplicates review (placeholder until the review view lands)."""
+        self.statusBar().showMessage("Reviewing duplicates comes in a later version; see Jobs › Find duplicates", 5000)
+
+    def _build_edit_menu(self) -> None:
+        self.undo_action = QAction("&Undo move to trash", self)
+        self.undo_action.setShortcut(QKeySequence("Ctrl+Z"))
+        self.undo_action.setEnabled(False)
+        self.undo_action.triggered.connect(self._on_undo_action_triggered)
+        self.edit_menu = self.menuBar().addMenu("&Edit")
+        self.edit_menu.addAction(self.undo_action)
+
+    def _on_undo_action_triggered(self) -> None:
+        """Undo the last move to trash (to be implemented with the review views)."""
+
+    def _build_theme_menu(self) -> None:
+        self._view_docks_end = self.view_menu.addSeparator()
+        active = current_theme(QApplication.instance()) or self.ctx.settings.theme  # type: ignore[arg-type]
+        self.theme_actions = add_theme_menu(self.view_menu, active, self.set_theme)
+        self.settings_saver.theme_chosen.connect(lambda n: self.set_theme(n, save=False))  # Settings saved it
+
+    def set_theme(self, name: str, *, save: bool = True) -> None:
+        """Switch the colours now; the choice is saved in the settings file for the next start."""
+        apply_theme(QApplication.instance(), name)  # type: ignore[arg-type]
+        self.theme_actions[name].setChecked(True)
+        if self.browser is not None:
+            self.browser.view.set_thumb_px(self.browser.view.thumb_px)   # the grid caches its name colour
+        if name != self.ctx.settings.theme:
+            self.ctx.settings = dataclasses.replace(self.ctx.settings, theme=name)
+            if save:
+                self.settings_saver.save(self.ctx.settings.settings_path, {"theme": name})
 
     # -- start-up results (signals from the worker)
     def on_database_opened(self, services: AppServices) -> None:
@@ -113,7 +189,7 @@ class MainWindow(QMainWindow):
         self.bridge = JobBridge(services.jobs, self.ctx.io, parent=self)
         self.job_panel = JobPanel(self.bridge, services.wording)
         self.jobs_dock = self._add_dock("Jobs", "jobs_dock", self.job_panel, Qt.DockWidgetArea.BottomDockWidgetArea)
-        self.view_menu.addAction(self.jobs_dock.toggleViewAction())
+        self._attach_jobs_dock(self.jobs_dock)
         self.job_panel.summary_changed.connect(self.jobs_label.setText)
         self.bridge.photos_changed.connect(self._on_bridge_photos_changed)
         self.bridge.action_failed.connect(self._show_error)

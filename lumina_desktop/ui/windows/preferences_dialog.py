@@ -1,12 +1,15 @@
 """Settings dialog (GUI thread): worker count, data folder, database URL, thumbnail cache size,
-when previews are made, which jobs run by themselves after a scan.
+when previews are made, which jobs run by themselves after a scan, the theme.
 
 Values are written to the one settings file (``config.write_settings_file``) by the caller on a
-worker thread; they apply on the next start, which the dialog says.
+worker thread; they apply on the next start, which the dialog says — except the theme, which the
+window applies at once (``SettingsSaver.theme_chosen``).
 """
 from __future__ import annotations
 
+import threading
 from concurrent.futures import Executor
+from pathlib import Path
 from typing import Any, Sequence
 
 from PySide6.QtCore import QObject, Signal
@@ -78,6 +81,12 @@ class PreferencesDialog(QDialog):
         form.addRow("Thumbnail cache:", self.cache_mb)
         form.addRow("Make previews:", self.previews)
         form.addRow("Burst gap:", self.burst_gap)
+        self.theme = QComboBox()
+        self.theme.addItem("Dark (neutral grey, best for judging photos)", "dark")
+        self.theme.addItem("Light", "light")
+        self.theme.setCurrentIndex(max(0, self.theme.findData(settings.theme)))
+        self.theme.setToolTip("The window's colours; also in View › Theme. Applies at once")
+        form.addRow("Theme:", self.theme)
         self.stage_boxes: dict[str, QCheckBox] = {}
         for name, title in stages:  # each follow-on stage can be switched off
             box = QCheckBox(title)
@@ -85,7 +94,8 @@ class PreferencesDialog(QDialog):
             box.setToolTip("Runs by itself for the new and changed photos after every scan")
             self.stage_boxes[name] = box
             form.addRow("After a scan:" if len(self.stage_boxes) == 1 else "", box)
-        note = QLabel(f"Changes apply the next time Lumina starts. Settings file: {settings.settings_path}")
+        note = QLabel("The theme changes at once; other changes apply the next time Lumina starts. "
+                      f"Settings file: {settings.settings_path}")
         note.setWordWrap(True)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
@@ -115,6 +125,8 @@ class PreferencesDialog(QDialog):
             out["burst_gap_s"] = round(self.burst_gap.value(), 1)
         if self.previews.currentData() != self.settings.previews:
             out["previews"] = self.previews.currentData()
+        if self.theme.currentData() != self.settings.theme:
+            out["theme"] = self.theme.currentData()
         off = tuple(sorted({*self.settings.disabled_follow_ons} - set(self.stage_boxes)
                            | {n for n, box in self.stage_boxes.items() if not box.isChecked()}))
         if off != tuple(sorted(self.settings.disabled_follow_ons)):
@@ -126,22 +138,38 @@ class SettingsSaver(QObject):
     """Writes changed settings on the interactive lane; a failure comes back as ``failed``."""
 
     failed = Signal(str)
+    theme_chosen = Signal(str)   # the dialog changed the theme: the window applies it now
 
     def __init__(self, io: Executor, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.io = io
+        self._pending: dict[Path, dict[str, Any]] = {}   # values not yet written, latest last
+        self._pending_lock = threading.Lock()            # short: the GUI thread never waits on a write
+        self._write_lock = threading.Lock()              # one writer at a time (read-merge-replace)
 
     def edit(self, settings: Settings, parent: QWidget, stages: Sequence[tuple[str, str]] = ()) -> bool:
         """Show the dialog; True if changes were handed over for saving."""
         dlg = PreferencesDialog(settings, parent, stages=stages)
         if not (dlg.exec() and (values := dlg.changed_values())):
             return False
-
-        def save() -> None:
-            try:
-                write_settings_file(settings.settings_path, values)
-            except (OSError, LuminaError) as exc:
-                self.failed.emit(f"Settings were not saved: {exc}")
-
-        self.io.submit(save)
+        self.save(settings.settings_path, values)
+        if "theme" in values:
+            self.theme_chosen.emit(values["theme"])
         return True
+
+    def save(self, path: Path, values: dict[str, Any]) -> None:
+        """Merge ``values`` into the settings file at ``path``, off the GUI thread.  Saves in quick
+        succession (a theme switched back and forth) are written in order: the latest value wins."""
+        with self._pending_lock:
+            self._pending.setdefault(path, {}).update(values)
+        self.io.submit(self._write_pending)
+
+    def _write_pending(self) -> None:  # worker thread
+        with self._write_lock:
+            with self._pending_lock:
+                pending, self._pending = self._pending, {}
+            for path, values in pending.items():
+                try:
+                    write_settings_file(path, values)
+                except (OSError, LuminaError) as exc:
+                    self.failed.emit(f"Settings were not saved: {exc}")
