@@ -425,3 +425,36 @@ def test_bursts_stack_in_the_grid_and_open_on_the_count_badge(window: MainWindow
     view.setFocus()
     QTest.keyClick(view, Qt.Key.Key_S)                                # S closes it again
     qtbot.waitUntil(lambda: model.rowCount() == 4 and not browser.stack_bar.isVisible(), timeout=10000)
+
+
+def test_bursts_view_trashes_the_rest_and_edit_undo_brings_it_back(window: MainWindow, qtbot, tmp_path: Path,
+                                                                   monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The sidebar's Bursts opens the burst review; "keep the best, trash the rest" for all bursts
+    moves the other frames to the system trash (a job); Edit › Undo (Ctrl+Z) puts them back."""
+    import hashlib
+
+    from tests.jobs.test_quality_bursts_job import library as burst_library
+
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    root = tmp_path / "Shoot"
+    burst_library(root)
+    before = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in root.iterdir()}
+    window.library.add_folders([str(root)])  # type: ignore[union-attr]
+    qtbot.waitUntil(lambda: any(j.kind == "bursts" and j.state == JobState.SUCCEEDED
+                                for j in window.job_panel.jobs.values()), timeout=120000)
+    window.sidebar.view_selected.emit("bursts")
+    review = window.bursts_view
+    assert review is not None and window.stack.currentWidget() is review
+    qtbot.waitUntil(lambda: review.is_loaded and not review.is_empty, timeout=10000)
+    review.confirm = lambda *_a: True
+    qtbot.wait(300)
+    shot(window, "09-burst-review")
+    review.trash_rest(all_bursts=True)
+    qtbot.waitUntil(lambda: len(list(root.iterdir())) == 4, timeout=30000)   # three bests and the lone frame
+    qtbot.waitUntil(lambda: window.undo_action.isEnabled(), timeout=10000)
+    window.undo_action.trigger()                                              # Edit › Undo
+    qtbot.waitUntil(lambda: {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in root.iterdir()} == before,
+                    timeout=30000)
+    qtbot.waitUntil(lambda: not window.undo_action.isEnabled(), timeout=10000)
+    window.sidebar.view_selected.emit("all")
+    assert window.stack.currentWidget() is window.browser

@@ -20,15 +20,16 @@ from PySide6.QtWidgets import (
 
 from lumina_desktop import APP_NAME
 from lumina_desktop.core.changes import Aspect, PhotoChanges
-from lumina_desktop.core.library import LibraryState
+from lumina_desktop.core.library import LibraryState, SmartView
 from lumina_desktop.ui.bridge import JobBridge
 from lumina_desktop.ui.icons import themed_icon
 from lumina_desktop.ui.library_controller import LibraryController
-from lumina_desktop.ui.tasks import set_error_reporter
+from lumina_desktop.ui.tasks import run_op, set_error_reporter
 from lumina_desktop.ui.theme import add_theme_menu, apply_theme, current_theme
 from lumina_desktop.ui.widgets.catalog_sidebar import CatalogSidebarWidget
 from lumina_desktop.ui.widgets.empty_state import EmptyStateWidget
 from lumina_desktop.ui.widgets.job_panel import JobPanel
+from lumina_desktop.ui.widgets.burst_review import BurstReviewWidget
 from lumina_desktop.ui.widgets.photo_browser import PhotoBrowserWidget
 from lumina_desktop.ui.windows.preferences_dialog import SettingsSaver
 
@@ -51,6 +52,7 @@ class MainWindow(QMainWindow):
         self.bridge: JobBridge | None = None
         self.library: LibraryController | None = None
         self.browser: PhotoBrowserWidget | None = None
+        self.bursts_view: BurstReviewWidget | None = None
         self.state: LibraryState | None = None
         self._closing = self._quit_ready = False
         self.setWindowTitle(APP_NAME)
@@ -162,7 +164,55 @@ class MainWindow(QMainWindow):
         self.edit_menu.addAction(self.undo_action)
 
     def _on_undo_action_triggered(self) -> None:
-        """Undo the last move to trash (to be implemented with the review views)."""
+        """Undo the newest operation that still has files in the trash (a job: progress, cancel)."""
+        services, state = self.ctx.services, self.state
+        if services is None or state is None or state.current is None:
+            return
+        catalog_id = state.current.id
+
+        def undo() -> int | None:
+            ops = services.trash.undoable(catalog_id)
+            if not ops:
+                return None
+            return services.jobs.submit("trash", services.trash.job_params(ops[0], undo=True), catalog_id=catalog_id)
+
+        def done(job_id: int | None) -> None:
+            if job_id is None:
+                self.statusBar().showMessage("Nothing to undo: no files of this catalog are in the trash", 5000)
+            else:
+                self.jobs_dock.show()
+            self._refresh_undo()
+
+        run_op(self.ctx.io, undo, done, what="Could not undo", owner=self)
+
+    def _refresh_undo(self) -> None:
+        """Edit › Undo is enabled while an operation of this catalog has files in the trash."""
+        services, state = self.ctx.services, self.state
+        if services is None or state is None or state.current is None:
+            return
+        catalog_id = state.current.id
+        run_op(self.ctx.io, lambda: bool(services.trash.undoable(catalog_id)),
+               lambda can: self.undo_action.setEnabled(bool(can)), what="Could not read the trash journal", owner=self)
+
+    def _on_operation_started(self, _operation_id: int, _job_id: int) -> None:
+        self.undo_action.setEnabled(True)
+        self.jobs_dock.show()
+
+    def _on_sidebar_folder_selected(self, folder_id: object) -> None:
+        if self.browser is not None:
+            self.stack.setCurrentWidget(self.browser)
+            self.browser.set_folder(folder_id if isinstance(folder_id, int) else None)
+
+    def _on_sidebar_view_selected(self, view: str) -> None:
+        """The Bursts view is the burst review (filmstrips); every other view is the grid."""
+        if view == SmartView.BURSTS.value and self.bursts_view is not None and self.state is not None \
+                and self.state.current is not None:
+            self.bursts_view.set_catalog(self.state.current.id)
+            self.stack.setCurrentWidget(self.bursts_view)
+            return
+        if self.browser is not None:
+            self.stack.setCurrentWidget(self.browser)
+            self.browser.set_smart_view(view)
 
     def _build_theme_menu(self) -> None:
         self._view_docks_end = self.view_menu.addSeparator()
@@ -201,11 +251,15 @@ class MainWindow(QMainWindow):
         self.browser.rescan_requested.connect(lambda ids: self.library and self.library.rescan(tuple(ids)))
         self.browser.count_changed.connect(lambda n: self.statusBar().showMessage(f"{n:,} photos", 3000))
         self.stack.addWidget(self.browser)
+        self.bursts_view = BurstReviewWidget(self.ctx.io, services.bursts, services.photos, services.images,
+                                             services.trash, services.jobs)
+        self.bursts_view.operation_started.connect(self._on_operation_started)
+        self.stack.addWidget(self.bursts_view)
         sb = self.sidebar
         sb.setEnabled(True)
         sb.catalog_selected.connect(self.library.load)
-        sb.view_selected.connect(self.browser.set_smart_view)
-        sb.folder_selected.connect(self.browser.set_folder)
+        sb.view_selected.connect(self._on_sidebar_view_selected)
+        sb.folder_selected.connect(self._on_sidebar_folder_selected)
         sb.add_folder_requested.connect(self._on_add_folder_triggered)
         sb.rescan_requested.connect(self.library.rescan)
         sb.remove_folder_requested.connect(self._on_remove_folder_requested)
@@ -240,7 +294,11 @@ class MainWindow(QMainWindow):
             QSettings().setValue("library/catalog_id", cat.id)
         self.setWindowTitle(f"{cat.name} — {APP_NAME}" if cat else APP_NAME)
         has_photos = bool(state.folders) or sum(state.status_counts.values()) > 0
-        if has_photos and self.browser is not None:
+        if changed:
+            self._refresh_undo()
+        if has_photos and self.browser is not None and self.stack.currentWidget() is self.bursts_view and not changed:
+            pass                                  # the burst review stays; its own feed keeps it current
+        elif has_photos and self.browser is not None:
             self.stack.setCurrentWidget(self.browser)
             if cat is not None and (changed or self.browser.catalog_id != cat.id):
                 self.browser.set_catalog(cat.id)
@@ -263,6 +321,10 @@ class MainWindow(QMainWindow):
             return
         if self.browser is not None and self.stack.currentWidget() is self.browser:
             self.browser.apply_changes(change)
+        if self.bursts_view is not None and self.stack.currentWidget() is self.bursts_view:
+            self.bursts_view.apply_changes(change)
+        if change.aspects & {Aspect.REMOVED, Aspect.ADDED}:
+            self._refresh_undo()
         if change.aspects & _STATE_ASPECTS and not self._state_timer.isActive():
             wait_ms = STATE_MIN_INTERVAL_MS - (time.monotonic() - self._last_state_load) * 1000
             self._state_timer.start(max(0, int(wait_ms)))
