@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from lumina_desktop.ui.app import AppContext
 
 STATE_MIN_INTERVAL_MS = 3000   # sidebar counts are read again at most this often while photos arrive
+JOBS_DOCK_PX = 190
 _STATE_ASPECTS = frozenset({Aspect.ADDED, Aspect.REMOVED, Aspect.STATUS, Aspect.FOLDERS, Aspect.BURST})
 EMPTY_BODY = ("Add a folder of photos to get started. Lumina scans it in the background,\n"
               "makes thumbnails and finds duplicates and bursts. Your files are never changed.\n"
@@ -150,6 +151,8 @@ class MainWindow(QMainWindow):
         self.jobs_action.toggled.connect(dock.setVisible)
         for a in (self.review_action, self.jobs_action):
             a.setEnabled(True)
+        # tall enough for three jobs without a scroll bar (a saved layout may change it)
+        self.resizeDocks([dock], [JOBS_DOCK_PX], Qt.Orientation.Vertical)
 
     def show_review(self) -> None:
         """Open the duplicates review (placeholder until the review view lands)."""
