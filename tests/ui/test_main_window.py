@@ -451,6 +451,8 @@ def test_bursts_view_trashes_the_rest_and_edit_undo_brings_it_back(window: MainW
     shot(window, "09-burst-review")
     review.trash_rest(all_bursts=True)
     qtbot.waitUntil(lambda: len(list(root.iterdir())) == 4, timeout=30000)   # three bests and the lone frame
+    qtbot.waitUntil(lambda: any(j.kind == "trash" and j.state == JobState.SUCCEEDED
+                                for j in window.job_panel.jobs.values()), timeout=30000)
     qtbot.waitUntil(lambda: window.undo_action.isEnabled(), timeout=10000)
     window.undo_action.trigger()                                              # Edit › Undo
     qtbot.waitUntil(lambda: {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in root.iterdir()} == before,

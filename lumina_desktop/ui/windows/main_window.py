@@ -198,7 +198,7 @@ class MainWindow(QMainWindow):
                lambda can: self.undo_action.setEnabled(bool(can)), what="Could not read the trash journal", owner=self)
 
     def _on_operation_started(self, _operation_id: int, _job_id: int) -> None:
-        self.undo_action.setEnabled(True)
+        # Undo follows the journal (files committed as trashed), through the change feed
         self.jobs_dock.show()
 
     def _on_sidebar_folder_selected(self, folder_id: object) -> None:
