@@ -13,9 +13,10 @@ a camera JPEG is lossless but not the original; ranking lossless before
 everything else would keep the conversion and trash the camera file. So RAW
 (always the camera original) comes first, then pixels (resized copies lose),
 then camera EXIF (conversions and messenger copies usually drop it), and only
-then lossless over lossy, larger file at equal pixels and format, earliest
-capture/modification time, and path hints (Downloads, WhatsApp, "Copy of",
-" (1)"). Users who prefer the brief's "format first" order can reorder.
+then lossless over lossy, upright over needing the EXIF orientation turn, larger
+file at equal pixels and format, earliest capture/modification time, and path
+hints (Downloads, WhatsApp, "Copy of", " (1)"). Users who prefer the brief's
+"format first" order can reorder.
 Each rule compares one fact; ``file_size`` placed after ``pixels`` and
 ``format`` (as by default) therefore means "larger file at equal pixels and
 format".
@@ -29,8 +30,15 @@ embedded preview. Otherwise the pixels decide. (When the RAW's full size is
 recorded its format wins, even if only a tiny preview could be decoded: the
 decoded size does not reach the keeper rules.)
 
-Reasons never compare equal values: ``earliest`` compares times to the
-millisecond (closer times tie) and shows milliseconds when the seconds agree.
+``orientation`` prefers a copy whose pixels are stored upright (EXIF
+orientation 1 or none) to one that needs turning (2-8): a viewer that ignores
+the tag shows the latter rotated or mirrored. It comes before ``file_size``
+because a rotated re-save of the same picture differs in size for no reason
+that matters.
+
+Every reason states the two values it compared, and they differ (``earliest``
+compares times to the millisecond -- closer times tie -- and shows
+milliseconds when the seconds agree).
 """
 from __future__ import annotations
 
@@ -53,6 +61,7 @@ __all__ = [
     "path_penalties",
     "pixel_count",
     "counts_as_raw",
+    "needs_turn",
     "RAW_MIN_PIXEL_SHARE",
 ]
 
@@ -95,6 +104,8 @@ class KeeperFacts(Protocol):
     def mtime(self) -> float: ...
     @property
     def path(self) -> str: ...
+    @property
+    def orientation(self) -> int | None: ...
 
 
 RAW_MIN_PIXEL_SHARE = 0.25
@@ -174,6 +185,28 @@ def _say_earliest(w: KeeperFacts, l: KeeperFacts) -> str:
     return f"older by {int(_earliest(l) - _earliest(w))} ms"  # one wall-clock time twice (a DST change)
 
 
+_TURNS = {2: "mirrored", 3: "rotated", 4: "mirrored", 5: "rotated and mirrored", 6: "rotated",
+          7: "rotated and mirrored", 8: "rotated"}
+
+
+def needs_turn(p: KeeperFacts) -> bool:
+    """Its pixels are shown turned or mirrored (EXIF orientation 2-8), not as stored."""
+    return p.orientation in _TURNS
+
+
+def _orientation_words(p: KeeperFacts) -> str:
+    o = p.orientation
+    if o is None:
+        return "upright (no EXIF orientation)"
+    if o not in _TURNS:
+        return f"upright (EXIF orientation {o})"
+    return f"{_TURNS[o]} (orientation {o})"
+
+
+def _path_words(p: KeeperFacts) -> str:
+    return ", ".join(path_penalties(p.path)) or "no copy hint in the path"
+
+
 def _fmt_name(p: KeeperFacts) -> str:
     return (p.format or "unknown").upper()
 
@@ -227,11 +260,15 @@ RULES: dict[str, _Rule] = {
     ),
     "camera_exif": _Rule(
         lambda s: 0.0 if s.p.has_camera_exif else 1.0,
-        lambda w, l: "has camera EXIF",
+        lambda w, l: "camera EXIF (make or model) vs none",
     ),
     "format": _Rule(
         lambda s: -float(_level(s)),
         lambda w, l: f"{_format_words(w)} beats {_format_words(l)}",
+    ),
+    "orientation": _Rule(
+        lambda s: 1.0 if needs_turn(s.p) else 0.0,
+        lambda w, l: f"{_orientation_words(w.p)} vs {_orientation_words(l.p)}",
     ),
     "file_size": _Rule(
         lambda s: -float(s.p.size),
@@ -243,11 +280,11 @@ RULES: dict[str, _Rule] = {
     ),
     "path": _Rule(
         lambda s: float(len(path_penalties(s.p.path))),
-        lambda w, l: "other copy is " + ", ".join(path_penalties(l.p.path)) if path_penalties(l.p.path) else "better location",
+        lambda w, l: f"{_path_words(w.p)} vs {_path_words(l.p)}",
     ),
 }
 
-DEFAULT_RULES: tuple[str, ...] = ("raw", "pixels", "camera_exif", "format", "file_size", "earliest", "path")
+DEFAULT_RULES: tuple[str, ...] = ("raw", "pixels", "camera_exif", "format", "orientation", "file_size", "earliest", "path")
 
 
 def rules_to_strings(rules: Sequence[str]) -> list[str]:
@@ -279,7 +316,7 @@ def rank_key(p: KeeperFacts, rules: Sequence[str] = DEFAULT_RULES, *, peer_px: f
 def explain(
     keeper: KeeperFacts, other: KeeperFacts, rules: Sequence[str] = DEFAULT_RULES, *, peer_px: Mapping[int, float] | None = None
 ) -> str:
-    """Why `keeper` is preferred to `other`: the first deciding rule, in words.
+    """Why `keeper` is preferred to `other`: the first deciding rule, in words, with both values.
 
     ``peer_px`` maps photo ids to the values given to ``rank_key`` (missing: 0).
     """
@@ -290,5 +327,7 @@ def explain(
         rule = RULES[name]
         kk, ko = rule.key(sk), rule.key(so)
         if kk != ko:
-            return rule.say(sk, so) if kk < ko else f"{name} prefers the other copy"
-    return "equal on every rule; lower id kept"
+            return rule.say(sk, so) if kk < ko else f"kept although {name} prefers the other copy: {rule.say(so, sk)}"
+    if keeper.id < other.id:
+        return f"equal on every rule; lower id kept ({keeper.id} vs {other.id})"
+    return "equal on every rule"

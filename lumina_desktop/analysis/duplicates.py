@@ -11,10 +11,13 @@ pixels vs. an orientation tag, a border crop of up to ~5 % per side, a mild
 brightness/levels change, a small watermark. Not: burst siblings and other
 shots of the scene, mirrored pictures, crops of 10 % or more, content edits.
 
-Tiers (each member records its tier and the ``match`` that found it):
+Tiers (each member records its tier, the ``match`` that found it and, for an
+exact copy of another member rather than of the keeper, ``copy_of``; see ``dup_tiers``):
 
-* ``identical`` -- same ``content_hash`` (byte-identical file), match ``content_hash``;
-* ``same_picture`` -- same ``image_data_hash`` (same pixels, other metadata), match ``image_data_hash``;
+* ``identical`` -- same ``content_hash`` (byte-identical file) as the keeper or
+  as a better member, match ``content_hash``;
+* ``same_picture`` -- same ``image_data_hash`` (same pixels, other metadata)
+  as the keeper or as a better member, match ``image_data_hash``;
 * ``near_copy`` -- a pHash neighbour whose 64x64 grey passed pixel verification
   against the keeper (``dup_verify``), match ``phash+ssim`` (found by the
   256-bit channel) or ``phash_low+ssim`` (found by the low-frequency channel);
@@ -58,14 +61,21 @@ are ranked by the keeper rules (best first; a RAW counts as RAW only when its
 recorded size is comparable to its candidates', see ``dup_keeper``). Each
 unassigned photo in that order becomes a keeper; each of its unassigned candidates is checked against
 *it* (tiers 1-2 by hash, tier 3 by pixels) and joins on success. A group is
-one keeper and its verified copies; nothing joins through another member.
+one keeper and its verified copies; nothing joins through another member. An
+exact copy (same bytes or pixels) of a member that joined is recorded as that
+member's copy in tier ``identical`` / ``same_picture`` -- an exact relation, not
+a chain -- so byte copies reach the identical queue even when a conversion
+(a PNG of a camera JPEG, say) is the keeper.
 Groups of more than ``MAX_GROUP_SIZE`` photos are logged and flagged
 ``is_suspicious``. The order, and so the output, is deterministic.
 
-Review queues: a group's ``tier`` is its loosest member tier, so the
-``identical`` queue holds only byte-identical copies (safe to accept in
-bulk), ``same_picture`` only same-pixel copies, and everything else is
-``near_copy``; ``has_unverified`` groups must never be accepted in bulk.
+Review queues: a group's ``tier`` is its loosest member tier, so a group of
+the ``identical`` queue holds only byte-identical copies, ``same_picture`` only
+same-pixel copies, and everything else is ``near_copy``; ``has_unverified``
+groups must never be accepted in bulk. Member tiers are what the trash takes
+(every member of a tier, in every group): all ``identical`` members leave a
+file of each content, all ``same_picture`` members a file of each picture, all
+``near_copy`` members the keeper (``dup_tiers``).
 
 Decisions (``NotDuplicate``, ``KeepThis``) are keyed by content hash, kept
 apart from detection results, and applied on top of them by
@@ -79,6 +89,7 @@ from dataclasses import replace
 
 from lumina_desktop.analysis.dup_index import DEFAULT_LOW_RADIUS, DEFAULT_RADIUS, DuplicateIndex, as_words, hamming
 from lumina_desktop.analysis.dup_keeper import DEFAULT_RULES, explain, pixel_count, rank_key
+from lumina_desktop.analysis.dup_tiers import Classes, CopySets, classes_of, rebuild
 from lumina_desktop.analysis.dup_verify import (
     DEFAULT_THRESHOLDS,
     PreparedGrey,
@@ -127,8 +138,14 @@ def _make_group(
 
 
 def with_members(group: DuplicateGroup, members: Sequence[GroupMember]) -> DuplicateGroup:
-    """The group with only these members (its tier follows them); e.g. without trashed copies."""
-    return _make_group((group.keeper_id, group.keeper_content_hash), members, group.is_keeper_forced, log=False)
+    """The group with only these members (its tier follows them); e.g. without trashed copies.
+
+    An exact copy of a member that left takes its place (``dup_tiers.rebuild``).
+    """
+    known = {m.photo_id for m in group.members}
+    classes = classes_of([*group.members, *(m for m in members if m.photo_id not in known)])
+    kept = rebuild(group.keeper_content_hash, members, classes)
+    return _make_group((group.keeper_id, group.keeper_content_hash), kept, group.is_keeper_forced, log=False)
 
 
 def _phash_distance(a: PhotoFingerprint, b: PhotoFingerprint) -> int:
@@ -166,17 +183,22 @@ def _group(
         keeper = facts[kid]
         prepared_keeper: PreparedGrey | str | None = None
         members: list[GroupMember] = []
+        sets = CopySets(keeper)
         for nid in sorted({n for n in neighbours(kid) if n not in assigned and n != kid}, key=rank.__getitem__):
             other = facts[nid]
+            twin = sets.twin_of(other)
+            if twin is not None:  # the same bytes or pixels as the keeper or as a better member
+                tier, copy_of = twin
+                ref = keeper if copy_of is None else facts[copy_of]
+                reason = explain(ref, other, rules, peer_px=peer_px)
+                if copy_of is not None:
+                    reason = f"{'same file' if tier is DuplicateTier.IDENTICAL else 'same pixels'} as {ref.path}; {reason}"
+                match = "content_hash" if tier is DuplicateTier.IDENTICAL else "image_data_hash"
+                dist = _phash_distance(ref, other)
+                members.append(GroupMember(nid, other.content_hash, tier, match, 1.0, dist, True, reason, copy_of))
+                sets.add(other)
+                continue
             dist = _phash_distance(keeper, other)
-            if other.content_hash == keeper.content_hash:
-                reason = explain(keeper, other, rules, peer_px=peer_px)
-                members.append(GroupMember(nid, other.content_hash, DuplicateTier.IDENTICAL, "content_hash", 1.0, dist, True, reason))
-                continue
-            if keeper.image_data_hash and other.image_data_hash == keeper.image_data_hash:
-                reason = explain(keeper, other, rules, peer_px=peer_px)
-                members.append(GroupMember(nid, other.content_hash, DuplicateTier.SAME_PICTURE, "image_data_hash", 1.0, dist, True, reason))
-                continue
             if verify is not None:
                 v = verify(keeper, other)
             else:
@@ -191,6 +213,7 @@ def _group(
                 members.append(GroupMember(nid, other.content_hash, DuplicateTier.NEAR_COPY, f"{channel}+ssim", v.similarity, dist, True, reason))
             else:
                 members.append(GroupMember(nid, other.content_hash, DuplicateTier.NEAR_COPY, f"{channel} (unverified: {v.reason})", None, dist, False, reason))
+            sets.add(other)
         if members:
             assigned.add(kid)
             assigned.update(m.photo_id for m in members)
@@ -300,14 +323,14 @@ def apply_decisions(groups: Iterable[DuplicateGroup], decisions: Iterable[Decisi
     """Detection results with the user's decisions applied (pure; inputs unchanged).
 
     ``KeepThis(h)`` makes the member with content ``h`` the keeper of its group
-    (the old keeper becomes a member; reasons say "kept by your choice").
-    ``NotDuplicate(a, b)`` removes b from a group kept by a (or a from one
-    kept by b); when both are members, the later (less preferred) one leaves.
-    Groups left without members disappear.
+    (the old keeper becomes a member; reasons that compared with it say "kept by
+    your choice"). ``NotDuplicate(a, b)`` removes b from a group kept by a (or a
+    from one kept by b); when both are members, the later (less preferred) one
+    leaves. Groups left without members disappear. Exact copies are re-homed as
+    ``with_members`` does (``dup_tiers.rebuild``), with or without decisions: a
+    stored copy whose file left the catalog since becomes an unverified near copy.
     """
     decisions = list(decisions)
-    if not decisions:
-        return list(groups)
     keep = {d.content_hash for d in decisions if isinstance(d, KeepThis)}
     apart = {frozenset((d.a, d.b)) for d in decisions if isinstance(d, NotDuplicate) and d.a != d.b}
     out: list[DuplicateGroup] = []
@@ -315,12 +338,12 @@ def apply_decisions(groups: Iterable[DuplicateGroup], decisions: Iterable[Decisi
         keeper: tuple[int, str] = (g.keeper_id, g.keeper_content_hash)
         members = list(g.members)
         forced = g.is_keeper_forced
+        classes = classes_of(members)
         if keeper[1] not in keep:
-            pick = next((m for m in members if m.content_hash in keep), None)
+            chosen = [m for m in members if m.content_hash in keep]
+            pick = next((m for m in chosen if m.tier is not DuplicateTier.IDENTICAL), chosen[0] if chosen else None)
             if pick is not None:
-                old = GroupMember(keeper[0], keeper[1], pick.tier, pick.match, pick.similarity, pick.phash_distance, pick.is_verified, "kept by your choice")
-                members = [old, *(m for m in members if m is not pick)]
-                members = [m if m is old else _with_reason(m, "kept by your choice") for m in members]
+                members, classes = _keep_instead(keeper, pick, members, classes)
                 keeper, forced = (pick.photo_id, pick.content_hash), True
         kept: list[GroupMember] = []
         for m in members:
@@ -330,10 +353,30 @@ def apply_decisions(groups: Iterable[DuplicateGroup], decisions: Iterable[Decisi
                 continue
             kept.append(m)
         if kept:
-            out.append(_make_group(keeper, kept, forced, log=False))
-    return _sorted(out)
+            out.append(_make_group(keeper, rebuild(keeper[1], kept, classes), forced, log=False))
+    return _sorted(out) if decisions else out
 
 
-def _with_reason(m: GroupMember, reason: str) -> GroupMember:
-    return replace(m, reason=reason)
+def _keep_instead(
+    keeper: tuple[int, str], pick: GroupMember, members: Sequence[GroupMember], classes: Classes
+) -> tuple[list[GroupMember], Classes]:
+    """The members and classes once ``pick`` is the keeper: the old keeper becomes the first member.
+
+    The picked file's class becomes the keeper's; the old keeper's class, if another, becomes a
+    near copy headed by the old keeper, with the relation the picked class had to it.
+    """
+    reason = "kept by your choice"
+    of = dict(classes.of)
+    relation = dict(classes.relation)
+    c = of.pop(pick.photo_id)
+    if c is None:  # the same pixels as the old keeper
+        old = GroupMember(keeper[0], keeper[1], DuplicateTier.SAME_PICTURE, "image_data_hash", 1.0, pick.phash_distance, True, reason)
+        of[keeper[0]] = None
+    else:
+        old = replace(relation.pop(c), photo_id=keeper[0], content_hash=keeper[1], reason=reason, copy_of=None)
+        of = {pid: keeper[0] if k is None else (None if k == c else k) for pid, k in of.items()}
+        of[keeper[0]] = keeper[0]
+        relation[keeper[0]] = old
+    rest = [m if m.copy_of is not None else replace(m, reason=reason) for m in members if m is not pick]
+    return [old, *rest], Classes(of, relation)
 

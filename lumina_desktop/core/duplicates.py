@@ -59,7 +59,8 @@ class PhotoFingerprint:
 
     ``phash``/``dhash``: 32 bytes each; ``grey``: the 64x64 grey picture (None if not stored);
     ``size`` in bytes; ``mtime`` in seconds since the epoch; ``format`` is the decoded format
-    (a RAW's file type for RAW files).
+    (a RAW's file type for RAW files); ``orientation``: the EXIF orientation tag (1-8; None when
+    absent) -- the other facts describe the picture as displayed, already turned by it.
     """
 
     id: int
@@ -78,15 +79,21 @@ class PhotoFingerprint:
     capture_time: datetime | None
     mtime: float
     path: str
+    orientation: int | None = None
 
 
 @dataclass(frozen=True)
 class GroupMember:
-    """A copy of the group's keeper: how it was matched and why the keeper wins.
+    """A copy in a group: what it copies, how it was matched and why the other file wins.
 
+    ``copy_of`` is None for a copy of the keeper.  Otherwise it is the photo id of another member
+    that this one duplicates exactly: the same file (tier ``identical``) or the same pixels (tier
+    ``same_picture``).  That other member carries the relation to the keeper, so a tier's copies
+    can all go and every file content (``identical``) or picture (``same_picture``) keeps a file.
     ``match`` names the method that found it (``content_hash``, ``image_data_hash``,
-    ``phash+ssim``, ``phash_low+ssim`` or ``phash (unverified: <why>)``); ``similarity`` is the
-    pixel similarity to the keeper (None when unverified).
+    ``phash+ssim``, ``phash_low+ssim`` or ``phash (unverified: <why>)``). ``similarity`` (None
+    when unverified), ``phash_distance`` and ``reason`` compare it with the keeper, or with
+    ``copy_of`` when that is set.
     """
 
     photo_id: int
@@ -97,6 +104,7 @@ class GroupMember:
     phash_distance: int
     is_verified: bool
     reason: str
+    copy_of: int | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.tier, DuplicateTier):  # a stored value: 'identical', …

@@ -31,7 +31,7 @@ SELECT p.id, p.content_hash, p.image_data_hash, f.phash, f.dhash, f.grey, coales
        coalesce(CASE WHEN p.kind = 'raw' THEN p.file_type ELSE p.format END, '') AS format,
        coalesce(p.kind = 'raw', false) AS is_raw,
        (p.camera_make IS NOT NULL OR p.camera_model IS NOT NULL) AS has_camera_exif,
-       p.capture_time, coalesce(p.mtime_ns / 1e9, 0)::float8 AS mtime, p.path
+       p.capture_time, coalesce(p.mtime_ns / 1e9, 0)::float8 AS mtime, p.path, p.orientation::int AS orientation
 FROM photos p JOIN photo_fingerprints f ON f.photo_id = p.id
 WHERE p.id = ANY(%s) AND p.status = 'ok'
 """
@@ -81,9 +81,9 @@ def replace_component_groups(conn: psycopg.Connection, run_job_id: int, catalog_
         with conn.cursor() as cur:
             cur.executemany(
                 "INSERT INTO duplicate_members (group_id, photo_id, content_hash, tier, match, similarity, "
-                "phash_distance, is_verified, reason) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                "phash_distance, is_verified, reason, copy_of) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
                 [(row[0], m.photo_id, m.content_hash, m.tier, m.match, m.similarity, m.phash_distance,
-                  m.is_verified, m.reason) for m in g.members])
+                  m.is_verified, m.reason, m.copy_of) for m in g.members])
         n += 1
     return n
 
@@ -105,9 +105,9 @@ def finish_run(conn: psycopg.Connection, job_id: int, catalog_id: int, *, carry_
                        has_unverified FROM old
                 RETURNING id, -component_key AS old_id)
             INSERT INTO duplicate_members (group_id, photo_id, content_hash, tier, match, similarity, phash_distance,
-                                           is_verified, reason)
+                                           is_verified, reason, copy_of)
             SELECT c.id, m.photo_id, m.content_hash, m.tier, m.match, m.similarity, m.phash_distance, m.is_verified,
-                   m.reason FROM copied c JOIN duplicate_members m ON m.group_id = c.old_id
+                   m.reason, m.copy_of FROM copied c JOIN duplicate_members m ON m.group_id = c.old_id
             """, {"prev": carry_from, "ids": list(affected_ids), "run": job_id})
     conn.execute("UPDATE duplicate_runs SET is_current = false WHERE catalog_id = %s AND is_current", (catalog_id,))
     conn.execute("UPDATE duplicate_runs SET is_current = true, finished_at = now() WHERE job_id = %s", (job_id,))
@@ -125,13 +125,13 @@ def current_groups(conn: psycopg.Connection, catalog_id: int) -> list[StoredGrou
         "WHERE g.catalog_id = %s ORDER BY g.id", (catalog_id,)).fetchall()
     members = conn.execute(
         "SELECT m.group_id, m.photo_id, m.content_hash, m.tier, m.match, m.similarity, "
-        "coalesce(m.phash_distance, 0), m.is_verified, m.reason, p.path, p.size_bytes "
+        "coalesce(m.phash_distance, 0), m.is_verified, m.reason, m.copy_of, p.path, p.size_bytes "
         "FROM duplicate_members m JOIN duplicate_groups g ON g.id = m.group_id "
         "JOIN duplicate_runs r ON r.job_id = g.run_job_id AND r.is_current JOIN photos p ON p.id = m.photo_id "
         "WHERE g.catalog_id = %s ORDER BY m.group_id, m.photo_id", (catalog_id,)).fetchall()
     by_group: dict[int, list[tuple[GroupMember, str, int]]] = {}
-    for group_id, photo_id, content_hash, tier, match, similarity, distance, is_verified, reason, path, size in members:
-        member = GroupMember(photo_id, content_hash, tier, match, similarity, distance, is_verified, reason)
+    for group_id, photo_id, content_hash, tier, match, similarity, distance, is_verified, reason, copy_of, path, size in members:
+        member = GroupMember(photo_id, content_hash, tier, match, similarity, distance, is_verified, reason, copy_of)
         by_group.setdefault(group_id, []).append((member, path, size or 0))
     out = []
     for group_id, tier, keeper_id, keeper_hash, is_suspicious, path, size in groups:

@@ -242,7 +242,7 @@ def test_reason_never_compares_equal_times(full_jpeg: PhotoFingerprint) -> None:
         "older: taken 2021-06-01 05:41:57 vs taken 2021-06-01 05:41:58"
     # under a millisecond apart is a tie: the next rule (or the id) decides, not an invisible difference
     c = replace(full_jpeg, id=3, capture_time=t + timedelta(microseconds=400))
-    assert explain(a, c) == "equal on every rule; lower id kept"
+    assert explain(a, c) == "equal on every rule; lower id kept (1 vs 3)"
     # modification times closer than a second
     m1 = replace(full_jpeg, id=4, capture_time=None, mtime=1_700_000_000.25)
     m2 = replace(full_jpeg, id=5, capture_time=None, mtime=1_700_000_000.75)

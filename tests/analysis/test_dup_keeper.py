@@ -40,7 +40,7 @@ def test_camera_exif_before_lossless(jpeg: PhotoFingerprint) -> None:
     camera = replace(jpeg, has_camera_exif=True)
     png_conversion = replace(jpeg, id=2, format="PNG", size=2_000_000)
     assert best(camera, png_conversion) is camera
-    assert explain(camera, png_conversion) == "has camera EXIF"
+    assert explain(camera, png_conversion) == "camera EXIF (make or model) vs none"
     # a user who wants format first can say so
     fmt_first = ("format", *[r for r in DEFAULT_RULES if r != "format"])
     assert best(camera, png_conversion, rules=fmt_first) is png_conversion
@@ -74,13 +74,13 @@ def test_earliest_capture_then_mtime(jpeg: PhotoFingerprint) -> None:
 def test_path_hints(jpeg: PhotoFingerprint, path: str, words: str) -> None:
     copy = replace(jpeg, id=2, path=path)
     assert best(copy, jpeg) is jpeg
-    assert explain(jpeg, copy) == f"other copy is {words}"
+    assert explain(jpeg, copy) == f"no copy hint in the path vs {words}"
 
 
 def test_ties_go_to_the_lower_id(jpeg: PhotoFingerprint) -> None:
     twin = replace(jpeg, id=0)
     assert best(jpeg, twin) is twin
-    assert explain(twin, jpeg) == "equal on every rule; lower id kept"
+    assert explain(twin, jpeg) == "equal on every rule; lower id kept (0 vs 1)"
 
 
 def test_rule_list_round_trips_and_rejects_unknown_names() -> None:
@@ -99,6 +99,6 @@ def test_groups_carry_the_deciding_reason_per_member() -> None:
     assert g.keeper_id == 1
     reasons = {m.photo_id: m.reason for m in g.members}
     assert reasons[2] == "640\N{MULTIPLICATION SIGN}480 beats 320\N{MULTIPLICATION SIGN}240"
-    assert reasons[3] == "has camera EXIF"
+    assert reasons[3] == "camera EXIF (make or model) vs none"
     (g2,) = find_duplicate_groups([small, downloaded, original], rules=("path", *DEFAULT_RULES))
-    assert g2.keeper_id == 1 and {m.photo_id: m.reason for m in g2.members}[3] == "other copy is in Downloads"
+    assert g2.keeper_id == 1 and {m.photo_id: m.reason for m in g2.members}[3] == "no copy hint in the path vs in Downloads"
