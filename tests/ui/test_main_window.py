@@ -460,3 +460,16 @@ def test_bursts_view_trashes_the_rest_and_edit_undo_brings_it_back(window: MainW
     qtbot.waitUntil(lambda: not window.undo_action.isEnabled(), timeout=10000)
     window.sidebar.view_selected.emit("all")
     assert window.stack.currentWidget() is window.browser
+
+
+def test_review_opens_the_duplicate_review_and_other_views_return_to_the_grid(window: MainWindow, qtbot,
+                                                                                tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    root = library(tmp_path, 3)
+    window.library.add_folders([str(root)])  # type: ignore[union-attr]
+    qtbot.waitUntil(lambda: window.browser is not None and window.browser.model.rowCount() == 3, timeout=60000)
+    window.review_action.trigger()                       # the toolbar's Review
+    review = window.duplicates_view
+    assert review is not None and window.stack.currentWidget() is review
+    qtbot.waitUntil(lambda: review.is_loaded and review.is_empty, timeout=10000)   # 3 different pictures
+    window.sidebar.view_selected.emit("errors")
+    assert window.stack.currentWidget() is window.browser

@@ -32,12 +32,12 @@ def sidebar(qtbot) -> CatalogSidebarWidget:  # type: ignore[no-untyped-def]
     return w
 
 
-def test_clicking_a_greyed_view_does_nothing(sidebar: CatalogSidebarWidget, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_clicking_the_smart_views_selects_them(sidebar: CatalogSidebarWidget, qtbot) -> None:  # type: ignore[no-untyped-def]
     seen: list[str] = []
     sidebar.view_selected.connect(seen.append)
-    sidebar.tree.itemClicked.emit(_item(sidebar, "Duplicates"), 0)  # what Qt does on a click, greyed or not
-    assert seen == [] and sidebar.current_view == "all"
     sidebar.tree.itemClicked.emit(_item(sidebar, "Has errors"), 0)
     assert seen == ["errors"]
+    sidebar.tree.itemClicked.emit(_item(sidebar, "Duplicates"), 0)  # the duplicate review
+    assert seen == ["errors", "duplicates"]
     sidebar.tree.itemClicked.emit(_item(sidebar, "Bursts"), 0)      # enabled: the bursts job exists
-    assert seen == ["errors", "bursts"]
+    assert seen == ["errors", "duplicates", "bursts"]

@@ -103,7 +103,7 @@ class CatalogSidebarWidget(QWidget):
             item = QTreeWidgetItem(library, [label, f"{n:,}" if n is not None else ""])
             item.setData(0, _ROLE_KIND, "view")
             item.setData(0, _ROLE_VALUE, view.value)
-            if not view.is_filterable:
+            if not view.is_filterable and view is not SmartView.DUPLICATES:   # the duplicate review is its own page
                 item.setFlags(Qt.ItemFlag.NoItemFlags)
                 item.setToolTip(0, f"{label}: review comes in a later version; see Jobs › Find duplicates")
             elif view is SmartView.BURSTS:

@@ -30,6 +30,7 @@ from lumina_desktop.ui.widgets.catalog_sidebar import CatalogSidebarWidget
 from lumina_desktop.ui.widgets.empty_state import EmptyStateWidget
 from lumina_desktop.ui.widgets.job_panel import JobPanel
 from lumina_desktop.ui.widgets.burst_review import BurstReviewWidget
+from lumina_desktop.ui.widgets.duplicate_review import DuplicateReviewWidget
 from lumina_desktop.ui.widgets.photo_browser import PhotoBrowserWidget
 from lumina_desktop.ui.windows.preferences_dialog import SettingsSaver
 
@@ -54,6 +55,7 @@ class MainWindow(QMainWindow):
         self.library: LibraryController | None = None
         self.browser: PhotoBrowserWidget | None = None
         self.bursts_view: BurstReviewWidget | None = None
+        self.duplicates_view: DuplicateReviewWidget | None = None
         self.state: LibraryState | None = None
         self._closing = self._quit_ready = False
         self.setWindowTitle(APP_NAME)
@@ -155,8 +157,8 @@ class MainWindow(QMainWindow):
         self.resizeDocks([dock], [JOBS_DOCK_PX], Qt.Orientation.Vertical)
 
     def show_review(self) -> None:
-        """Open the duplicates review (placeholder until the review view lands)."""
-        self.statusBar().showMessage("Reviewing duplicates comes in a later version; see Jobs › Find duplicates", 5000)
+        """Open the duplicate review for the current catalog."""
+        self._on_sidebar_view_selected(SmartView.DUPLICATES.value)
 
     def _build_edit_menu(self) -> None:
         self.undo_action = QAction("&Undo move to trash", self)
@@ -208,6 +210,11 @@ class MainWindow(QMainWindow):
 
     def _on_sidebar_view_selected(self, view: str) -> None:
         """The Bursts view is the burst review (filmstrips); every other view is the grid."""
+        if view == SmartView.DUPLICATES.value and self.duplicates_view is not None and self.state is not None \
+                and self.state.current is not None:
+            self.duplicates_view.set_catalog(self.state.current.id)
+            self.stack.setCurrentWidget(self.duplicates_view)
+            return
         if view == SmartView.BURSTS.value and self.bursts_view is not None and self.state is not None \
                 and self.state.current is not None:
             self.bursts_view.set_catalog(self.state.current.id)
@@ -258,6 +265,12 @@ class MainWindow(QMainWindow):
                                              services.trash, services.jobs)
         self.bursts_view.operation_started.connect(self._on_operation_started)
         self.stack.addWidget(self.bursts_view)
+        self.duplicates_view = DuplicateReviewWidget(self.ctx.io, services.duplicates, services.photos,
+                                                     services.images, services.trash, services.jobs)
+        self.duplicates_view.operation_started.connect(self._on_operation_started)
+        self.bridge.job_finished.connect(lambda job: self.duplicates_view and
+                                         self.duplicates_view.trash_job_finished(job.id))
+        self.stack.addWidget(self.duplicates_view)
         sb = self.sidebar
         sb.setEnabled(True)
         sb.catalog_selected.connect(self.library.load)
@@ -299,7 +312,8 @@ class MainWindow(QMainWindow):
         has_photos = bool(state.folders) or sum(state.status_counts.values()) > 0
         if changed:
             self._refresh_undo()
-        if has_photos and self.browser is not None and self.stack.currentWidget() is self.bursts_view and not changed:
+        if has_photos and self.browser is not None and not changed and \
+                self.stack.currentWidget() in (self.bursts_view, self.duplicates_view):
             pass                                  # the burst review stays; its own feed keeps it current
         elif has_photos and self.browser is not None:
             self.stack.setCurrentWidget(self.browser)
@@ -326,6 +340,8 @@ class MainWindow(QMainWindow):
             self.browser.apply_changes(change)
         if self.bursts_view is not None and self.stack.currentWidget() is self.bursts_view:
             self.bursts_view.apply_changes(change)
+        if self.duplicates_view is not None and self.stack.currentWidget() is self.duplicates_view:
+            self.duplicates_view.apply_changes(change)
         if change.aspects & {Aspect.REMOVED, Aspect.ADDED}:
             self._refresh_undo()
         if change.aspects & _STATE_ASPECTS and not self._state_timer.isActive():
