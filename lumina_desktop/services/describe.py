@@ -67,6 +67,15 @@ class JobWording:
             return ""
         return kind.summarize(job.result) if kind else ""
 
+    def review_offer(self, job: JobSnapshot) -> tuple[str, str] | None:
+        """(view, text) when a job that succeeded found something to review, e.g.
+        ("duplicates", "Find duplicates: 24 groups: …"); None otherwise."""
+        kind = self.kind(job)
+        if kind is None or job.state != JobState.SUCCEEDED or not job.result:
+            return None
+        view = kind.review_view(job.result)
+        return (view, f"{self.name(job)}: {kind.summarize(job.result)}") if view else None
+
     def detail(self, job: JobSnapshot) -> str:
         p = job.progress
         parts: list[str] = []

@@ -196,7 +196,7 @@ def test_duplicates_cli_list_and_stats(coordinator, conn, test_db, tmp_path: Pat
     base = [sys.executable, "-m", "lumina_desktop", "--database-url", test_db.conninfo, "duplicates"]
     res = subprocess.run([*base, "find", "--catalog", "Dups"], capture_output=True, text=True, timeout=120, env=env)
     assert res.returncode == 0, res.stderr
-    assert "1 groups" in res.stdout and "100.0%" in res.stderr
+    assert "1 group" in res.stdout and "100.0%" in res.stderr
     res = subprocess.run([*base, "list", "--catalog", "Dups", "--format", "json"], capture_output=True, text=True,
                          timeout=60, env=env)
     rows = json.loads(res.stdout)

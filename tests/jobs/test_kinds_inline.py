@@ -318,7 +318,7 @@ def test_duplicates_groups_byte_identical_copies(inline_settings: Settings, tmp_
                                        "incremental", "items")} == {
         "photos": 3, "parts": 1, "groups": 1, "identical": 1, "same_picture": 0, "near_copy": 0,
         "incremental": False, "items": 1}
-    assert kind.summarize(job.result) == "1 groups: 1 identical, 0 same picture, 0 near copies"
+    assert kind.summarize(job.result) == "1 group: 1 identical, 0 same picture, 0 near copies"
     [stored] = repo.current_groups(None, CATALOG)
     group = stored.group
     assert group.tier is DuplicateTier.IDENTICAL and group.size == 2

@@ -216,7 +216,7 @@ def test_scan_cli_summary(test_db, tmp_path: Path) -> None:  # type: ignore[no-u
                           str(root), "--catalog", "Holiday", "--all"], capture_output=True, text=True, timeout=120,
                          env=env)
     assert res.returncode == 0, res.stderr
-    assert "1 new" in res.stdout and "(Find duplicates): done; 1 groups: 1 identical" in res.stdout, res.stdout
+    assert "1 new" in res.stdout and "(Find duplicates): done; 1 group: 1 identical" in res.stdout, res.stdout
     assert "1 errors" in res.stdout  # broken.jpg is unchanged, and still an error of this scan
     assert (tmp_path / "data" / "logs" / "lumina.log").is_file()  # the CLI logs where the window does
     # jobs #2–#4 are the first scan's queued follow-ons (duplicates, thumbnails, quality); this scan

@@ -219,6 +219,7 @@ def test_filters_sort_and_smart_views(qtbot, ctx, library) -> None:  # type: ign
 
 def test_refresh_keeps_selection_and_fills_in_new_photos(qtbot, ctx, library) -> None:  # type: ignore[no-untyped-def]
     browser = make_browser(qtbot, ctx, library)
+    browser.zoom_slider.setValue(150)     # every photo on one screen: a scroll position that moves is a bug
     keep = library.ids["IMG_0007.jpg"]
     browser.view.select_photo_ids((keep,))
     with ctx.db.connection() as conn:   # a running scan found new files: no date yet, so they sort last

@@ -473,3 +473,63 @@ def test_review_opens_the_duplicate_review_and_other_views_return_to_the_grid(wi
     qtbot.waitUntil(lambda: review.is_loaded and review.is_empty, timeout=10000)   # 3 different pictures
     window.sidebar.view_selected.emit("errors")
     assert window.stack.currentWidget() is window.browser
+
+
+def test_a_duplicates_job_offers_its_review_and_the_window_chrome(window: MainWindow, qtbot,
+                                                                  tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A job that found duplicates offers the review in a notice (the kind says where); passing
+    messages never hide the job status; the details panel collapses (Ctrl+I or dragged shut)
+    and reads nothing while hidden; the day fields appear only with a date range."""
+    import shutil
+
+    from PySide6.QtWidgets import QApplication
+
+    root = library(tmp_path, 4)
+    shutil.copy2(root / "2024-01" / "IMG_0000.jpg", root / "2024-02" / "IMG_0000 copy.jpg")   # one byte copy
+    assert window.notice.isHidden()
+    window.library.add_folders([str(root)])  # type: ignore[union-attr]
+    qtbot.waitUntil(lambda: any(j.kind == "duplicates" and j.state == JobState.SUCCEEDED
+                                for j in window.job_panel.jobs.values()), timeout=60000)
+    qtbot.waitUntil(lambda: window.notice.isVisible(), timeout=10000)
+    assert window.notice.label.text() == "Find duplicates: 1 group: 1 identical, 0 same picture, 0 near copies"
+    assert window.notice.button.text() == "Review" and window.notice.key == "duplicates"
+    shot(window, "notice-duplicates-found")
+    qtbot.mouseClick(window.notice.button, Qt.MouseButton.LeftButton)
+    review = window.duplicates_view
+    assert window.notice.isHidden() and window.stack.currentWidget() is review
+    assert window.sidebar.tree.currentItem().text(0) == "Duplicates"          # the sidebar follows
+    qtbot.waitUntil(lambda: review.is_loaded and review.model.group_count == 1, timeout=10000)  # type: ignore[union-attr]
+    # the grid: a passing message takes the status bar's left side, the job status stays
+    window.sidebar.select_view("all")
+    browser = window.browser
+    assert browser is not None and window.stack.currentWidget() is browser
+    window.jobs_label.setText("Scan: 40 %")
+    window.statusBar().showMessage("Settings saved", 5000)
+    assert window.jobs_label.isVisible() and window.db_label.isVisible()
+    # Ctrl+I hides the details panel; a hidden panel reads nothing; Ctrl+I brings it back with the photo
+    qtbot.waitUntil(lambda: browser.model.rowCount() == 5, timeout=10000)
+    browser.view.select_photo_ids([browser.model.photo_id_at(0)])
+    qtbot.waitUntil(lambda: browser.details.details is not None, timeout=10000)
+    window.activateWindow()
+    qtbot.keyClick(browser.view, Qt.Key.Key_I, Qt.KeyboardModifier.ControlModifier)
+    assert not browser.details_visible and browser.details.isHidden() and not window.details_action.isChecked()
+    shown = browser.details.photo_id
+    browser.view.select_photo_ids([browser.model.photo_id_at(1)])
+    qtbot.wait(300)
+    assert browser.details.photo_id == shown                                # nothing read while hidden
+    window.details_action.trigger()
+    assert browser.details_visible and window.details_action.isChecked()
+    qtbot.waitUntil(lambda: browser.details.photo_id == browser.model.photo_id_at(1), timeout=10000)
+    # dragged shut: the action follows
+    browser.splitter.moveSplitter(browser.splitter.width(), 1)
+    QApplication.processEvents()
+    assert browser.details.isHidden() and not window.details_action.isChecked()
+    window.details_action.trigger()
+    assert browser.details.isVisible() and browser.splitter.sizes()[1] >= 100
+    # the day fields of the filter bar show only with the range on
+    bar = browser.filter_bar
+    assert bar.date_from.isHidden() and bar.date_to.isHidden()
+    bar.date_check.setChecked(True)
+    assert bar.date_from.isVisible() and bar.date_to.isVisible()
+    bar.date_check.setChecked(False)
+    assert bar.date_from.isHidden()

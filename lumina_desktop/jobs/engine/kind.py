@@ -171,6 +171,11 @@ class JobKind(Generic[P]):
             return f"{result['items']:,} items"
         return ""
 
+    def review_view(self, result: Mapping[str, Any]) -> str | None:
+        """The view (a ``SmartView`` value) where the user reviews what a finished job found, if
+        it found something to review; the window offers it when the job ends."""
+        return None
+
     def phase_label(self, phase: str) -> str:
         for p in self.phases:
             if p.name == phase:

@@ -24,6 +24,7 @@ from lumina_desktop.analysis import bursts as bursts_analysis
 from lumina_desktop.core.changes import Aspect
 from lumina_desktop.core.jobs import JobSnapshot
 from lumina_desktop.db.bursts import BurstsRepository, FrameRow
+from lumina_desktop.core.library import SmartView
 from lumina_desktop.jobs.engine.context import BatchInfo, ItemContext, JobContext, JobEnv
 from lumina_desktop.jobs.engine.kind import ItemRunner, JobKind, Lane, Phase, Stored
 
@@ -89,9 +90,13 @@ class BurstsKind(JobKind[BurstsParams]):
     def menu_params(self) -> dict[str, Any]:
         return {}
 
+    def review_view(self, result: Mapping[str, Any]) -> str | None:
+        return SmartView.BURSTS.value if result.get("bursts") else None
+
     def summarize(self, result: Mapping[str, Any]) -> str:
         r = result
-        text = f"{r.get('bursts', 0):,} bursts of {r.get('frames', 0):,} photos"
+        n = r.get('bursts', 0)
+        text = f"{n:,} burst{'' if n == 1 else 's'} of {r.get('frames', 0):,} photos"
         if r.get("incremental"):
             text += f" (in {r.get('runs', 0):,} stretches with new or changed photos)"
         return text

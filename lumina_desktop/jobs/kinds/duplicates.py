@@ -29,6 +29,7 @@ from lumina_desktop.core.changes import Aspect
 from lumina_desktop.core.duplicates import TIERS, NotDuplicate, StoredGroup
 from lumina_desktop.core.jobs import JobSnapshot
 from lumina_desktop.db.duplicates import DuplicatesRepository
+from lumina_desktop.core.library import SmartView
 from lumina_desktop.jobs.engine.context import BatchInfo, ItemContext, JobContext, JobEnv
 from lumina_desktop.jobs.engine.kind import ItemRunner, JobKind, Lane, Phase, Stored
 
@@ -88,9 +89,13 @@ class DuplicatesKind(JobKind[DuplicatesParams]):
     def follow_on_params(self, parent: JobSnapshot, changed_photo_ids: Sequence[int]) -> dict[str, Any] | None:
         return {"incremental": True, "after_job": parent.id} if changed_photo_ids else None
 
+    def review_view(self, result: Mapping[str, Any]) -> str | None:
+        return SmartView.DUPLICATES.value if result.get("groups") else None
+
     def summarize(self, result: Mapping[str, Any]) -> str:
         r = result
-        text = (f"{r.get('groups', 0):,} groups: {r.get('identical', 0):,} identical, "
+        groups = r.get('groups', 0)
+        text = (f"{groups:,} group{'' if groups == 1 else 's'}: {r.get('identical', 0):,} identical, "
                 f"{r.get('same_picture', 0):,} same picture, {r.get('near_copy', 0):,} near copies")
         if r.get("incremental"):
             text += f" ({r.get('new_photos') or 0:,} new photos checked)"

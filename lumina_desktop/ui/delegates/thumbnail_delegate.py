@@ -30,7 +30,7 @@ from lumina_desktop.ui.models.roles import PhotoRole
 
 MIN_THUMB_PX = 96
 MAX_THUMB_PX = 320
-DEFAULT_THUMB_PX = 160
+DEFAULT_THUMB_PX = 180   # four columns beside the panels in a 1280 px window; the 256 px grid thumbnail drawn down
 PAD_PX = 6
 
 _ERROR = QColor(206, 48, 48)

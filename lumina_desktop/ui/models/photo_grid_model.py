@@ -34,12 +34,13 @@ from lumina_desktop.core.library import PhotoFilter, PhotoSummary, SortOrder
 from lumina_desktop.services.photos import PhotoQueries
 from lumina_desktop.ui.models.roles import PhotoRole
 from lumina_desktop.ui.tasks import run_query
-from lumina_desktop.ui.delegates.thumbnail_delegate import BURST_BEST, BURST_MEMBER, BURST_NONE, CellSpec, CellStyle
+from lumina_desktop.ui.delegates.thumbnail_delegate import (
+    BURST_BEST, BURST_MEMBER, BURST_NONE, DEFAULT_THUMB_PX, CellSpec, CellStyle,
+)
 from lumina_desktop.ui.thumbnails import ThumbnailLoader, ThumbnailRequest
 
 log = logging.getLogger(__name__)
 
-DEFAULT_THUMB_PX = 160
 PAGE_SIZE = 500
 MAX_PAGES = 64
 MAX_PAGES_IN_FLIGHT = 3

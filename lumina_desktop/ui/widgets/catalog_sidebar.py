@@ -131,6 +131,12 @@ class CatalogSidebarWidget(QWidget):
             w.setEnabled(has_catalog)
         self.rescan_button.setEnabled(has_catalog and bool(state.folders))
 
+    def select_view(self, view: str) -> None:
+        """Select a view as if it were clicked (the toolbar's Review, a notice's offer)."""
+        self.current_view, self.current_folder = view, None
+        self._select_current()
+        self.view_selected.emit(view)
+
     def _select_current(self) -> None:
         for item in _walk(self.tree):
             kind, value = item.data(0, _ROLE_KIND), item.data(0, _ROLE_VALUE)

@@ -65,15 +65,16 @@ class FilterBarWidget(QWidget):
         self.stack_check = QCheckBox("Stack bursts")
         self.stack_check.setToolTip("Show each burst as one cell, its best frame, with the number of frames; "
                                     "click the count (or press S) to open the stack")
-        self.date_check = QCheckBox("Taken")
+        self.date_check = QCheckBox("Taken between")
         self.date_check.setToolTip("Only photos taken between these days (inclusive)")
         self.date_from = QDateEdit()
         self.date_to = QDateEdit()
         for edit in (self.date_from, self.date_to):
             edit.setCalendarPopup(True)
             edit.setDisplayFormat("yyyy-MM-dd")
-            edit.setEnabled(False)
             edit.setDate(QDate.currentDate())
+        self.date_dash = QLabel("–")
+        self._show_dates(False)                 # the day fields appear only when the range is on
         self.sort_combo = QComboBox()
         for key in SortKey:
             self.sort_combo.addItem(key.label, key.value)
@@ -102,7 +103,7 @@ class FilterBarWidget(QWidget):
         second.addWidget(self.quality_combo)
         second.addWidget(self.date_check)
         second.addWidget(self.date_from)
-        second.addWidget(QLabel("–"))
+        second.addWidget(self.date_dash)
         second.addWidget(self.date_to)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
@@ -216,8 +217,7 @@ class FilterBarWidget(QWidget):
             self.kind_combo.setCurrentIndex(max(0, self.kind_combo.findData(f.kind)))
             has_dates = f.date_from is not None or f.date_to is not None
             self.date_check.setChecked(has_dates)
-            self.date_from.setEnabled(has_dates)
-            self.date_to.setEnabled(has_dates)
+            self._show_dates(has_dates)
             if f.date_from:
                 self.date_from.setDate(_qdate(f.date_from))
             if f.date_to:
@@ -258,9 +258,12 @@ class FilterBarWidget(QWidget):
             self.filter_changed.emit(flt)
 
     def _on_date_check_toggled(self, is_checked: bool) -> None:
-        self.date_from.setEnabled(is_checked)
-        self.date_to.setEnabled(is_checked)
+        self._show_dates(is_checked)
         self._on_controls_changed()
+
+    def _show_dates(self, shown: bool) -> None:
+        for w in (self.date_from, self.date_dash, self.date_to):
+            w.setVisible(shown)
 
     def _on_search_edit_text_changed(self, _text: str) -> None:
         self._search_timer.start()

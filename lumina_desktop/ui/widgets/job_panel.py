@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QScrollArea,
+    QSizePolicy,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -45,8 +46,9 @@ class JobRowWidget(QFrame):
         self.bar = QProgressBar()
         self.bar.setRange(0, 1000)
         self.bar.setTextVisible(True)
+        self.bar.setMaximumHeight(18)
         self.detail = QLabel()
-        self.detail.setWordWrap(True)
+        self.detail.setTextFormat(Qt.TextFormat.PlainText)
         self.cancel_button = QPushButton("Cancel")
         self.resume_button = QPushButton("Resume")
         self.errors_button = QPushButton()
@@ -55,22 +57,19 @@ class JobRowWidget(QFrame):
         self.cancel_button.clicked.connect(self._on_cancel_button_clicked)
         self.resume_button.clicked.connect(lambda: self.resume_clicked.emit(self.job_id))
         self.errors_button.clicked.connect(lambda: self.errors_clicked.emit(self.job_id))
-        top = QHBoxLayout()
-        top.addWidget(self.title, 1)
-        top.addWidget(self.state_label)
-        mid = QHBoxLayout()
-        mid.addWidget(self.bar, 1)
-        mid.addWidget(self.cancel_button)
-        mid.addWidget(self.resume_button)
-        bottom = QHBoxLayout()
-        bottom.addWidget(self.detail, 1)
-        bottom.addWidget(self.errors_button)
-        lay = QVBoxLayout(self)
-        lay.setContentsMargins(8, 6, 8, 6)
-        lay.setSpacing(3)
-        lay.addLayout(top)
-        lay.addLayout(mid)
-        lay.addLayout(bottom)
+        # one line per job, so the dock shows several without scrolling; long texts are cut, in full as tooltips
+        for label in (self.title, self.detail):
+            label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(8, 3, 6, 3)
+        lay.setSpacing(8)
+        lay.addWidget(self.title, 3)
+        lay.addWidget(self.bar, 3)
+        lay.addWidget(self.detail, 4)
+        lay.addWidget(self.errors_button)
+        lay.addWidget(self.state_label)
+        lay.addWidget(self.cancel_button)
+        lay.addWidget(self.resume_button)
         self._cancel_pending = False
         self.update_job(job)
 
@@ -83,11 +82,13 @@ class JobRowWidget(QFrame):
     def update_job(self, job: JobSnapshot) -> None:
         self.job = job
         self.title.setText(self.wording.title(job))
+        self.title.setToolTip(self.title.text())
         self.state_label.setText(STATE_TEXT[job.state])
         value = int(round(job.fraction * 1000))
         self.bar.setValue(max(self.bar.value(), value) if job.state.is_active else value)
         self.bar.setFormat(f"{job.fraction * 100:.0f} %")
         self.detail.setText(self.wording.detail(job))
+        self.detail.setToolTip(self.detail.text())
         can_cancel = job.state in (JobState.PENDING, JobState.RUNNING, JobState.CANCELLING)
         self.cancel_button.setVisible(can_cancel)
         if job.state == JobState.CANCELLING or (self._cancel_pending and job.state.is_active):
@@ -145,6 +146,7 @@ class JobPanel(QWidget):
         self._list = QWidget()
         self._list_layout = QVBoxLayout(self._list)
         self._list_layout.setContentsMargins(4, 4, 4, 4)
+        self._list_layout.setSpacing(3)
         self._list_layout.addStretch(1)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)

@@ -34,6 +34,7 @@ from lumina_desktop.ui.widgets.photo_grid_view import PhotoGridView
 from lumina_desktop.ui.windows.viewer_window import ViewerWindow
 
 log = logging.getLogger(__name__)
+DETAILS_PX = 250           # the details panel's default width
 OPTIONS_REFRESH_S = 30.0   # the filter choices (4 queries) are read again at most this often while photos change
 _OPTION_ASPECTS = frozenset({Aspect.ADDED, Aspect.REMOVED, Aspect.ANALYSED, Aspect.FOLDERS})
 
@@ -42,6 +43,7 @@ class PhotoBrowserWidget(QWidget):
     """Browse one catalog.  API: set_catalog, set_folder, set_smart_view, refresh, selected_photo_ids."""
 
     selection_changed = Signal(object)   # tuple[int, ...] photo ids, grid order
+    details_toggled = Signal(bool)       # the details panel was shown or hidden (also by dragging it shut)
     count_changed = Signal(int)          # photos in the current view
     rescan_requested = Signal(object)    # tuple[int, ...] catalog folder ids holding the chosen photos
 
@@ -93,8 +95,11 @@ class PhotoBrowserWidget(QWidget):
         self.splitter.addWidget(self.details)
         self.splitter.setStretchFactor(0, 1)
         self.splitter.setStretchFactor(1, 0)
-        self.splitter.setSizes([900, 320])
+        self.splitter.setSizes([1000, DETAILS_PX])
         self.splitter.setCollapsible(0, False)
+        self.splitter.setCollapsible(1, True)      # dragged shut, or View › Details panel (Ctrl+I)
+        self._details_px = DETAILS_PX
+        self.splitter.splitterMoved.connect(self._on_splitter_moved)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(6)
@@ -161,7 +166,7 @@ class PhotoBrowserWidget(QWidget):
             return
         self.model.apply_changes(change)
         shown = self.details.photo_id
-        if shown is not None and (not change.is_itemised or shown in change.photo_ids):
+        if shown is not None and not self.details.isHidden() and (not change.is_itemised or shown in change.photo_ids):
             self.details.refresh()
         if change.aspects & _OPTION_ASPECTS and not self._options_timer.isActive():
             age = time.monotonic() - (self._options_age_s or -1e9)
@@ -249,6 +254,33 @@ class PhotoBrowserWidget(QWidget):
     def _on_zoom_slider_value_changed(self, px: int) -> None:
         self.view.set_thumb_px(px)
 
+    # -- the details panel: collapsible
+    @property
+    def details_visible(self) -> bool:
+        return not self.details.isHidden()
+
+    def set_details_visible(self, visible: bool) -> None:
+        if visible == self.details_visible:
+            return
+        if visible:
+            self.details.show()
+            grid_px, _ = self.splitter.sizes()
+            self.splitter.setSizes([max(1, grid_px - self._details_px), self._details_px])
+            self._emit_selection()         # it read nothing while hidden
+        else:
+            if (px := self.splitter.sizes()[1]) > 0:
+                self._details_px = px
+            self.details.hide()
+        self.details_toggled.emit(visible)
+
+    def _on_splitter_moved(self, _pos: int, _index: int) -> None:
+        px = self.splitter.sizes()[1]
+        if px > 0:
+            self._details_px = px
+        elif not self.details.isHidden():   # dragged shut: the same as hiding it
+            self.details.hide()
+            self.details_toggled.emit(False)
+
     # -- the id list changes: keep the selection (by photo id)
     def _on_model_ids_about_to_change(self) -> None:
         self._restore = (self.view.selected_photo_ids(), self.view.current_photo_id())
@@ -282,7 +314,8 @@ class PhotoBrowserWidget(QWidget):
         current = self.view.current_photo_id()
         if current is None or not self._is_selected(current):
             current = ids[0] if ids else None
-        self.details.show_photo(current if ids else None, len(ids))
+        if not self.details.isHidden():          # a hidden panel reads nothing
+            self.details.show_photo(current if ids else None, len(ids))
         self.selection_changed.emit(ids)
 
     def _is_selected(self, photo_id: int) -> bool:

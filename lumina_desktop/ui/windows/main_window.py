@@ -16,6 +16,8 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMessageBox,
     QStackedWidget,
+    QVBoxLayout,
+    QWidget,
 )
 
 from lumina_desktop import APP_NAME
@@ -29,6 +31,7 @@ from lumina_desktop.ui.theme import add_theme_menu, apply_theme, current_theme
 from lumina_desktop.ui.widgets.catalog_sidebar import CatalogSidebarWidget
 from lumina_desktop.ui.widgets.empty_state import EmptyStateWidget
 from lumina_desktop.ui.widgets.job_panel import JobPanel
+from lumina_desktop.ui.widgets.notice_bar import NoticeBar
 from lumina_desktop.ui.widgets.burst_review import BurstReviewWidget
 from lumina_desktop.ui.widgets.duplicate_review import DuplicateReviewWidget
 from lumina_desktop.ui.widgets.photo_browser import PhotoBrowserWidget
@@ -40,6 +43,7 @@ if TYPE_CHECKING:
 
 STATE_MIN_INTERVAL_MS = 3000   # sidebar counts are read again at most this often while photos arrive
 JOBS_DOCK_PX = 190
+SIDEBAR_PX = 210
 _STATE_ASPECTS = frozenset({Aspect.ADDED, Aspect.REMOVED, Aspect.STATUS, Aspect.FOLDERS, Aspect.BURST})
 EMPTY_BODY = ("Add a folder of photos to get started. Lumina scans it in the background,\n"
               "makes thumbnails and finds duplicates and bursts. Your files are never changed.\n"
@@ -67,12 +71,22 @@ class MainWindow(QMainWindow):
         self.empty.show_message("Starting…", "Opening the catalog database.", can_add=False)
         self.empty.add_folder_requested.connect(self._on_add_folder_triggered)
         self.stack.addWidget(self.empty)
-        self.setCentralWidget(self.stack)
+        self.notice = NoticeBar()               # "Find duplicates: 24 groups … [Review]" when a job ends
+        self.notice.accepted.connect(self.sidebar_select_view)
+        central = QWidget()
+        lay = QVBoxLayout(central)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(0)
+        lay.addWidget(self.notice)
+        lay.addWidget(self.stack, 1)
+        self.setCentralWidget(central)
         self.sidebar = CatalogSidebarWidget()
         self.sidebar.setEnabled(False)
-        self._add_dock("Library", "library_dock", self.sidebar, Qt.DockWidgetArea.LeftDockWidgetArea)
+        library_dock = self._add_dock("Library", "library_dock", self.sidebar, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.resizeDocks([library_dock], [SIDEBAR_PX], Qt.Orientation.Horizontal)  # a saved layout may change it
         self.db_label, self.jobs_label = QLabel("Starting database…"), QLabel()
-        self.statusBar().addWidget(self.jobs_label, 1)
+        # both permanent: a passing message (showMessage) takes the left side and never hides them
+        self.statusBar().addPermanentWidget(self.jobs_label)
         self.statusBar().addPermanentWidget(self.db_label)
         self.settings_saver = SettingsSaver(ctx.io, self)
         self.settings_saver.failed.connect(self._show_error)
@@ -114,6 +128,10 @@ class MainWindow(QMainWindow):
         self.menuBar().addMenu("&Jobs").addActions(self.job_actions)
         self.view_menu = self.menuBar().addMenu("&View")
         self.view_menu.addAction(self.findChild(QDockWidget, "library_dock").toggleViewAction())
+        self.details_action = act("&Details panel", self._on_details_action_toggled, "Ctrl+I")
+        self.details_action.setCheckable(True)
+        self.details_action.setChecked(True)
+        self.view_menu.addAction(self.details_action)
         self._build_theme_menu()
         self._build_toolbar()
 
@@ -156,9 +174,32 @@ class MainWindow(QMainWindow):
         # tall enough for three jobs without a scroll bar (a saved layout may change it)
         self.resizeDocks([dock], [JOBS_DOCK_PX], Qt.Orientation.Vertical)
 
+    def _on_details_action_toggled(self, visible: bool) -> None:
+        if self.browser is not None:
+            self.browser.set_details_visible(visible)
+
     def show_review(self) -> None:
         """Open the duplicate review for the current catalog."""
-        self._on_sidebar_view_selected(SmartView.DUPLICATES.value)
+        self.sidebar_select_view(SmartView.DUPLICATES.value)
+
+    def sidebar_select_view(self, view: str) -> None:
+        self.notice.dismiss()
+        if self.sidebar.isEnabled():
+            self.sidebar.select_view(view)      # highlighted there, then shown (view_selected)
+        else:
+            self._on_sidebar_view_selected(view)
+
+    def _offer_review(self, job: Any) -> None:
+        """A job that found something to review (its kind says where) offers that view, unless it is open."""
+        services = self.ctx.services
+        offer = services.wording.review_offer(job) if services is not None else None
+        if offer is None or self.state is None or self.state.current is None or job.catalog_id != self.state.current.id:
+            return
+        view, text = offer
+        shown = {SmartView.DUPLICATES.value: self.duplicates_view, SmartView.BURSTS.value: self.bursts_view}.get(view)
+        if shown is not None and self.stack.currentWidget() is shown:
+            return
+        self.notice.offer(text, "Review", view)
 
     def _build_edit_menu(self) -> None:
         self.undo_action = QAction("&Undo move to trash", self)
@@ -259,7 +300,8 @@ class MainWindow(QMainWindow):
         self.library.scan_started.connect(self._on_library_scan_started)
         self.browser = PhotoBrowserWidget(self.ctx.io, services.photos, services.images, culling=services.bursts)
         self.browser.rescan_requested.connect(lambda ids: self.library and self.library.rescan(tuple(ids)))
-        self.browser.count_changed.connect(lambda n: self.statusBar().showMessage(f"{n:,} photos", 3000))
+        self.browser.details_toggled.connect(self.details_action.setChecked)
+        self.details_action.setEnabled(True)
         self.stack.addWidget(self.browser)
         self.bursts_view = BurstReviewWidget(self.ctx.io, services.bursts, services.photos, services.images,
                                              services.trash, services.jobs)
@@ -270,6 +312,7 @@ class MainWindow(QMainWindow):
         self.duplicates_view.operation_started.connect(self._on_operation_started)
         self.bridge.job_finished.connect(lambda job: self.duplicates_view and
                                          self.duplicates_view.trash_job_finished(job.id))
+        self.bridge.job_finished.connect(self._offer_review)
         self.stack.addWidget(self.duplicates_view)
         sb = self.sidebar
         sb.setEnabled(True)
@@ -297,6 +340,11 @@ class MainWindow(QMainWindow):
         s = QSettings()
         self.restoreGeometry(s.value("main_window/geometry", b""))
         self.restoreState(s.value("main_window/state", b""))
+        if self.browser is not None:
+            px = s.value("browser/thumb_px")
+            if str(px or "").isdigit():
+                self.browser.zoom_slider.setValue(int(px))
+            self.browser.set_details_visible(str(s.value("browser/details", "true")).lower() != "false")
 
     # -- library
     def _on_library_state_loaded(self, state: LibraryState) -> None:
@@ -422,6 +470,9 @@ class MainWindow(QMainWindow):
             s = QSettings()
             s.setValue("main_window/geometry", self.saveGeometry())
             s.setValue("main_window/state", self.saveState())
+            if self.browser is not None:
+                s.setValue("browser/thumb_px", self.browser.zoom_slider.value())
+                s.setValue("browser/details", self.browser.details_visible)
             super().closeEvent(event)
             return
         event.ignore()
