@@ -9,6 +9,7 @@ import sys
 from lumina_desktop.cli.common import print_table, services
 from lumina_desktop.core.errors import LuminaError
 from lumina_desktop.core.jobs import JobState
+from lumina_desktop.services.duplicates import DEFAULT_RULES
 from lumina_desktop.services.library import DEFAULT_CATALOG
 
 TIER_TITLES = {"identical": "identical files", "same_picture": "same picture, other metadata",
@@ -22,7 +23,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     f.add_argument("--catalog", default=DEFAULT_CATALOG, help=f"catalog name (default {DEFAULT_CATALOG!r})")
     f.add_argument("--incremental", action="store_true", help="only match photos added since the last run")
     f.add_argument("--rules", help="keeper rules, comma-separated, best first "
-                   "(default raw,pixels,camera_exif,format,file_size,earliest,path)")
+                   f"(default {','.join(DEFAULT_RULES)})")
     f.set_defaults(handler=_find)
     ls = s.add_parser("list", help="one row per group member")
     ls.add_argument("--catalog", default=DEFAULT_CATALOG, help=f"catalog name (default {DEFAULT_CATALOG!r})")

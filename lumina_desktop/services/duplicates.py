@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from lumina_desktop.analysis.dup_keeper import rules_from_strings
+from lumina_desktop.analysis.dup_keeper import DEFAULT_RULES, rules_from_strings
 from lumina_desktop.core.changes import Aspect
 from lumina_desktop.core.duplicates import TIERS, Decision, DecisionKind, DuplicateTier, StoredGroup
 from lumina_desktop.core.errors import NotFoundError
@@ -27,7 +27,7 @@ KEEP = DecisionKind.KEEP
 _PATHS_OF = {DecisionKind.NOT_DUPLICATE: 2, DecisionKind.KEEP: 1}
 _DUPLICATES = frozenset({Aspect.DUPLICATES})
 
-__all__ = ["DUPLICATES_KIND", "KEEP", "NOT_DUPLICATE", "DuplicateRow", "DuplicatesService", "TierStats",
+__all__ = ["DEFAULT_RULES", "DUPLICATES_KIND", "KEEP", "NOT_DUPLICATE", "DuplicateRow", "DuplicatesService", "TierStats",
            "member_rows", "tier_stats"]
 
 
@@ -56,12 +56,19 @@ class DuplicateRow:
 
 
 def tier_stats(groups: Sequence[StoredGroup]) -> list[TierStats]:
-    """Totals of every tier (in tier order, empty tiers included)."""
+    """Totals of every tier (in tier order, empty tiers included), counted by each copy's own
+    tier — what ``duplicates resolve --tier`` and "Accept all" of that tier move: a group counts
+    in every tier one of its copies has."""
     out = []
     for tier in TIERS:
-        gs = [g for g in groups if g.tier == tier]
-        out.append(TierStats(tier, len(gs), sum(len(g.group.members) for g in gs),
-                             sum(g.reclaimable_bytes for g in gs)))
+        n_groups = copies = size = 0
+        for sg in groups:
+            ids = [m.photo_id for m in sg.group.members if m.tier == tier]
+            if ids:
+                n_groups += 1
+                copies += len(ids)
+                size += sum(sg.sizes.get(i, 0) for i in ids)
+        out.append(TierStats(tier, n_groups, copies, size))
     return out
 
 

@@ -46,8 +46,10 @@ def test_tier_stats_and_rows_of_groups() -> None:
     sg = StoredGroup(7, g, {1: "/p/a.jpg", 2: "/p/b.jpg", 3: "/p/c.jpg"}, {1: 100, 2: 100, 3: 40})
     stats = {s.tier: s for s in tier_stats([sg])}
     assert list(stats) == ["identical", "same_picture", "near_copy"]  # every tier, in order
-    assert (stats["identical"].groups, stats["identical"].copies, stats["identical"].reclaimable_bytes) == (1, 2, 140)
-    assert stats["near_copy"].groups == stats["same_picture"].groups == 0
+    # by each copy's tier, as resolve and "Accept all" move them: the group counts in both tiers
+    assert (stats["identical"].groups, stats["identical"].copies, stats["identical"].reclaimable_bytes) == (1, 1, 100)
+    assert (stats["near_copy"].groups, stats["near_copy"].copies, stats["near_copy"].reclaimable_bytes) == (1, 1, 40)
+    assert stats["same_picture"].groups == 0
     rows = member_rows([sg])
     assert [(r.path, r.is_keeper, r.tier, r.size_bytes) for r in rows] == [
         ("/p/a.jpg", True, "identical", 100), ("/p/b.jpg", False, "identical", 100),
@@ -89,11 +91,12 @@ def test_stats_rows_and_decisions_after_a_real_run(app, tmp_path: Path) -> None:
     assert job.result["groups"] == 1
 
     stats = {s.tier: s for s in dups.stats(cat.id)}
-    # a group's tier is its loosest member's: the identical copy and the small one make a near-copy group
+    # counted by each copy's own tier (as resolve --tier moves them): one of the two identical
+    # files is the keeper, the other is an identical copy, the small one a near copy
     assert [(t, s.groups, s.copies) for t, s in stats.items()] == \
-        [("identical", 0, 0), ("same_picture", 0, 0), ("near_copy", 1, 2)]
-    # the copies' bytes: one of the two identical files is the keeper, the other and the small one go
-    assert stats["near_copy"].reclaimable_bytes == sizes["a.jpg"] + sizes["a_small.jpg"]
+        [("identical", 1, 1), ("same_picture", 0, 0), ("near_copy", 1, 1)]
+    assert stats["identical"].reclaimable_bytes == sizes["a.jpg"]
+    assert stats["near_copy"].reclaimable_bytes == sizes["a_small.jpg"]
     rows = dups.rows(cat.id)
     assert sorted(Path(r.path).relative_to(root).as_posix() for r in rows) == ["a.jpg", "a_small.jpg", "backup/a.jpg"]
     assert [r.is_keeper for r in rows] == [True, False, False] and len({r.group_id for r in rows}) == 1

@@ -322,13 +322,15 @@ class DuplicateQueueModel(QAbstractListModel):
     def set_snapshot(self, snapshot: QueueSnapshot) -> None:
         self.beginResetModel()
         rows: list[StoredGroup | TierStats] = []
-        stats = {s.tier: s for s in snapshot.stats}
-        tier = None
+        # a header counts the groups listed under it (by the group's tier) and what they free;
+        # the tier panel counts copies by their own tier (what "Accept all" moves)
+        listed: dict[DuplicateTier, list[StoredGroup]] = {}
         for sg in snapshot.groups:
-            if sg.tier != tier:
-                tier = sg.tier
-                rows.append(stats.get(tier) or TierStats(tier, 0, 0, 0))
-            rows.append(sg)
+            listed.setdefault(sg.tier, []).append(sg)
+        for tier, gs in listed.items():
+            rows.append(TierStats(tier, len(gs), sum(len(g.group.members) for g in gs),
+                                  sum(g.reclaimable_bytes for g in gs)))
+            rows.extend(gs)
         self._rows, self.stats = rows, snapshot.stats
         self._row_of = {r.id: i for i, r in enumerate(rows) if isinstance(r, StoredGroup)}
         self._row_of_keeper = {r.group.keeper_id: i for i, r in enumerate(rows) if isinstance(r, StoredGroup)}
@@ -964,7 +966,7 @@ class DuplicateReviewWidget(QWidget):
         stats = {s.tier: s for s in self.model.stats}
         for tier in TIERS:
             s = stats.get(tier) or TierStats(tier, 0, 0, 0)
-            self.tier_labels[tier].setText(f"<b>{TIER_TITLE[tier]}</b> · {s.groups:,} group{'s' if s.groups != 1 else ''}"
+            self.tier_labels[tier].setText(f"<b>{TIER_TITLE[tier]}</b> · {tier_copies_text(tier, s.copies)}"
                                            f" · {format_bytes(s.reclaimable_bytes)}")
             self.tier_labels[tier].setEnabled(s.groups > 0)
             self.accept_buttons[tier].setEnabled(s.groups > 0)
