@@ -65,7 +65,8 @@ def _find(args: argparse.Namespace) -> int:
         cat = app.library.catalog(args.catalog)
         job = run_job_here(app, lambda co: co.submit(DUPLICATES_KIND, params, catalog_id=cat.id))
     r = job.result or {}
-    print(f"duplicates in {cat.name!r}: {job.state.value}; {r.get('groups', 0):,} groups "
+    n = r.get('groups', 0)
+    print(f"duplicates in {cat.name!r}: {job.state.value}; {n:,} group{'' if n == 1 else 's'} "
           f"({r.get('identical', 0):,} identical, {r.get('same_picture', 0):,} same picture, "
           f"{r.get('near_copy', 0):,} near copies) among {r.get('photos', 0):,} photos"
           + (f"; {r['suspicious']} suspiciously large group(s), see the log" if r.get("suspicious") else ""))
@@ -79,14 +80,14 @@ def _list(args: argparse.Namespace) -> int:
         cat = app.library.catalog(args.catalog)
         groups = app.duplicates.groups(cat.id)
     rows = [{"group_id": r.group_id, "tier": r.tier, "path": r.path, "is_keeper": r.is_keeper, "reason": r.reason,
-             "similarity": r.similarity, "match": r.match, "bytes": r.size_bytes}
+             "similarity": r.similarity, "match": r.match, "bytes": r.size_bytes, "copy_of": r.copy_of}
             for r in member_rows(groups, args.tier)]
     if args.format == "json":
         json.dump(rows, sys.stdout, indent=1)
         print()
     elif args.format == "csv":
         w = csv.DictWriter(sys.stdout, fieldnames=["group_id", "tier", "path", "is_keeper", "reason", "similarity",
-                                                   "match", "bytes"])
+                                                   "match", "bytes", "copy_of"])
         w.writeheader()
         w.writerows(rows)
     elif not rows:

@@ -53,6 +53,7 @@ class DuplicateRow:
     similarity: float | None
     match: str
     size_bytes: int
+    copy_of: str = ""    # a copy's tier is measured against this member ("": against the keeper)
 
 
 def tier_stats(groups: Sequence[StoredGroup]) -> list[TierStats]:
@@ -85,7 +86,8 @@ def member_rows(groups: Sequence[StoredGroup], tier: DuplicateTier | str | None 
         for m in g.members:
             rows.append(DuplicateRow(sg.id, m.tier, sg.paths.get(m.photo_id, ""), False, m.reason,
                                      round(m.similarity, 4) if m.similarity is not None else None,
-                                     m.match, sg.sizes.get(m.photo_id, 0)))
+                                     m.match, sg.sizes.get(m.photo_id, 0),
+                                     sg.paths.get(m.copy_of, "") if m.copy_of is not None else ""))
     return rows
 
 

@@ -634,7 +634,8 @@ def run_lumina_direct(photos: Path, workers: int = 2) -> tuple[list[dict[str, An
                      "reason": None, "similarity": None, "match": None})
         for m in g.members:
             rows.append({"group_id": g.keeper_id, "tier": m.tier, "path": path_of[m.photo_id], "is_keeper": False,
-                         "reason": m.reason, "similarity": m.similarity, "match": m.match})
+                         "reason": m.reason, "similarity": m.similarity, "match": m.match,
+                         "copy_of": path_of[m.copy_of] if m.copy_of is not None else ""})
     note = f"analysed {len(fps)} files, {len(errors)} errors" + "".join(f"\n  error: {e}" for e in errors[:10])
     return rows, {"analyse": t1 - t0, "group": t2 - t1}, note
 
@@ -786,6 +787,8 @@ def _tier_checks(rows: Sequence[dict[str, Any]], files: dict[str, dict[str, Any]
             if m is keeper:
                 continue
             p, tier = rel(m["path"]), str(m.get("tier"))
+            # a copy's tier is measured against the member it copies (copy_of), else the keeper
+            k = rel(m["copy_of"]) if m.get("copy_of") else rel(keeper["path"])
             match = str(m.get("match") or "")
             matches[match.split(" (")[0]] += 1
             unverified += "unverified" in match
