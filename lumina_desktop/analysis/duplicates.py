@@ -357,6 +357,19 @@ def apply_decisions(groups: Iterable[DuplicateGroup], decisions: Iterable[Decisi
     return _sorted(out) if decisions else out
 
 
+def keep_file_instead(group: DuplicateGroup, photo_id: int) -> DuplicateGroup:
+    """The group with ``photo_id`` — a byte-identical copy of its keeper — as its keeper (the user
+    chose that file); the old keeper becomes its identical copy.  Other members are unchanged:
+    the keeper's content is the same."""
+    pick = next(m for m in group.members if m.photo_id == photo_id)
+    if pick.content_hash != group.keeper_content_hash:
+        raise ValueError(f"photo {photo_id} is not a byte copy of the keeper of group {group.keeper_id}")
+    old = replace(pick, photo_id=group.keeper_id, reason="kept by your choice: the other file of the same bytes",
+                  copy_of=None)
+    members = tuple(old if m.photo_id == photo_id else m for m in group.members)
+    return replace(group, keeper_id=photo_id, members=members, is_keeper_forced=True)
+
+
 def _keep_instead(
     keeper: tuple[int, str], pick: GroupMember, members: Sequence[GroupMember], classes: Classes
 ) -> tuple[list[GroupMember], Classes]:

@@ -179,10 +179,12 @@ class NotDuplicate:
 
 @dataclass(frozen=True)
 class KeepThis:
-    """The user wants this content (content hash) kept in whatever group it lands in."""
+    """The user wants this content (content hash) kept in whatever group it lands in; with
+    ``path``, this very file of that content (byte-identical copies elsewhere go instead)."""
 
     kind: ClassVar[DecisionKind] = DecisionKind.KEEP
     content_hash: str
+    path: str = ""
 
 
 Decision = NotDuplicate | KeepThis

@@ -144,7 +144,8 @@ def current_groups(conn: psycopg.Connection, catalog_id: int) -> list[StoredGrou
 
 
 def add_decision(conn: psycopg.Connection, catalog_id: int, decision: DecisionKind | str, a: str, b: str = "") -> None:
-    """Remember a decision: NOT_DUPLICATE names two contents (``a``, ``b``), KEEP one (``a``)."""
+    """Remember a decision: NOT_DUPLICATE names two contents (``a``, ``b``), KEEP one content
+    (``a``) and the file of it to keep (``b``, its path; '' for any file of that content)."""
     decision = DecisionKind(decision)
     if decision is DecisionKind.NOT_DUPLICATE and b < a:
         a, b = b, a
@@ -165,7 +166,7 @@ def decisions(conn: psycopg.Connection, catalog_id: int) -> list[Decision]:
     """The catalog's remembered decisions, oldest first."""
     rows = conn.execute("SELECT decision, content_hash_a, content_hash_b FROM duplicate_decisions "
                         "WHERE catalog_id = %s ORDER BY id", (catalog_id,)).fetchall()
-    return [NotDuplicate(a, b) if kind == DecisionKind.NOT_DUPLICATE else KeepThis(a) for kind, a, b in rows]
+    return [NotDuplicate(a, b) if kind == DecisionKind.NOT_DUPLICATE else KeepThis(a, b) for kind, a, b in rows]
 
 
 def content_hash_of(conn: psycopg.Connection, catalog_id: int, path: str) -> str | None:

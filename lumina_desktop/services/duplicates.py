@@ -129,7 +129,8 @@ class DuplicatesService:
         self.remember(catalog_id, NOT_DUPLICATE, (path_a, path_b))
 
     def keep(self, catalog_id: int, path: str) -> None:
-        """Remember to keep this file in whatever group it falls in."""
+        """Remember to keep this file in whatever group it falls in (its content, and among
+        byte-identical files this one)."""
         self.remember(catalog_id, KEEP, (path,))
 
     def remember(self, catalog_id: int, decision: DecisionKind | str, paths: Sequence[str]) -> None:
@@ -139,6 +140,9 @@ class DuplicatesService:
         kind = DecisionKind(decision)
         with self._db.connection() as conn, conn.transaction():
             hashes = self._hashes(conn, catalog_id, kind, paths)
+            if kind is DecisionKind.KEEP:     # this file, where byte-identical files share the content
+                dup_db.remove_decision(conn, catalog_id, kind, hashes[0], os.path.abspath(paths[0]))
+                hashes.append(os.path.abspath(paths[0]))
             dup_db.add_decision(conn, catalog_id, kind, *hashes)
             record_changes(conn, catalog_id, None, "user", (), _DUPLICATES)
 
@@ -147,6 +151,8 @@ class DuplicatesService:
         kind = DecisionKind(decision)
         with self._db.connection() as conn, conn.transaction():
             hashes = self._hashes(conn, catalog_id, kind, paths)
+            if kind is DecisionKind.KEEP:     # the file's choice, and an older one of the content alone
+                dup_db.remove_decision(conn, catalog_id, kind, hashes[0], os.path.abspath(paths[0]))
             dup_db.remove_decision(conn, catalog_id, kind, *hashes)
             record_changes(conn, catalog_id, None, "user", (), _DUPLICATES)
 

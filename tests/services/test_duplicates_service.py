@@ -126,3 +126,44 @@ def test_stats_rows_and_decisions_after_a_real_run(app, tmp_path: Path) -> None:
         dups.keep(cat.id, str(root / "nope.jpg"))
     with pytest.raises(ValueError):
         dups.remember(cat.id, NOT_DUPLICATE, [str(root / "a.jpg")])
+
+
+@pytest.mark.slow
+def test_keep_chooses_the_file_among_byte_identical_copies_and_survives_a_new_run(app, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Two files of the same bytes: the suggested keeper is the first found (path order); "keep
+    this one" on the other makes it the keeper — by file, not only by content — through a new
+    duplicates run, and `resolve` then moves the other file."""
+    root = tmp_path / "lib"
+    (root / "Backup").mkdir(parents=True)
+    (root / "Trip").mkdir()
+    scene(3).save(root / "Trip" / "dune.jpg", quality=92)
+    shutil.copy2(root / "Trip" / "dune.jpg", root / "Backup" / "dune.jpg")
+    dups = app.duplicates
+    coordinator = app.start_engine(timing=FAST)
+    cat = app.library.create_catalog("Files")
+    scan = app.library.add_folders_and_scan(cat.id, [str(root)])
+    assert coordinator.wait(scan.job_id, 60).state == JobState.SUCCEEDED
+
+    def run() -> None:
+        job = coordinator.wait(app.jobs.submit("duplicates", dups.find_params(), catalog_id=cat.id), 60)
+        assert job.state == JobState.SUCCEEDED, job.error
+
+    run()
+    rows = dups.rows(cat.id)
+    assert [(Path(r.path).parent.name, r.is_keeper, r.tier) for r in rows] == [
+        ("Backup", True, "identical"), ("Trip", False, "identical")]          # path order: Backup first
+    dups.keep(cat.id, str(root / "Trip" / "dune.jpg"))
+    (decision,) = dups.decisions(cat.id)
+    assert isinstance(decision, KeepThis) and decision.path == str(root / "Trip" / "dune.jpg")
+    for _ in range(2):    # read again, then after a new run
+        rows = dups.rows(cat.id)
+        assert [(Path(r.path).parent.name, r.is_keeper, r.tier) for r in rows] == [
+            ("Trip", True, "identical"), ("Backup", False, "identical")]
+        assert rows[0].reason == "suggested keeper (your choice)" and "your choice" in rows[1].reason
+        run()
+    plan = app.trash.duplicates_plan(cat.id, "identical")
+    assert [Path(p).parent.name for p in plan.paths] == ["Backup"]
+    # K again on the first file: the newest choice wins, one decision per file
+    dups.keep(cat.id, str(root / "Backup" / "dune.jpg"))
+    dups.keep(cat.id, str(root / "Backup" / "dune.jpg"))
+    assert len(dups.decisions(cat.id)) == 2 and Path(dups.rows(cat.id)[0].path).parent.name == "Backup"

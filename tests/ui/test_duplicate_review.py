@@ -219,7 +219,7 @@ def test_queue_by_tier_with_totals_progress_and_differences_highlighted(review: 
     # the tier panel counts copies by their own tier, as "Accept all" moves them: the near-copy
     # group's byte copy of b.jpg is an identical copy too
     panel_text = w.tier_labels[IDENTICAL].text()
-    assert "3 identical copies" in panel_text and format_bytes(identical_bytes + sizes["backup/b.jpg"]) in panel_text
+    assert "3 copies" in panel_text and format_bytes(identical_bytes + sizes["backup/b.jpg"]) in panel_text
     assert all(b.isEnabled() for b in w.accept_buttons.values())
     # the first group is current and highlighted; its progress shows
     assert w.progress_text == "Group 1 of 4"
@@ -313,15 +313,28 @@ def test_navigation_by_keys_and_buttons(review: Review, qtbot) -> None:  # type:
 # -- K: keep this one
 def test_keep_by_key_and_by_button(review: Review, catalog: Catalog, qtbot) -> None:  # type: ignore[no-untyped-def]
     w = review.widget
-    # a byte copy: the same content as its keeper, so nothing to choose; K says so and writes nothing
+    # a byte copy: the same content as its keeper; K chooses which of the two files stays
     sg = go_to(w, catalog, "photos/a.jpg")
     qtbot.keyClick(w.queue, Qt.Key.Key_1)
     qtbot.keyClick(w.queue, Qt.Key.Key_K)
     assert "already the keeper" in w.status_label.text() and settled(w)
+    first_keeper = sg.group.keeper_id
     qtbot.keyClick(w.queue, Qt.Key.Key_2)
-    assert not w.buttons["keep"].isEnabled() and "byte for byte" in w.buttons["keep"].toolTip()
+    other = w.selected_photo_id
+    assert other != first_keeper and w.buttons["keep"].isEnabled() and "same bytes" in w.buttons["keep"].toolTip()
+    assert not w.buttons["not_duplicate"].isEnabled()                # byte copies are duplicates whatever their names
     qtbot.keyClick(w.queue, Qt.Key.Key_K)
-    assert "byte for byte" in w.status_label.text() and settled(w) and w.current_group.id == sg.id  # type: ignore[union-attr]
+    qtbot.waitUntil(lambda: settled(w), timeout=10000)
+    fresh = catalog.group_of("photos/a.jpg")
+    assert fresh is not None and fresh.group.keeper_id == other and fresh.group.is_keeper_forced
+    assert [m.photo_id for m in fresh.group.members] == [first_keeper] and fresh.group.members[0].tier == IDENTICAL
+    assert "your choice" in fresh.group.members[0].reason
+    # and back: K on the first file (the earlier choice is forgotten)
+    w.go_to_group(sg.id)
+    w.select_photo(first_keeper)
+    qtbot.keyClick(w.queue, Qt.Key.Key_K)
+    qtbot.waitUntil(lambda: settled(w), timeout=10000)
+    assert catalog.group_of("photos/a.jpg").group.keeper_id == first_keeper  # type: ignore[union-attr]
     # the same picture with other metadata: K makes the copy the keeper, on to the next group at once
     sg = go_to(w, catalog, "edited/c_tagged.jpg")
     old_keeper, copy = sg.group.keeper_id, sg.group.members[0].photo_id

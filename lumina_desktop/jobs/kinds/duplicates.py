@@ -26,7 +26,7 @@ from lumina_desktop.analysis import duplicates as dup
 from lumina_desktop.analysis.dup_index import DuplicateIndex
 from lumina_desktop.analysis.dup_keeper import DEFAULT_RULES, rules_from_strings
 from lumina_desktop.core.changes import Aspect
-from lumina_desktop.core.duplicates import TIERS, NotDuplicate, StoredGroup
+from lumina_desktop.core.duplicates import TIERS, KeepThis, NotDuplicate, StoredGroup
 from lumina_desktop.core.jobs import JobSnapshot
 from lumina_desktop.db.duplicates import DuplicatesRepository
 from lumina_desktop.core.library import SmartView
@@ -232,8 +232,17 @@ def read_groups(repo: Any, tx: Any, catalog_id: int) -> list[StoredGroup]:
     stored = [StoredGroup(sg.id, g, sg.paths, sg.sizes) for sg, g in stored]
     by_photo = {photo_id: sg for sg in stored for photo_id in sg.group.photo_ids}
     siblings = burst_siblings(stored, repo.burst_of_photos(tx, sorted(by_photo)))
+    decisions = repo.decisions(tx, catalog_id)
+    # "keep this file" among byte-identical files: the newest choice per content wins
+    keep_file = {d.content_hash: d.path for d in decisions if isinstance(d, KeepThis) and d.path}
     out = []
-    for group in dup.apply_decisions([sg.group for sg in stored], [*repo.decisions(tx, catalog_id), *siblings]):
+    for group in dup.apply_decisions([sg.group for sg in stored], [*decisions, *siblings]):
         sg = by_photo[group.keeper_id]
+        want = keep_file.get(group.keeper_content_hash)
+        if want and sg.paths.get(group.keeper_id) != want:
+            pick = next((m.photo_id for m in group.members if m.content_hash == group.keeper_content_hash
+                         and sg.paths.get(m.photo_id) == want), None)
+            if pick is not None:
+                group = dup.keep_file_instead(group, pick)
         out.append(StoredGroup(sg.id, group, sg.paths, sg.sizes))
     return out

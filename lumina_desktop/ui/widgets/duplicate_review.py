@@ -48,7 +48,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QKeyEvent, QMouseEvent, QPainter, QPaintEvent, QPalette, QPen, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView, QFrame, QGridLayout, QHBoxLayout, QLabel, QListView, QMessageBox, QPushButton, QScrollArea,
-    QSplitter, QStackedWidget, QStyle, QStyledItemDelegate, QStyleOptionViewItem, QVBoxLayout, QWidget,
+    QSizePolicy, QSplitter, QStackedWidget, QStyle, QStyledItemDelegate, QStyleOptionViewItem, QVBoxLayout, QWidget,
 )
 
 from lumina_desktop.core.changes import Aspect, PhotoChanges
@@ -83,8 +83,8 @@ TIER_HINT = {DuplicateTier.IDENTICAL: "the same file, byte for byte",
 TIER_WORD = {DuplicateTier.IDENTICAL: "identical", DuplicateTier.SAME_PICTURE: "same picture",
              DuplicateTier.NEAR_COPY: "near copy"}
 KEEP, NOT_DUPLICATE = "keep", "not_duplicate"
-SAME_CONTENT_TEXT = ("This copy is byte for byte the keeper: decisions are remembered by content, so which of the "
-                     "two files stays cannot be chosen yet (Delete keeps the keeper)")
+KEEP_FILE_TIP = "Keep this file instead: it has the same bytes as the keeper, which becomes its copy (remembered)"
+SAME_BYTES_TIP = "This file is byte for byte the keeper: it is a duplicate whatever its name"
 QUEUE_THUMB_PX = 44
 QUEUE_ROW_PX = 56
 PICTURE_PX = 640
@@ -766,6 +766,7 @@ class DuplicateReviewWidget(QWidget):
         for row, tier in enumerate(TIERS):
             label = self.tier_labels[tier] = QLabel()
             label.setToolTip(f"{TIER_TITLE[tier]}: {TIER_HINT[tier]}")
+            label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)   # cut, not widening the window
             button = self.accept_buttons[tier] = QPushButton("Accept all…")
             button.setToolTip(f"Keep the suggested keeper of every group and move every {TIER_WORD[tier]} copy "
                               "to the trash (asks first; can be undone)")
@@ -808,8 +809,8 @@ class DuplicateReviewWidget(QWidget):
         self.buttons: dict[str, QPushButton] = {}
         self._tips: dict[str, str] = {}
         bar = QHBoxLayout()
-        specs = (("previous", "◀ Previous  (←)", "Previous group", self.previous_group),
-                 ("skip", "Skip ▶  (S, →)", "Next group; decide later", self.next_group), ("", "", "", None),
+        specs = (("previous", "◀ Previous", "Previous group  (←)", self.previous_group),
+                 ("skip", "Skip ▶", "Next group; decide later  (S or →)", self.next_group), ("", "", "", None),
                  ("keep", "Keep this  (K)", "The selected photo becomes the keeper of its group (remembered by content)",
                   self.keep_selected),
                  ("not_duplicate", "Not duplicates  (N)", "The selected copy is not a copy of the keeper (remembered)",
@@ -819,7 +820,7 @@ class DuplicateReviewWidget(QWidget):
                                                       "(can be undone)", self.trash_copies))
         for name, text, tip, run in specs:
             if not name:
-                bar.addSpacing(16)
+                bar.addSpacing(10)
                 continue
             b = self.buttons[name] = QPushButton(text)
             b.setToolTip(tip)
@@ -831,6 +832,8 @@ class DuplicateReviewWidget(QWidget):
         keys = QLabel("1–9 or Tab select · K keep · N not duplicates · Del trash the copies · S/→ skip · ← back · "
                       "C compare")
         keys.setEnabled(False)
+        for label in (keys, self.tier_label):           # long texts are cut rather than widen the window
+            label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.status_label = QLabel("")
         self.status_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.group_page = QWidget()
@@ -850,8 +853,7 @@ class DuplicateReviewWidget(QWidget):
         right_lay.addWidget(self.right, 1)
         foot = QHBoxLayout()
         foot.setContentsMargins(8, 0, 8, 4)
-        foot.addWidget(keys)
-        foot.addStretch(1)
+        foot.addWidget(keys, 1)
         foot.addWidget(self.status_label)
         right_lay.addLayout(foot)
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
@@ -966,7 +968,7 @@ class DuplicateReviewWidget(QWidget):
         stats = {s.tier: s for s in self.model.stats}
         for tier in TIERS:
             s = stats.get(tier) or TierStats(tier, 0, 0, 0)
-            self.tier_labels[tier].setText(f"<b>{TIER_TITLE[tier]}</b> · {tier_copies_text(tier, s.copies)}"
+            self.tier_labels[tier].setText(f"<b>{TIER_TITLE[tier]}</b> · {copies_text(s.copies)}"
                                            f" · {format_bytes(s.reclaimable_bytes)}")
             self.tier_labels[tier].setEnabled(s.groups > 0)
             self.accept_buttons[tier].setEnabled(s.groups > 0)
@@ -1034,7 +1036,7 @@ class DuplicateReviewWidget(QWidget):
             self.warning_label.hide()
             self._update_actions()
             return
-        if changed or self._selected not in sg.group.photo_ids:   # K and N act on a copy: one they can act on
+        if changed or self._selected not in sg.group.photo_ids:   # K and N act on a copy: both can, if one does
             self._selected = next((m.photo_id for m in sg.group.members if not self._is_same_content(sg, m.photo_id)),
                                   sg.group.members[0].photo_id)
         ordinal = self.model.ordinal(self.model.row_of(sg.id))
@@ -1092,11 +1094,11 @@ class DuplicateReviewWidget(QWidget):
         prev, nxt = self.model.group_row_near(row - 1, -1), self.model.group_row_near(row + 1, 1)
         self.buttons["previous"].setEnabled(has and 0 <= prev < row)
         self.buttons["skip"].setEnabled(has and nxt > row)
-        can_decide = is_copy and not self._is_same_content(sg, self._selected)  # type: ignore[arg-type]
-        self.buttons["keep"].setEnabled(can_decide)
-        self.buttons["not_duplicate"].setEnabled(can_decide)
-        for name in ("keep", "not_duplicate"):
-            self.buttons[name].setToolTip(SAME_CONTENT_TEXT if is_copy and not can_decide else self._tips[name])
+        same_bytes = is_copy and self._is_same_content(sg, self._selected)  # type: ignore[arg-type]
+        self.buttons["keep"].setEnabled(is_copy)        # among byte copies, K chooses which file stays
+        self.buttons["not_duplicate"].setEnabled(is_copy and not same_bytes)
+        self.buttons["keep"].setToolTip(KEEP_FILE_TIP if same_bytes else self._tips["keep"])
+        self.buttons["not_duplicate"].setToolTip(SAME_BYTES_TIP if same_bytes else self._tips["not_duplicate"])
         self.buttons["compare"].setEnabled(has)
         self.buttons["trash"].setEnabled(has)
 
@@ -1182,9 +1184,6 @@ class DuplicateReviewWidget(QWidget):
         if pid == sg.group.keeper_id:
             self.say("This photo is already the keeper; select a copy (1–9, Tab or a click) to keep it instead")
             return
-        if self._is_same_content(sg, pid):
-            self.say(SAME_CONTENT_TEXT)
-            return
         forget = sg.paths[sg.group.keeper_id] if sg.group.is_keeper_forced else None
         self._decide(KEEP, (sg.paths[pid],), f"Keeping {display_name(os.path.basename(sg.paths[pid]))}", forget)
         self.next_group()
@@ -1198,7 +1197,7 @@ class DuplicateReviewWidget(QWidget):
             self.say("Select a copy (1–9, Tab or a click): N says it is not a copy of the keeper")
             return
         if self._is_same_content(sg, pid):
-            self.say("This file is byte for byte the keeper: it is a duplicate whatever its name")
+            self.say(SAME_BYTES_TIP)
             return
         self._decide(NOT_DUPLICATE, (sg.paths[sg.group.keeper_id], sg.paths[pid]),
                      f"{display_name(os.path.basename(sg.paths[pid]))} is not a duplicate")

@@ -44,7 +44,8 @@ if TYPE_CHECKING:
 STATE_MIN_INTERVAL_MS = 3000   # sidebar counts are read again at most this often while photos arrive
 JOBS_DOCK_PX = 190
 SIDEBAR_PX = 210
-_STATE_ASPECTS = frozenset({Aspect.ADDED, Aspect.REMOVED, Aspect.STATUS, Aspect.FOLDERS, Aspect.BURST})
+_STATE_ASPECTS = frozenset({Aspect.ADDED, Aspect.REMOVED, Aspect.STATUS, Aspect.FOLDERS, Aspect.BURST,
+                            Aspect.DUPLICATES})
 EMPTY_BODY = ("Add a folder of photos to get started. Lumina scans it in the background,\n"
               "makes thumbnails and finds duplicates and bursts. Your files are never changed.\n"
               "You can also drag a folder onto this window.")
@@ -189,11 +190,16 @@ class MainWindow(QMainWindow):
         else:
             self._on_sidebar_view_selected(view)
 
-    def _offer_review(self, job: Any) -> None:
-        """A job that found something to review (its kind says where) offers that view, unless it is open."""
+    def _on_job_finished(self, job: Any) -> None:
+        """The sidebar's counts are read again; a job that found something to review (its kind
+        says where) offers that view, unless it is open."""
         services = self.ctx.services
+        if self.state is None or self.state.current is None or job.catalog_id != self.state.current.id:
+            return
+        if not self._closing:
+            self._state_timer.start(0)          # the sidebar's counts now, not up to 3 s later
         offer = services.wording.review_offer(job) if services is not None else None
-        if offer is None or self.state is None or self.state.current is None or job.catalog_id != self.state.current.id:
+        if offer is None:
             return
         view, text = offer
         shown = {SmartView.DUPLICATES.value: self.duplicates_view, SmartView.BURSTS.value: self.bursts_view}.get(view)
@@ -312,7 +318,7 @@ class MainWindow(QMainWindow):
         self.duplicates_view.operation_started.connect(self._on_operation_started)
         self.bridge.job_finished.connect(lambda job: self.duplicates_view and
                                          self.duplicates_view.trash_job_finished(job.id))
-        self.bridge.job_finished.connect(self._offer_review)
+        self.bridge.job_finished.connect(self._on_job_finished)
         self.stack.addWidget(self.duplicates_view)
         sb = self.sidebar
         sb.setEnabled(True)
