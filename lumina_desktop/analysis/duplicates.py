@@ -333,8 +333,13 @@ def apply_decisions(groups: Iterable[DuplicateGroup], decisions: Iterable[Decisi
     decisions = list(decisions)
     keep = {d.content_hash for d in decisions if isinstance(d, KeepThis)}
     apart = {frozenset((d.a, d.b)) for d in decisions if isinstance(d, NotDuplicate) and d.a != d.b}
+    touched = keep | {h for pair in apart for h in pair}
     out: list[DuplicateGroup] = []
     for g in groups:
+        hashes = {g.keeper_content_hash, *(m.content_hash for m in g.members)}
+        if touched.isdisjoint(hashes) and all(m.copy_of is None or m.copy_of in g.photo_ids for m in g.members):
+            out.append(g)      # no decision concerns it and its copies' heads are all here: as stored
+            continue
         keeper: tuple[int, str] = (g.keeper_id, g.keeper_content_hash)
         members = list(g.members)
         forced = g.is_keeper_forced

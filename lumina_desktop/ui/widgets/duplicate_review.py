@@ -129,6 +129,17 @@ class QueueSnapshot:
     stats: tuple[TierStats, ...]
     hidden: frozenset[int] = frozenset()
     present_hidden: frozenset[int] = frozenset()
+    listed: tuple[TierStats, ...] = ()      # per queue header: the groups listed under it, what they free
+
+
+def listed_totals(groups: Sequence[StoredGroup]) -> tuple[TierStats, ...]:
+    """Any thread: each tier's header in the queue counts the groups listed under it (by the
+    group's tier) and what they free; the tier panel counts copies by their own tier instead."""
+    listed: dict[DuplicateTier, list[StoredGroup]] = {}
+    for sg in groups:
+        listed.setdefault(sg.tier, []).append(sg)
+    return tuple(TierStats(tier, len(gs), sum(len(g.group.members) for g in gs), sum(g.reclaimable_bytes for g in gs))
+                 for tier, gs in listed.items())
 
 
 @dataclass(frozen=True)
@@ -169,7 +180,7 @@ def queue_of(groups: Sequence[StoredGroup], hidden: frozenset[int] = frozenset()
     present = frozenset(pid for sg in groups for pid in sg.group.photo_ids if pid in hidden) if hidden else frozenset()
     shown = [x for sg in groups if (x := without_photos(sg, hidden)) is not None]
     shown.sort(key=lambda sg: (sg.tier.rank, sg.id))
-    return QueueSnapshot(tuple(shown), tuple(tier_stats(shown)), hidden, present)
+    return QueueSnapshot(tuple(shown), tuple(tier_stats(shown)), hidden, present, listed_totals(shown))
 
 
 def load_queue(dups: DuplicateDecisions, catalog_id: int, hidden: frozenset[int]) -> QueueSnapshot:
@@ -322,15 +333,13 @@ class DuplicateQueueModel(QAbstractListModel):
     def set_snapshot(self, snapshot: QueueSnapshot) -> None:
         self.beginResetModel()
         rows: list[StoredGroup | TierStats] = []
-        # a header counts the groups listed under it (by the group's tier) and what they free;
-        # the tier panel counts copies by their own tier (what "Accept all" moves)
-        listed: dict[DuplicateTier, list[StoredGroup]] = {}
+        headers = {s.tier: s for s in snapshot.listed or listed_totals(snapshot.groups)}   # made by the worker
+        tier = None
         for sg in snapshot.groups:
-            listed.setdefault(sg.tier, []).append(sg)
-        for tier, gs in listed.items():
-            rows.append(TierStats(tier, len(gs), sum(len(g.group.members) for g in gs),
-                                  sum(g.reclaimable_bytes for g in gs)))
-            rows.extend(gs)
+            if sg.tier != tier:
+                tier = sg.tier
+                rows.append(headers[tier])
+            rows.append(sg)
         self._rows, self.stats = rows, snapshot.stats
         self._row_of = {r.id: i for i, r in enumerate(rows) if isinstance(r, StoredGroup)}
         self._row_of_keeper = {r.group.keeper_id: i for i, r in enumerate(rows) if isinstance(r, StoredGroup)}
@@ -492,6 +501,8 @@ class _QueueView(QListView):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setUniformItemSizes(True)
+        self.setLayoutMode(QListView.LayoutMode.Batched)    # 10,000 groups laid out over a few turns, not one stall
+        self.setBatchSize(2000)
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
@@ -509,7 +520,8 @@ class _QueueView(QListView):
         top = self.indexAt(self.viewport().rect().topLeft()).row()
         bottom = self.indexAt(self.viewport().rect().bottomLeft()).row()
         top = max(0, top)
-        bottom = n - 1 if bottom < 0 else bottom
+        if bottom < 0:    # the list ends above the bottom edge, or is not laid out there yet: a screenful
+            bottom = top + self.viewport().height() // QUEUE_ROW_PX
         return range(top, min(n, bottom + 1 + ahead))
 
 
