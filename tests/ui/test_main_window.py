@@ -385,6 +385,26 @@ def test_culling_keys_in_the_grid_flag_by_content_and_filter(window: MainWindow,
     QTest.keyClick(viewer, Qt.Key.Key_5)
     qtbot.waitUntil(lambda: model.data(model.index(3, 0), PhotoRole.Rating) == 5, timeout=10000)
     browser.close_viewer()
+    # the details panel: its buttons and the same keys act on the selection; a second click clears
+    panel = browser.details
+    view.select_photo_ids([ids[4]])
+    qtbot.waitUntil(lambda: panel.details is not None and panel.details.id == ids[4], timeout=10000)
+    assert not panel.flag_bar.pick.isChecked() and not any(b.isChecked() for b in panel.flag_bar.star_buttons)
+    qtbot.mouseClick(panel.flag_bar.pick, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(panel.flag_bar.star_buttons[2], Qt.MouseButton.LeftButton)       # ★★★
+    qtbot.waitUntil(lambda: bool(int(model.data(model.index(4, 0), PhotoRole.Flags)) & PhotoFlag.PICKED) and
+                    model.data(model.index(4, 0), PhotoRole.Rating) == 3, timeout=10000)
+    qtbot.waitUntil(lambda: panel.flag_bar.pick.isChecked() and panel.flag_bar.stars == 3, timeout=10000)
+    assert [b.isChecked() for b in panel.flag_bar.star_buttons] == [True, True, True, False, False]
+    qtbot.mouseClick(panel.flag_bar.pick, Qt.MouseButton.LeftButton)                  # again: unflagged
+    qtbot.waitUntil(lambda: not int(model.data(model.index(4, 0), PhotoRole.Flags)) & PhotoFlag.PICKED, timeout=10000)
+    qtbot.waitUntil(lambda: not panel.flag_bar.pick.isChecked(), timeout=10000)
+    panel.setFocus()
+    QTest.keyClick(panel, Qt.Key.Key_X)                                               # keys, in the panel
+    qtbot.waitUntil(lambda: bool(int(model.data(model.index(4, 0), PhotoRole.Flags)) & PhotoFlag.REJECTED) and
+                    panel.flag_bar.reject.isChecked(), timeout=10000)
+    qtbot.mouseClick(panel.flag_bar.star_buttons[2], Qt.MouseButton.LeftButton)       # ★★★ again: none
+    qtbot.waitUntil(lambda: not model.data(model.index(4, 0), PhotoRole.Rating), timeout=10000)
     qtbot.wait(200)
     shot(window, "06-grid-culling-flags")
 

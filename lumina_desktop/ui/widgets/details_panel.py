@@ -12,14 +12,17 @@ from concurrent.futures import Executor
 from dataclasses import dataclass
 
 from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QFont, QImage, QPixmap, QResizeEvent
-from PySide6.QtWidgets import QFormLayout, QFrame, QLabel, QScrollArea, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtGui import QFont, QImage, QKeyEvent, QPixmap, QResizeEvent
+from PySide6.QtWidgets import (
+    QFormLayout, QFrame, QHBoxLayout, QLabel, QScrollArea, QSizePolicy, QToolButton, QVBoxLayout, QWidget,
+)
 
 from lumina_desktop.core.library import PhotoDetails
 from lumina_desktop.services.describe import (
     PHOTO_STATUS_TEXT, breakable, format_burst, format_bytes, format_camera, format_flags, format_quality, format_date, format_dimensions, format_exposure, format_gps,
     format_type, format_when,
 )
+from lumina_desktop.ui.culling_keys import PICK, REJECT, STARS, UNFLAG, culling_action
 from lumina_desktop.ui.tasks import run_query
 from lumina_desktop.services.images import PhotoPictures
 from lumina_desktop.services.photos import PhotoQueries
@@ -53,10 +56,61 @@ _FIELDS = ("Quality", "Burst", "Flags", "Taken", "Camera", "Lens", "Exposure", "
            "Content hash", "Added", "Status")
 
 
+class FlagBar(QWidget):
+    """Pick, reject and 0–5 stars as buttons (the details panel's Flags row); ``requested(action,
+    stars)`` with the culling keys' actions: a second click on the set flag or star clears it."""
+
+    requested = Signal(str, object)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.decision: str | None = None
+        self.stars = 0
+        self.pick = self._button("✓ Pick", "Pick  (P; again: unflag)", lambda: self._flag(PICK))
+        self.reject = self._button("✕ Reject", "Reject  (X; again: unflag)", lambda: self._flag(REJECT))
+        self.star_buttons = [self._button("★", f"{n} star{'s' if n > 1 else ''}  ({n}; again: none)",
+                                          lambda _=False, n=n: self._star(n)) for n in range(1, 6)]
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(2)
+        lay.addWidget(self.pick)
+        lay.addWidget(self.reject)
+        lay.addSpacing(6)
+        for b in self.star_buttons:
+            lay.addWidget(b)
+        lay.addStretch(1)
+
+    def _button(self, text: str, tip: str, slot: object) -> QToolButton:
+        b = QToolButton()
+        b.setText(text)
+        b.setToolTip(tip)
+        b.setCheckable(True)
+        b.setAutoRaise(True)
+        b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        b.clicked.connect(slot)  # type: ignore[arg-type]
+        return b
+
+    def set_flags(self, decision: str | None, stars: int | None) -> None:
+        """Show a photo's flags (``best`` — the burst's best frame chosen by the user — shows as picked)."""
+        self.decision, self.stars = decision, stars or 0
+        self.pick.setChecked(decision in (PICK, "best"))
+        self.reject.setChecked(decision == REJECT)
+        for n, b in enumerate(self.star_buttons, start=1):
+            b.setChecked(n <= self.stars)
+
+    def _flag(self, action: str) -> None:
+        is_set = (self.decision == action) or (action == PICK and self.decision == "best")
+        self.requested.emit(UNFLAG if is_set else action, None)
+
+    def _star(self, n: int) -> None:
+        self.requested.emit(STARS, 0 if n == self.stars else n)
+
+
 class DetailsPanel(QWidget):
     """Shows one photo; ``show_photo(None)`` shows the empty state."""
 
     details_shown = Signal(int)   # photo id whose details (and preview) are now on screen
+    culling_requested = Signal(str, object)   # action, stars: from the flag buttons or the culling keys
 
     def __init__(self, executor: Executor, photos: PhotoQueries, images: PhotoPictures,
                  parent: QWidget | None = None) -> None:
@@ -112,6 +166,17 @@ class DetailsPanel(QWidget):
             key = QLabel(name)
             key.setStyleSheet("color: palette(placeholder-text);")
             self.values[name] = value
+            if name == "Flags":                  # buttons, with the text (and its key hint) below
+                self.flag_bar = FlagBar()
+                self.flag_bar.requested.connect(self.culling_requested)
+                cell = QWidget()
+                cell_lay = QVBoxLayout(cell)
+                cell_lay.setContentsMargins(0, 0, 0, 0)
+                cell_lay.setSpacing(0)
+                cell_lay.addWidget(self.flag_bar)
+                cell_lay.addWidget(value)
+                self.form.addRow(key, cell)
+                continue
             self.form.addRow(key, value)
         body = QWidget()
         lay = QVBoxLayout(body)
@@ -135,11 +200,19 @@ class DetailsPanel(QWidget):
         outer.setContentsMargins(0, 0, 0, 0)
         outer.addWidget(scroll)
         self.setMinimumWidth(240)
+        self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)     # the culling keys work here too
         self.preview_label.installEventFilter(self)
         self._show_empty("No photo selected")
 
     def sizeHint(self) -> QSize:
         return QSize(320, 600)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        found = culling_action(event) if self.details is not None else None
+        if found is None:
+            super().keyPressEvent(event)
+            return
+        self.culling_requested.emit(*found)
 
     # -- API
     def show_photo(self, photo_id: int | None, selected_count: int = 1) -> None:
@@ -213,6 +286,7 @@ class DetailsPanel(QWidget):
         v["Quality"].setText(format_quality(d))
         v["Burst"].setText(format_burst(d))
         v["Flags"].setText(format_flags(d))
+        self.flag_bar.set_flags(d.decision, d.stars)
         v["Taken"].setText(format_date(d))
         v["Camera"].setText(format_camera(d))
         v["Lens"].setText(d.lens or "—")

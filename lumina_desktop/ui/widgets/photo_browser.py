@@ -122,6 +122,7 @@ class PhotoBrowserWidget(QWidget):
         self.view.selectionModel().currentChanged.connect(self._on_view_selection_changed)
         self.view.open_requested.connect(self._on_view_open_requested)
         self.view.culling_requested.connect(self._on_view_culling_requested)
+        self.details.culling_requested.connect(self._on_view_culling_requested)   # its buttons and keys: the selection
         self.view.stack_toggle_requested.connect(self._on_view_stack_toggle_requested)
         self.view.context_menu_requested.connect(self._on_view_context_menu_requested)
 
