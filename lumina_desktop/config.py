@@ -3,18 +3,27 @@
 Precedence, lowest to highest: built-in defaults < settings file (``settings.json`` in the
 config dir) < environment variables (``LUMINA_*``, plus ``BACKGROUND_WORKERS`` as in the seed)
 < command-line options.  ``Settings`` is frozen; ``load_settings`` builds it.
+
+A password for an external database belongs anywhere but the command line (which every local
+user can read): libpq's own ``PGPASSFILE`` (``~/.pgpass``) or ``PGPASSWORD``, the
+``LUMINA_DATABASE_URL`` environment variable, or the settings file, which is written mode 0600.
 """
 from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 import os
 import re
+import stat
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
 from lumina_desktop.core.errors import ConfigError
+
+log = logging.getLogger(__name__)
 
 APP_DIR_NAME = "lumina-desktop"
 SETTINGS_FILE = "settings.json"
@@ -53,6 +62,12 @@ class Settings:
     """Job kinds that do not run by themselves after a scan (Settings › After a scan)."""
     theme: str = "dark"
     """The window's colours: "dark" (neutral greys, for judging photos) or "light"."""
+    memory_budget_mb: int = 1536
+    """The most memory (MB) one process's scan may hold: big pictures are decoded one at a time
+    (and shrunk strip by strip) so the whole process stays within it."""
+    outside_links: str = "skip"
+    """Symbolic links to files outside the scanned folders: "skip" (never read; counted in the
+    scan summary) or "follow"."""
     sources: Mapping[str, str] = dataclasses.field(default_factory=dict, compare=False)
 
     @property
@@ -82,18 +97,21 @@ class Settings:
             ("burst_gap_s", f"{self.burst_gap_s:g}"),
             ("disabled_follow_ons", ", ".join(self.disabled_follow_ons) or "(none)"),
             ("theme", self.theme),
+            ("memory_budget_mb", str(self.memory_budget_mb)),
+            ("outside_links", self.outside_links),
         ]
         return [(k, v, self.sources.get(k, "default")) for k, v in rows]
 
 
 # setting name -> (environment variables, converter)
-_INT_KEYS = {"background_workers", "interactive_workers", "thumbnail_cache_mb", "batch_size"}
+_INT_KEYS = {"background_workers", "interactive_workers", "thumbnail_cache_mb", "batch_size", "memory_budget_mb"}
 _FLOAT_KEYS = {"burst_gap_s": (0.1, 30.0)}
 _PATH_KEYS = {"data_dir", "thumbnail_cache_dir"}
 _LIST_KEYS = {"disabled_follow_ons"}
 PREVIEW_CHOICES = ("job", "scan", "on_demand")
 THEME_CHOICES = ("dark", "light")
-_CHOICE_KEYS = {"previews": PREVIEW_CHOICES, "theme": THEME_CHOICES}
+OUTSIDE_LINK_CHOICES = ("skip", "follow")
+_CHOICE_KEYS = {"previews": PREVIEW_CHOICES, "theme": THEME_CHOICES, "outside_links": OUTSIDE_LINK_CHOICES}
 _ENV = {
     "data_dir": ("LUMINA_DATA_DIR",),
     "database_url": ("LUMINA_DATABASE_URL",),
@@ -106,14 +124,61 @@ _ENV = {
     "burst_gap_s": ("LUMINA_BURST_GAP_S",),
     "disabled_follow_ons": ("LUMINA_DISABLED_FOLLOW_ONS",),
     "theme": ("LUMINA_THEME",),
+    "memory_budget_mb": ("LUMINA_MEMORY_BUDGET_MB",),
+    "outside_links": ("LUMINA_OUTSIDE_LINKS",),
 }
 SETTING_NAMES = tuple(_ENV)
 
 
+# scheme://user:PASSWORD@host — libpq ends the user part at the first "@" or "/", so a password
+# may hold anything else, spaces included (percent-encoded or not)
+_URI_PASSWORD = re.compile(r"(\b[A-Za-z][A-Za-z0-9+.\-]*://[^\s/@:]*:)([^/@\n]*)(?=@)")
+_KEY_PASSWORD = re.compile(r"\b((?:ssl)?password\s*=\s*)", re.IGNORECASE)
+
+
 def mask_url(url: str) -> str:
-    """Hide the password of a libpq URL or key=value conninfo string."""
-    url = re.sub(r"(://[^:/@]*:)([^@]*)(@)", r"\1****\3", url)
-    return re.sub(r"(password\s*=\s*)(\S+)", r"\1****", url, flags=re.IGNORECASE)
+    """Hide every password in ``url``: a libpq URI (``scheme://user:pw@host``, ``?password=pw``),
+    a keyword/value conninfo string (``password=pw``, ``password='a \\'quoted\\' pw'``) or any text
+    holding them, such as an error message.  Empty passwords are left as they are."""
+    text = _URI_PASSWORD.sub(lambda m: m.group(1) + ("****" if m.group(2) else ""), url)
+    out: list[str] = []
+    pos = 0
+    for m in _KEY_PASSWORD.finditer(text):
+        if m.start() < pos:
+            continue
+        start = m.end()
+        end = _value_end(text, start, in_query=m.start() > 0 and text[m.start() - 1] in "?&")
+        value = text[start:end]
+        out.append(text[pos:start])
+        out.append(value if value in ("", "''") else "****")
+        pos = end
+    out.append(text[pos:])
+    return "".join(out)
+
+
+def _value_end(text: str, i: int, *, in_query: bool) -> int:
+    """Where a conninfo value starting at ``i`` ends (libpq's quoting: '...' with backslash
+    escapes, or a bare word with backslash escapes; in a URI query, up to "&" or "#")."""
+    n = len(text)
+    if i < n and text[i] == "'":
+        i += 1
+        while i < n:
+            if text[i] == "\\":
+                i += 2
+            elif text[i] == "'":
+                return i + 1
+            else:
+                i += 1
+        return n
+    stops = " \t\r\n&#" if in_query else " \t\r\n"
+    while i < n and text[i] not in stops:
+        i += 2 if text[i] == "\\" else 1
+    return min(i, n)
+
+
+def url_has_password(url: str) -> bool:
+    """Does a database URL or conninfo string carry a (non-empty) password?"""
+    return mask_url(url) != url
 
 
 def _convert(key: str, value: Any, source: str) -> Any:
@@ -172,7 +237,24 @@ def read_settings_file(path: Path) -> dict[str, Any]:
     unknown = sorted(set(data) - set(SETTING_NAMES))
     if unknown:
         raise ConfigError(f"settings file {path} has unknown settings: {', '.join(unknown)}")
+    url = data.get("database_url")
+    if isinstance(url, str) and url_has_password(url):
+        _keep_private(path)
     return data
+
+
+def _keep_private(path: Path) -> None:
+    """A settings file holding a password is readable by its owner only (older versions wrote
+    it 0644): tighten it, or say how."""
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode)
+        if mode & 0o077:
+            os.chmod(path, 0o600)
+            log.warning("settings file %s holds a database password and was readable by other users; "
+                        "it is now readable by you only (mode 600)", path)
+    except OSError:
+        raise ConfigError(f"settings file {path} holds a database password but other users can read it; "
+                          f"make it private (chmod 600 {path})") from None
 
 
 def write_settings_file(path: Path, values: Mapping[str, Any]) -> None:
@@ -185,10 +267,19 @@ def write_settings_file(path: Path, values: Mapping[str, Any]) -> None:
             current.pop(key, None)
         else:
             current[key] = str(value) if isinstance(value, Path) else list(value) if isinstance(value, tuple) else value
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(current, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    if not path.parent.is_dir():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        os.chmod(path.parent, 0o700)
+    # mode 0600 from the first byte (it may hold a database password); atomic for other readers
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(json.dumps(current, indent=2, sort_keys=True) + "\n")
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def load_settings(

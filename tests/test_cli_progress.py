@@ -25,6 +25,8 @@ class Terminal(io.StringIO):
 
 def test_the_bar_moves_on_progress_notifies_and_reads_the_job_only_on_state_changes(db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     app = services_on(load_settings({"data_dir": str(tmp_path)}, environ={}, config_dir=tmp_path), db)
+    elsewhere = jobs_db.PgJobStore(db)
+    elsewhere.attach("elsewhere", "cli", 1)  # a live process owns the job (its liveness lock held)
     with db.connection() as c:
         job_id = jobs_db.create_job(c, "demo", None, {"items": 20})
         assert jobs_db.take_ownership(c, job_id, "elsewhere")
@@ -56,6 +58,7 @@ def test_the_bar_moves_on_progress_notifies_and_reads_the_job_only_on_state_chan
         job = watch(app.jobs, job_id, out=out, wording=app.wording, timeout_s=30)
     finally:
         publisher.join(30)
+        elsewhere.detach("elsewhere")
     assert job.state == JobState.SUCCEEDED and "100.0%" in out.getvalue().split("\r")[-1]
     shown = {line.split("%")[0].split()[-1] for line in out.getvalue().split("\r") if "%" in line}
     assert len(shown - {"0.0", "100.0"}) >= 3, shown  # the bar moved between the reads

@@ -8,14 +8,19 @@ One read, one decode: the file is read into memory once; both hashes come from t
 bytes; the picture is decoded once from the same bytes (at reduced size: JPEG draft
 scaling by libjpeg-turbo, HEIF embedded thumbnails, RAW embedded previews); thumbnails, perceptual
 hashes and the grey image are all derived from that single decode.  Videos are not
-read into memory: they are hashed in 1 MiB chunks and only their header boxes parsed.
+read into memory: they are hashed in 1 MiB chunks and only their header boxes parsed; nor
+are pictures over :data:`STREAM_FILE_BYTES`, which are hashed in chunks and decoded from the
+file.  With a ``gate`` (``memory.MemoryGate``) the read and decode wait for room in the
+process's memory budget, their cost read from the file's headers first.
 
 Every failure is a :class:`~lumina_desktop.core.media.MediaError` with a ``reason``.
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import errno
+import io
 import os
 import stat
 from typing import BinaryIO
@@ -24,6 +29,7 @@ from PIL import Image, ImageFile
 
 from lumina_desktop.analysis import decode, exif, hashing, perceptual, raw_preview, thumbnails
 from lumina_desktop.analysis.dates import DateGuess, infer_date
+from lumina_desktop.analysis.memory import MemoryGate
 from lumina_desktop.analysis.video import VideoInfo, probe_mp4
 from lumina_desktop.analysis.xmp import find_packet, iptc_keywords
 from lumina_desktop.core import formats
@@ -50,15 +56,21 @@ def _open_error(exc: OSError, name: str) -> MediaError:
         return MediaError(FailureReason.UNREADABLE, f"no permission to read {name!r}")
     if isinstance(exc, IsADirectoryError):
         return MediaError(FailureReason.UNREADABLE, f"{name!r} is a folder, not a file")
+    if exc.errno == errno.ELOOP:
+        return MediaError(FailureReason.UNREADABLE, f"{name!r} is a symbolic link where a file was found; "
+                          "not followed")
     if exc.errno == errno.ENAMETOOLONG:
         return MediaError(FailureReason.UNREADABLE, f"path too long for this system: {name!r}")
     return MediaError(FailureReason.UNREADABLE, f"cannot read {name!r}: {exc.strerror or exc}")
 
 
-def open_regular(path: PathArg, name: str) -> BinaryIO:
+def open_regular(path: PathArg, name: str, *, follow_links: bool = True) -> BinaryIO:
     """Open a regular file for reading without ever blocking (a FIFO named .jpg would
-    block a plain ``open()`` forever); anything but a regular file is ``unreadable``."""
+    block a plain ``open()`` forever); anything but a regular file is ``unreadable``.
+    ``follow_links`` False: a symbolic link is refused (ELOOP), never read through."""
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    if not follow_links:
+        flags |= getattr(os, "O_NOFOLLOW", 0)
     fd = os.open(path, flags | getattr(os, "O_CLOEXEC", 0))
     try:
         mode = os.fstat(fd).st_mode
@@ -70,17 +82,31 @@ def open_regular(path: PathArg, name: str) -> BinaryIO:
         raise
 
 
+STREAM_FILE_BYTES = 64 << 20
+"""A picture file bigger than this (not a RAW) is never held in memory: it is hashed in 1 MiB
+chunks and decoded from the file (its pixel-data hash is then not computed)."""
+RAW_DECODE_BYTES = 64 << 20
+"""What decoding a RAW's embedded preview may cost besides the file's bytes (a reduced decode)."""
+UNKNOWN_DECODE_BYTES = 16 << 20
+_READ_WHOLE = frozenset({"HEIF", "AVIF", "JXL"})
+"""Formats whose decoders read the whole file into memory even when given the file."""
+
+
 def analyse_file(path: PathArg, *, thumb_sizes: tuple[int, ...] = thumbnails.DEFAULT_SIZES,
-                 max_pixels: int = decode.DEFAULT_MAX_PIXELS) -> IngestResult:
+                 max_pixels: int = decode.DEFAULT_MAX_PIXELS,
+                 gate: MemoryGate | None = None, follow_links: bool = True) -> IngestResult:
     """Analyse one photo, RAW or video file.  Raises MediaError for files we cannot ingest.
 
     ``path`` may be str, bytes or PathLike (undecodable names work as bytes or as str
     with surrogate escapes).  ``thumb_sizes`` are long edges in px; ``max_pixels`` is the
-    declared-size limit checked before decoding.
+    declared-size limit checked before decoding.  ``gate``: the decode (and the file's bytes
+    held for it) is admitted against this memory budget first, its cost read from the headers.
+    ``follow_links`` False: a symbolic link at ``path`` is not read (``unreadable``).
     """
     name = os.fsdecode(path)
-    try:
-        with open_regular(path, name) as fh:
+    with contextlib.ExitStack() as stack:
+        try:
+            fh = stack.enter_context(open_regular(path, name, follow_links=follow_links))
             st = os.fstat(fh.fileno())
             head = fh.read(formats.SNIFF_BYTES)
             ftype, warning = formats.resolve(name, head)
@@ -91,26 +117,55 @@ def analyse_file(path: PathArg, *, thumb_sizes: tuple[int, ...] = thumbnails.DEF
                 raise MediaError(FailureReason.TOO_LARGE,
                                  f"{st.st_size / 2**20:.0f} MiB is over the "
                                  f"{MAX_FILE_BYTES / 2**20:.0f} MiB limit for pictures")
+            streamed = ftype.kind is not MediaKind.RAW and st.st_size > STREAM_FILE_BYTES
+            if gate is not None:
+                stack.enter_context(gate.admit(_cost(fh, ftype, st.st_size, streamed, thumb_sizes)))
             fh.seek(0)
-            data = fh.read()
-    except OSError as exc:
-        raise _open_error(exc, name) from exc
-    if len(data) != st.st_size:
-        warnings.append(f"file changed while being read ({st.st_size} → {len(data)} bytes)")
-    return _analyse_picture_bytes(data, ftype, name=name, mtime_s=st.st_mtime,
-                                  thumb_sizes=thumb_sizes, max_pixels=max_pixels,
+            if streamed:
+                read, digest = hashing.hash_stream(fh)
+                fh.seek(0)
+            else:
+                data = fh.read()
+                read = len(data)
+        except OSError as exc:
+            raise _open_error(exc, name) from exc
+        if read != st.st_size:
+            warnings.append(f"file changed while being read ({st.st_size} → {read} bytes)")
+        if streamed:
+            warnings.append(f"{read / 2**20:.0f} MiB file: read in pieces, its pixel-data hash "
+                            "not computed (byte-identical copies are still found)")
+            return _analyse_image(fh, None, ftype, FileIdentity(size=read, content_hash=digest), name=name,
+                                  mtime_s=st.st_mtime, thumb_sizes=thumb_sizes, max_pixels=max_pixels,
                                   warnings=warnings)
+        return _analyse_picture_bytes(data, ftype, name=name, mtime_s=st.st_mtime,
+                                      thumb_sizes=thumb_sizes, max_pixels=max_pixels,
+                                      warnings=warnings)
+    raise AssertionError("unreachable")  # pragma: no cover - ExitStack does not swallow
+
+
+def _cost(fh: BinaryIO, ftype: FileType, size: int, streamed: bool, thumb_sizes: tuple[int, ...]) -> int:
+    """Peak bytes analysing this file will hold: its bytes (unless streamed) and its decode."""
+    held = 0 if streamed and ftype.name not in _READ_WHOLE else size
+    if ftype.kind is MediaKind.RAW:
+        return held + RAW_DECODE_BYTES
+    pil = decode.PIL_FORMATS.get(ftype.name)
+    cost = decode.header_cost(fh, pil, thumbnails.decode_band(thumb_sizes)) if pil else None
+    return held + (cost if cost is not None else UNKNOWN_DECODE_BYTES)
 
 
 def analyse_bytes(data: bytes, *, name: str, mtime_s: float | None = None,
                   thumb_sizes: tuple[int, ...] = thumbnails.DEFAULT_SIZES,
-                  max_pixels: int = decode.DEFAULT_MAX_PIXELS) -> IngestResult:
+                  max_pixels: int = decode.DEFAULT_MAX_PIXELS,
+                  gate: MemoryGate | None = None) -> IngestResult:
     """Like :func:`analyse_file` for a picture already in memory (``name`` for type and dates)."""
     ftype, warning = formats.resolve(name, data[:formats.SNIFF_BYTES])
     if ftype.kind is MediaKind.VIDEO:
         raise MediaError(FailureReason.UNSUPPORTED, "videos are probed from files: use probe_video")
-    return _analyse_picture_bytes(data, ftype, name=name, mtime_s=mtime_s, thumb_sizes=thumb_sizes,
-                                  max_pixels=max_pixels, warnings=[warning] if warning else [])
+    admit = (gate.admit(_cost(io.BytesIO(data), ftype, 0, False, thumb_sizes)) if gate is not None
+             else contextlib.nullcontext())
+    with admit:   # the bytes are held already: only the decode is admitted
+        return _analyse_picture_bytes(data, ftype, name=name, mtime_s=mtime_s, thumb_sizes=thumb_sizes,
+                                      max_pixels=max_pixels, warnings=[warning] if warning else [])
 
 
 def _analyse_picture_bytes(data: bytes, ftype: FileType, *, name: str, mtime_s: float | None,
@@ -122,11 +177,19 @@ def _analyse_picture_bytes(data: bytes, ftype: FileType, *, name: str, mtime_s: 
     if ftype.kind is MediaKind.RAW:
         return _analyse_raw(data, ftype, identity, name=name, mtime_s=mtime_s,
                             thumb_sizes=thumb_sizes, max_pixels=max_pixels, warnings=warnings)
+    return _analyse_image(data, data, ftype, identity, name=name, mtime_s=mtime_s,
+                          thumb_sizes=thumb_sizes, max_pixels=max_pixels, warnings=warnings)
+
+
+def _analyse_image(source: bytes | BinaryIO, data: bytes | None, ftype: FileType, identity: FileIdentity, *,
+                   name: str, mtime_s: float | None, thumb_sizes: tuple[int, ...], max_pixels: int,
+                   warnings: list[str]) -> IngestResult:
+    """A picture opened from its bytes (``data``) or, too big to hold, from its file (``data`` None)."""
     what = f"{ftype.name} image"
-    im = decode.open_image(data, decode.PIL_FORMATS[ftype.name], max_pixels=max_pixels, what=what)
+    im = decode.open_image(source, decode.PIL_FORMATS[ftype.name], max_pixels=max_pixels, what=what)
     with im:
         dirs = exif.read_exif(im, warnings)
-        xmp = exif.xmp_from_image(im, data)
+        xmp = exif.xmp_from_image(im, data if data is not None else b"")
         iptc = exif.iptc_from_image(im, warnings)
         file_orientation = _orientation(dirs, warnings)
         if im.format == "HEIF":  # pillow-heif applies irot/imir and resets the tag to 1

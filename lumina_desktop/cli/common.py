@@ -11,12 +11,32 @@ if TYPE_CHECKING:
     from lumina_desktop.services.app import AppServices
 
 
+PASSWORD_WARNING = (
+    "lumina-desktop: warning: the password in --database-url can be read by every user of this computer "
+    "(the process list shows command lines); keep it in ~/.pgpass (or the file PGPASSFILE names), "
+    "PGPASSWORD, LUMINA_DATABASE_URL or the settings file (private to you) instead"
+)
+
+
+def settings_from_args(args: argparse.Namespace) -> Settings:
+    """The command's settings: options > environment > settings file > defaults.  A password in
+    ``--database-url`` works, with a warning (once per command) on stderr."""
+    import sys
+
+    from lumina_desktop.config import load_settings, url_has_password
+
+    url = getattr(args, "database_url", None)
+    if url and not getattr(args, "_password_warned", False) and url_has_password(url):
+        args._password_warned = True
+        print(PASSWORD_WARNING, file=sys.stderr)
+    return load_settings({"data_dir": getattr(args, "data_dir", None), "database_url": url})
+
+
 @contextmanager
 def services(args: argparse.Namespace, *, pool_size: int | None = 4,
              settings: Settings | None = None) -> Iterator[AppServices]:
     """Open (and afterwards close) the services on the catalog database for one command
     (``settings``: instead of those of the command line, e.g. with another worker count)."""
-    from lumina_desktop.cli import settings_from_args
     from lumina_desktop.services.app import open_services
 
     app = open_services(settings or settings_from_args(args), pool_size=pool_size)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 
 from lumina_desktop.cli.common import emit_rows, services
+from lumina_desktop.core.text import printable
 from lumina_desktop.core.jobs import JobState
 from lumina_desktop.services.culling import BURSTS_KIND, DECISIONS, QUALITY_KIND, SUB_SCORES
 from lumina_desktop.services.library import DEFAULT_CATALOG
@@ -61,7 +62,7 @@ def _run(args: argparse.Namespace, kind: str, params: dict[str, object], what: s
         cat = app.library.catalog(args.catalog)
         job = run_job_here(app, lambda co: co.submit(kind, params, catalog_id=cat.id))
         print(f"{what} in {cat.name!r}: {job.state.value}")
-        print("  " + app.wording.result(job))
+        print("  " + printable(app.wording.result(job)))
         if job.item_errors:
             print(f"  see why with: lumina-desktop jobs show {job.id} --errors 50")
     return 0 if job.state == JobState.SUCCEEDED else 1
@@ -85,7 +86,8 @@ def _quality_list(args: argparse.Namespace) -> int:
         print(f"no quality scores in {cat.name!r}; run: lumina-desktop quality run --catalog {cat.name!r}")
         return 0
     emit_rows(rows, args.format, QUALITY_COLUMNS,
-              table=lambda r: (r["score"], r["path"], r["reasons"] or "—"), headers=("score", "path", "why"))
+              table=lambda r: (r["score"], printable(r["path"]), printable(r["reasons"] or "—")),
+              headers=("score", "path", "why"))
     return 0
 
 
@@ -98,7 +100,8 @@ def _bursts_list(args: argparse.Namespace) -> int:
         return 0
     emit_rows(rows, args.format, BURST_COLUMNS,
               table=lambda r: (r["burst_id"], "best" if r["is_best"] else (r["rank"] or "—"),
-                               r["score"] if r["score"] is not None else "—", r["path"], r["reason"]),
+                               r["score"] if r["score"] is not None else "—", printable(r["path"]),
+                               printable(r["reason"] or "")),
               headers=("burst", "rank", "score", "path", "why"))
     return 0
 

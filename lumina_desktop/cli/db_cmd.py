@@ -34,20 +34,34 @@ def _status(args: argparse.Namespace) -> int:
         return 0
     print(f"embedded cluster: {st.home}")
     print(f"initialised:      {'yes (PostgreSQL ' + str(st.major) + ')' if st.initialised else 'no (created on first start)'}")
-    print(f"running:          {'yes, pid ' + str(st.pid) if st.running else 'no'}")
-    print(f"socket folder:    {st.socket_dir}")
+    if st.running:
+        until = "until 'db stop'" if st.kept_running else "until its last user exits"
+        print(f"running:          yes, pid {st.pid} ({until})")
+    else:
+        print("running:          no")
+    print(f"socket folder:    {st.socket_dir or '(made at the first start)'}")
+    if st.auth:
+        print(f"authentication:   {st.auth}")
     print(f"binaries:         {st.binaries}")
     return 0
 
 
 def _start(args: argparse.Namespace) -> int:
     started = _admin(args, "start").start()
-    print(f"running on {started.socket_dir} ({'started' if started.started_here else 'already running'})")
+    print(f"running on {started.socket_dir} ({'started' if started.started_here else 'already running'}); "
+          "it keeps running until 'lumina-desktop db stop'")
     return 0
 
 
 def _stop(args: argparse.Namespace) -> int:
-    print("stopped" if _admin(args, "stop").stop() else "was not running")
+    admin = _admin(args, "stop")
+    in_use = admin.in_use()
+    if not admin.stop():
+        print("was not running")
+    elif in_use:
+        print("stopped; the Lumina commands and windows that were using it lose their connection")
+    else:
+        print("stopped")
     return 0
 
 

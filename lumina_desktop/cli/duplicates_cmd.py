@@ -7,6 +7,7 @@ import json
 import sys
 
 from lumina_desktop.cli.common import print_table, services
+from lumina_desktop.core.text import printable
 from lumina_desktop.core.errors import LuminaError
 from lumina_desktop.core.jobs import JobState
 from lumina_desktop.services.duplicates import DEFAULT_RULES
@@ -93,7 +94,8 @@ def _list(args: argparse.Namespace) -> int:
     elif not rows:
         print(f"no duplicate groups in {cat.name!r}" + ("" if groups else "; run: lumina-desktop duplicates find"))
     else:
-        print_table([(r["group_id"], r["tier"], "keep" if r["is_keeper"] else "copy", r["path"], r["reason"])
+        print_table([(r["group_id"], r["tier"], "keep" if r["is_keeper"] else "copy", printable(r["path"]),
+                      printable(r["reason"]))
                      for r in rows], ("group", "tier", "role", "path", "why"))
     return 0
 

@@ -1,8 +1,15 @@
-"""``lumina-desktop jobs list|show|watch|cancel|resume|stats|run|prune`` and ``worker`` (main thread)."""
+"""``lumina-desktop jobs list|show|watch|cancel|resume|stats|run|prune`` and ``worker`` (main thread).
+
+Every command sees a job the same way: the job service applies the liveness rule on each read,
+so a job whose process died is ``interrupted`` in ``list``, ends ``watch`` and cancels at once.
+A job run here whose database goes away ends the command with one line naming the cause and the
+exact ``jobs resume`` command.  Names, paths and messages are printed through ``printable``.
+"""
 from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import signal
 import sys
 import threading
@@ -10,9 +17,12 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from lumina_desktop.cli.common import print_table, services
 from lumina_desktop.cli.progress_bar import watch
+from lumina_desktop.config import mask_url
 from lumina_desktop.services.describe import format_eta
-from lumina_desktop.core.errors import LuminaError, NotFoundError
+from lumina_desktop.services.jobs import lost_message
+from lumina_desktop.core.errors import DatabaseLost, LuminaError, NotFoundError
 from lumina_desktop.core.jobs import JobSnapshot, JobState
+from lumina_desktop.core.text import printable
 
 if TYPE_CHECKING:
     from lumina_desktop.services.app import AppServices
@@ -65,24 +75,45 @@ def _fmt_time(ts: Any) -> str:
     return ts.astimezone().strftime("%Y-%m-%d %H:%M:%S") if ts else ""
 
 
+def resume_command(app: AppServices, job_id: int) -> str:
+    """The exact command line that resumes ``job_id`` on this catalog database (with the
+    ``--data-dir`` / ``--database-url`` given here; a password never shows)."""
+    parts = ["lumina-desktop"]
+    settings = app.settings
+    if settings.database_url:
+        if settings.sources.get("database_url") == "command line":
+            parts += ["--database-url", mask_url(settings.database_url)]
+    elif settings.sources.get("data_dir", "default") != "default":
+        parts += ["--data-dir", str(settings.data_dir)]
+    return shlex.join([*parts, "jobs", "resume", str(job_id)])
+
+
+def _stopped_hint(app: AppServices, job: JobSnapshot) -> str | None:
+    """What to say about a job that stopped without finishing (None for any other state)."""
+    if job.state == JobState.INTERRUPTED:
+        return (f"job {job.id} was interrupted (the process running it stopped); "
+                f"resume it with: {resume_command(app, job.id)}")
+    if job.state == JobState.CANCELLED:
+        return f"job {job.id} was cancelled; resume it with: {resume_command(app, job.id)}"
+    return None
+
+
 def _list(args: argparse.Namespace) -> int:
     with services(args) as app:
-        app.jobs.recover_dead()  # a job whose process died shows as interrupted at once
-        jobs = app.jobs.recent(args.limit, active_only=args.active)
+        jobs = app.jobs.recent(args.limit, active_only=args.active)  # a dead owner's job reads interrupted
         w = app.wording
     if not jobs:
         print("no jobs")
         return 0
     print_table([(j.id, j.kind, j.state.value, f"{j.fraction * 100:.0f}%",
                   f"{j.progress.done:,}/{j.progress.total:,}" if j.progress else "", j.item_errors,
-                  _fmt_time(j.created_at), w.name(j)) for j in jobs],
+                  _fmt_time(j.created_at), printable(w.name(j))) for j in jobs],
                 ("id", "kind", "state", "progress", "items", "errors", "created", "what"))
     return 0
 
 
 def _get(app: AppServices, job_id: int) -> JobSnapshot:
-    app.jobs.recover_dead()
-    job = app.jobs.get(job_id)
+    job = app.jobs.get(job_id)  # after the liveness rule
     if job is None:
         raise NotFoundError(f"no job with id {job_id}")
     return job
@@ -95,23 +126,26 @@ def _show(args: argparse.Namespace) -> int:
         batches = app.jobs.batch_summary(job.id)
         w = app.wording
     p = job.progress
-    print(f"job {job.id}: {w.name(job)} ({job.kind}), {job.state.value}")
+    print(f"job {job.id}: {printable(w.name(job))} ({job.kind}), {job.state.value}")
     print(f"  params:    {json.dumps(job.params)}")
     print(f"  created:   {_fmt_time(job.created_at)}   started: {_fmt_time(job.started_at)}   finished: {_fmt_time(job.finished_at)}")
     if p:
         running = job.state == JobState.RUNNING      # a rate and an ETA only while something runs
-        stage = f"{w.phase(job)}  {p.done:,}/{p.total:,}  {p.message}" if running else f"{p.done:,}/{p.total:,}"
+        stage = f"{w.phase(job)}  {p.done:,}/{p.total:,}  {printable(p.message)}" if running else f"{p.done:,}/{p.total:,}"
         print(f"  progress:  {job.fraction * 100:.1f}%  {stage}"
               + (f"  {p.rate:.1f}/s" if running and p.rate else "")
               + (f"  {format_eta(p.eta_s)}" if running and p.eta_s is not None else ""))
     print("  batches:   " + ", ".join(f"{k} {v[0]} ({v[1]:,} items)" for k, v in sorted(batches.items())))
     if job.error:
-        print(f"  error:     {job.error}")
+        print(f"  error:     {printable(job.error)}")
     if job.result:
-        print(f"  result:    {w.result(job) or json.dumps(job.result)}")
+        print(f"  result:    {printable(w.result(job) or json.dumps(job.result))}")
     print(f"  item errors: {job.item_errors}")
     for e in errors:
-        print(f"    {e.item}: {e.error_class}: {e.message}")
+        print(f"    {printable(e.item)}: {printable(e.error_class)}: {printable(e.message)}")
+    hint = _stopped_hint(app, job)
+    if hint:
+        print(f"  {hint}")
     return 0
 
 
@@ -124,14 +158,17 @@ def _watch(args: argparse.Namespace) -> int:
                 print("no running jobs")
                 return 0
             job_id = active[0].id
-        job = watch(app.jobs, job_id, out=sys.stdout, wording=app.wording)
+        job = watch(app.jobs, job_id, out=sys.stdout, wording=app.wording)  # ends when its owner dies, too
+        hint = _stopped_hint(app, job)
+    if hint:
+        print(hint, file=sys.stderr)
     return 0 if job.state == JobState.SUCCEEDED else 1
 
 
 def _cancel(args: argparse.Namespace) -> int:
     with services(args) as app:
         state = app.jobs.request_cancel(args.job_id)  # NotFoundError: "no job with id N"
-    print(f"job {args.job_id}: {state.value}")
+    print(f"job {args.job_id}: {state.value}")  # a dead owner's job: cancelled at once
     return 0
 
 
@@ -142,6 +179,9 @@ def run_job_here(app: AppServices, start: Callable[[Any], int]) -> JobSnapshot:
     or started on it."""
     coordinator = app.start_engine(role="cli")
     interrupted = threading.Event()
+    # a lost database: close the pool at once, so no thread here waits for a connection
+    coordinator.guard.add_listener(lambda _lost: app.abandon_connections())
+    job_id: int | None = None
     try:
         job_id = start(coordinator)
         previous = signal.getsignal(signal.SIGINT)
@@ -151,20 +191,46 @@ def run_job_here(app: AppServices, start: Callable[[Any], int]) -> JobSnapshot:
                 raise KeyboardInterrupt
             interrupted.set()
             print("\ncancelling… (Ctrl-C again to leave it interrupted)", file=sys.stderr)
-            threading.Thread(target=app.jobs.cancel, args=(job_id,), name="cli-cancel").start()
+            threading.Thread(target=cancel, name="cli-cancel").start()
+
+        def cancel() -> None:
+            try:
+                app.jobs.cancel(job_id)
+            except Exception as exc:  # the database went away meanwhile: said once, by the guard
+                if not coordinator.guard.is_lost_by(exc):
+                    print(f"lumina-desktop: could not cancel job {job_id}: {exc}", file=sys.stderr)
 
         signal.signal(signal.SIGINT, on_sigint)
         try:
-            job = watch(app.jobs, job_id, out=sys.stderr, wording=app.wording)
+            job = watch(app.jobs, job_id, out=sys.stderr, wording=app.wording,
+                        stop=lambda: coordinator.guard.is_lost)
+        except DatabaseLost as exc:  # the listener or a read noticed first
+            coordinator.guard.declare(exc.reason)
         finally:
             signal.signal(signal.SIGINT, previous)
-        job = coordinator.wait(job_id, timeout=30)
+        if not coordinator.guard.is_lost:
+            job = coordinator.wait(job_id, timeout=30)
+    except Exception as exc:  # e.g. while submitting: a lost database is said once, below
+        if not coordinator.guard.is_lost_by(exc):
+            raise
     finally:
         app.stop_engine(cancel=True, timeout_s=10)
+    lost = coordinator.guard.lost
+    if lost is not None:
+        if job_id is not None and job_id not in lost.job_ids:
+            lost = DatabaseLost(lost.reason, (*lost.job_ids, job_id))
+        raise _lost_error(app, lost) from None
     if interrupted.is_set() and job.state == JobState.CANCELLED:
-        print(f"job {job.id} cancelled; resume it with: lumina-desktop jobs resume {job.id}", file=sys.stderr)
+        print(f"job {job.id} cancelled; resume it with: {resume_command(app, job.id)}", file=sys.stderr)
         raise KeyboardInterrupt
     return job
+
+
+def _lost_error(app: AppServices, lost: DatabaseLost) -> DatabaseLost:
+    """The one line the CLI prints for a lost database: cause, stopped jobs, exact resume command."""
+    err = DatabaseLost(lost.reason, lost.job_ids)
+    err.args = (lost_message(lost, resume_command=lambda j: resume_command(app, j), embedded=app.embedded),)
+    return err
 
 
 def _engine_services(args: argparse.Namespace):  # type: ignore[no-untyped-def]
@@ -217,18 +283,18 @@ def report_follow_ons(app: AppServices, job: JobSnapshot, *, run_them: bool) -> 
         children = sorted(app.jobs.recent(100, parent_job_id=parent), key=lambda j: j.id)
         for child in children:
             if not run_them:
-                print(f"  queued: {w.title(child)}; a running window or `lumina-desktop worker` runs it "
-                      f"(or: lumina-desktop jobs resume {child.id})")
+                print(f"  queued: {printable(w.title(child))}; a running window or `lumina-desktop worker` runs it "
+                      f"(or: {resume_command(app, child.id)})")
                 continue
             done = run_job_here(app, lambda co, c=child.id: (co.start(c), c)[1])
-            print("  " + w.summary_line(done))
+            print("  " + printable(w.summary_line(done)))
             ok = ok and done.state == JobState.SUCCEEDED
             queue.append(child.id)
     return ok
 
 
 def _print_summary(app: AppServices, job: JobSnapshot) -> None:
-    print(app.wording.summary_line(job))
+    print(printable(app.wording.summary_line(job)))
 
 
 def _stats(args: argparse.Namespace) -> int:
@@ -238,7 +304,7 @@ def _stats(args: argparse.Namespace) -> int:
         running = app.jobs.recent(100, active_only=True)
     print("live processes:")
     if workers:
-        print_table([(w["worker_id"], w["role"], w["threads"], w["busy"], max(0, w["threads"] - w["busy"]),
+        print_table([(printable(w["worker_id"]), w["role"], w["threads"], w["busy"], max(0, w["threads"] - w["busy"]),
                       w["queued"], w["items_done"]) for w in workers],
                     ("worker", "role", "threads", "busy", "idle", "queued", "items done"))
     else:
@@ -268,12 +334,15 @@ def _worker(args: argparse.Namespace) -> int:
         settings = dataclasses.replace(settings, background_workers=args.threads)
     with services(args, settings=settings, pool_size=settings.background_workers + 4) as app:
         worker = app.worker()
-        worker.start()
+        worker.start().guard.add_listener(lambda _lost: app.abandon_connections())
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, lambda *_: worker.stop_event.set())
-        print(f"worker {worker.worker_id}: {worker.threads} threads; Ctrl-C to stop", file=sys.stderr, flush=True)
+        print(f"worker {printable(worker.worker_id)}: {worker.threads} threads; Ctrl-C to stop",
+              file=sys.stderr, flush=True)
         try:
             n = worker.run(max_batches=args.max_batches, idle_exit_s=args.idle_exit)
+        except DatabaseLost as lost:
+            raise _lost_error(app, lost) from None
         finally:
             app.stop_engine(cancel=False)  # ends this process's worker pool (the worker stopped its engine)
     print(f"worker done: ran {worker.jobs_run} queued job(s); joined {n} batch(es) of jobs run elsewhere")

@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING
 from lumina_desktop.cli.common import print_table, services
 from lumina_desktop.core.errors import LuminaError
 from lumina_desktop.core.jobs import JobState
-from lumina_desktop.services.describe import format_bytes, safe_text
+from lumina_desktop.core.text import printable
+from lumina_desktop.services.describe import format_bytes
 from lumina_desktop.services.trash import TRASH_KIND
 
 if TYPE_CHECKING:
@@ -37,16 +38,16 @@ def trash_plan(app: AppServices, catalog_id: int, catalog_name: str, plan: Plan,
           f"{plan.kept:,} kept")
     if dry_run:
         for path in plan.paths:
-            print(f"  would move {safe_text(path)}")
+            print(f"  would move {printable(path)}")
         return 0
     if not plan.photo_ids:
         return 0
     op = app.trash.journal(catalog_id, plan, description)
     job = run_job_here(app, lambda co: co.submit(TRASH_KIND, app.trash.job_params(op), catalog_id=catalog_id))
-    print(f"operation {op}: {app.wording.result(job)}")
+    print(f"operation {op}: {printable(app.wording.result(job))}")
     print(f"  undo with: lumina-desktop undo {op}")
     for path, error in app.trash.item_errors(op):
-        print(f"  left {safe_text(path)}: {safe_text(error)}")
+        print(f"  left {printable(path)}: {printable(error)}")
     return 0 if job.state == JobState.SUCCEEDED else 1
 
 
@@ -60,7 +61,7 @@ def _list(args: argparse.Namespace) -> int:
     for r in rows:
         state = ("undone" if r.undone_at else ", ".join(f"{n:,} {k}" for k, n in sorted(r.counts.items())))
         table.append((r.id, f"{r.created_at:%Y-%m-%d %H:%M}", r.files, format_bytes(r.bytes_trashed), state,
-                      safe_text(r.description)))
+                      printable(r.description)))
     print_table(table, ("id", "when", "files", "in trash", "state", "what"))
     return 0
 
@@ -85,10 +86,10 @@ def _undo(args: argparse.Namespace) -> int:
             catalog_id = app.trash.operation_catalog(op)
             job = run_job_here(app, lambda co, op=op, cid=catalog_id: co.submit(
                 TRASH_KIND, app.trash.job_params(op, undo=True), catalog_id=cid))
-            print(f"operation {op}: {app.wording.result(job)}")
+            print(f"operation {op}: {printable(app.wording.result(job))}")
             refused = [(p, e) for p, e in app.trash.item_errors(op) if e]
             for path, error in refused if job.result and job.result.get("refused") else []:
-                print(f"  kept in the trash: {safe_text(path)}: {safe_text(error)}")
+                print(f"  kept in the trash: {printable(path)}: {printable(error)}")
             if job.state != JobState.SUCCEEDED or (job.result or {}).get("refused"):
                 code = 1
     return code

@@ -12,6 +12,7 @@ import time
 from typing import Callable, TextIO
 
 from lumina_desktop.core.jobs import JobProgress, JobSnapshot, JobState
+from lumina_desktop.core.text import printable
 from lumina_desktop.services.describe import STATE_TEXT, JobWording, format_eta
 from lumina_desktop.services.jobs import JobService
 
@@ -30,7 +31,7 @@ def render(job: JobSnapshot, width: int = 80, wording: JobWording | None = None)
     # the same words as the jobs panel ("1 min 32 s left"), and only when the engine trusts its rate
     eta = format_eta(p.eta_s) if p and p.eta_s is not None and job.state == JobState.RUNNING else ""
     right = " ".join(x for x in (f"{frac * 100:5.1f}%", counts, rate, eta) if x)
-    left = f"#{job.id} {wording.name(job) if wording else job.kind}: {stage:<9}"
+    left = f"#{job.id} {printable(wording.name(job)) if wording else job.kind}: {stage:<9}"
     bar_w = max(10, width - len(left) - len(right) - 4)
     filled = int(round(frac * bar_w))
     return f"{left} [{'#' * filled}{'.' * (bar_w - filled)}] {right}"

@@ -22,6 +22,18 @@ class ClusterError(DatabaseError):
     """The embedded PostgreSQL cluster cannot be created, started or stopped."""
 
 
+class DatabaseLost(DatabaseError):
+    """The database server (or the connection to it) went away while work was running.
+
+    ``reason`` names the cause in words; ``job_ids`` are the jobs this process was running (they
+    are left ``interrupted`` and resume where their last commit got to)."""
+
+    def __init__(self, reason: str, job_ids: tuple[int, ...] = ()) -> None:
+        super().__init__(f"lost the connection to the catalog database: {reason}")
+        self.reason = reason
+        self.job_ids = tuple(job_ids)
+
+
 class NotFoundError(LuminaError):
     """A catalog, folder, job or photo named by the user does not exist."""
 

@@ -55,10 +55,13 @@ def create_catalog(conn: psycopg.Connection, name: str) -> Catalog:
 
 
 def ensure_catalog(conn: psycopg.Connection, name: str) -> Catalog:
-    try:
-        return get_catalog(conn, name)
-    except NotFoundError:
-        return create_catalog(conn, name)
+    """The catalog of this name, created if missing: an idempotent upsert, so any number of
+    processes may ensure the same new catalog at once (one creates it, the others find it)."""
+    name = _clean_name(name)
+    with conn.transaction():
+        row = conn.execute("INSERT INTO catalogs (name) VALUES (%s) ON CONFLICT ((lower(name))) DO NOTHING "
+                           "RETURNING id", (name,)).fetchone()
+    return get_catalog(conn, int(row[0]) if row is not None else name)
 
 
 def rename_catalog(conn: psycopg.Connection, catalog_id: int, new_name: str) -> Catalog:
@@ -116,8 +119,10 @@ def add_folder(conn: psycopg.Connection, catalog_id: int, path: str | bytes) -> 
         if text.startswith(existing.path.rstrip("/") + "/"):
             raise LuminaError(f"{text} is already inside the catalog's folder {existing.path}")
     with conn.transaction():
+        # an upsert: another process adding the same folder at the same moment is not an error
         conn.execute(
-            "INSERT INTO catalog_folders (catalog_id, path, path_bytes) VALUES (%s, %s, %s)",
+            "INSERT INTO catalog_folders (catalog_id, path, path_bytes) VALUES (%s, %s, %s) "
+            "ON CONFLICT (catalog_id, path) DO NOTHING",
             (catalog_id, text, raw),
         )
         # photos already catalogued below the new folder (it contains older folders) move to it

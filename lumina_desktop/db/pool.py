@@ -60,8 +60,8 @@ class Database:
                 return
             self._closed = True
         self.pool.close(timeout=5)
-        if self.cluster is not None:
-            self.cluster.release(stop=stop_server)
+        if self.cluster is not None:  # the last user stops a server started to stop when done
+            self.cluster.release(stop=None if stop_server else False)
 
 
 def make_pool(conninfo: str, *, max_size: int, name: str = "lumina-db") -> ConnectionPool:
@@ -72,14 +72,17 @@ def make_pool(conninfo: str, *, max_size: int, name: str = "lumina-db") -> Conne
 
 
 def open_database(settings: Settings, *, migrate: bool = True, fsync: bool = True,
-                  pool_size: int | None = None) -> Database:
-    """Connect (starting the embedded server if needed), migrate, and return the pool."""
+                  pool_size: int | None = None, keep_running: bool = False) -> Database:
+    """Connect (starting the embedded server if needed), migrate, and return the pool.
+
+    An embedded server this call starts is stopped by its last user, unless ``keep_running``
+    (``db start``): then it runs until ``db stop``."""
     from lumina_desktop.db.migrate import apply_migrations
 
     cluster: EmbeddedCluster | None = None
     if settings.uses_embedded_server:
         cluster = EmbeddedCluster(settings.data_dir, fsync=fsync)
-        cluster.acquire()
+        cluster.acquire(keep_running=keep_running)
         conninfo = cluster.conninfo()
         shown = f"(embedded server in {cluster.home})"
     else:

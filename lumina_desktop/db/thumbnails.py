@@ -2,12 +2,18 @@
 thumbnail store as it writes and prunes (psycopg only here; any non-GUI thread)."""
 from __future__ import annotations
 
+import logging
+import os
+import socket
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import psycopg
 
 from lumina_desktop.core.paths import path_from_db
+
+log = logging.getLogger(__name__)
 
 
 def add_sizes(conn: psycopg.Connection, content_hash: str, sizes: Sequence[int]) -> int:
@@ -34,6 +40,42 @@ def grid_hashes(conn: psycopg.Connection) -> set[str]:
     with conn.cursor() as cur:
         cur.execute("SELECT DISTINCT content_hash FROM photos WHERE content_hash IS NOT NULL")
         return {r[0] for r in cur}
+
+
+def shared_store_dir(conn: psycopg.Connection, own: Path, *, is_owner: bool) -> Path:
+    """The thumbnail store folder every process of this database uses (the ``thumbnail_store`` row).
+
+    The owner of the embedded server records ``own`` (its folder) and uses it.  Any other process
+    uses the recorded folder, recording ``own`` first if none is; a recorded folder this process
+    cannot write (another machine's path, another user's folder) leaves it on ``own``, with a
+    warning, since the owner's window will not see those thumbnails (it makes them on demand).
+    """
+    host = socket.gethostname()
+    try:
+        text = os.fspath(own)
+        text.encode("utf-8")
+    except UnicodeEncodeError:   # an undecodable folder name: not shareable as text
+        return own
+    with conn.transaction():
+        if is_owner:
+            conn.execute("INSERT INTO thumbnail_store (path, host) VALUES (%s, %s) ON CONFLICT (singleton) "
+                         "DO UPDATE SET path = EXCLUDED.path, host = EXCLUDED.host, recorded_at = now() "
+                         "WHERE thumbnail_store.path <> EXCLUDED.path OR thumbnail_store.host <> EXCLUDED.host",
+                         (text, host))
+            return own
+        conn.execute("INSERT INTO thumbnail_store (path, host) VALUES (%s, %s) ON CONFLICT (singleton) DO NOTHING",
+                     (text, host))
+        row = conn.execute("SELECT path, host FROM thumbnail_store").fetchone()
+    if row is None or row[0] == text:
+        return own
+    recorded = Path(row[0])
+    probe = recorded if recorded.exists() else recorded.parent
+    if probe.is_dir() and os.access(probe, os.W_OK | os.X_OK):
+        return recorded
+    log.warning("the catalog's thumbnails are in %s (on %s), which this process cannot write; it writes "
+                "its thumbnails to %s instead, where the catalog's window does not look for them",
+                row[0], row[1] or "?", text)
+    return own
 
 
 class ThumbnailSizes:

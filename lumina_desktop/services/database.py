@@ -30,6 +30,8 @@ class ServerStatus:
     major: int | None = None      # its PostgreSQL major version
     socket_dir: Path | None = None
     binaries: str = ""            # the server programs it runs (or why there are none)
+    kept_running: bool = False    # started by `db start`: runs until `db stop`
+    auth: str = ""                # how clients prove who they are
 
 
 @dataclass(frozen=True)
@@ -66,38 +68,49 @@ class DatabaseAdmin:
             return ServerStatus(False, shown, True)
         cluster = self._embedded_cluster("inspect")
         st = cluster.status()
-        return ServerStatus(True, cluster.conninfo(), st.running, st.home, st.initialised, st.pid, st.major,
-                            st.socket_dir, st.binaries)
+        url = cluster.conninfo() if st.socket_dir is not None else "(made at the first start)"
+        return ServerStatus(True, url, st.running, st.home, st.initialised, st.pid, st.major,
+                            st.socket_dir, st.binaries, st.mode == "keep", st.auth)
 
     def url(self, *, show_password: bool = False) -> str:
         """The connection string (for psql and scripts)."""
         url = self.settings.database_url if not self.embedded else self._embedded_cluster("connect to").conninfo()
         return url if show_password else mask_url(url)
 
-    def start(self) -> ServerStarted:
-        """Start the embedded server (or find it running), bring its schema up to date, and leave it
-        running for later commands and windows."""
-        cluster = self._embedded_cluster("start")
-        db = open_database(self.settings, migrate=False, pool_size=1)
+    def start(self, *, keep_running: bool = True) -> ServerStarted:
+        """Start the embedded server (or find it running) and bring its schema up to date.  It
+        keeps running for later commands and windows until ``stop()``: commands that exit do not
+        stop it.  ``keep_running=False`` (a window restarting the server it uses): its last user
+        stops it as usual."""
+        self._embedded_cluster("start")
+        db = open_database(self.settings, migrate=False, pool_size=1, keep_running=keep_running)
         try:
-            started_here = bool(db.cluster is not None and db.cluster.started_here)
+            assert db.cluster is not None
+            started_here = db.cluster.started_here
+            socket_dir = db.cluster.socket_dir
             with db.connection() as conn:
                 applied = apply_migrations(conn)
         finally:
-            db.close(stop_server=False)
-        return ServerStarted(cluster.socket_dir, started_here, tuple(applied))
+            db.close()
+        assert socket_dir is not None
+        return ServerStarted(socket_dir, started_here, tuple(applied))
 
     def stop(self) -> bool:
-        """Stop the embedded server (fast shutdown); True if it was running."""
+        """Stop the embedded server (fast shutdown), even if commands or windows still use it
+        (``in_use()`` tells); True if it was running."""
         return self._embedded_cluster("stop").stop()
+
+    def in_use(self) -> bool:
+        """Do other Lumina commands or windows use the embedded server right now?"""
+        return self._embedded_cluster("inspect").has_users()
 
     def migrate(self) -> tuple[int, ...]:
         """Bring the catalog database's schema up to date; returns the versions applied.  An
-        embedded server this call has to start is stopped again afterwards."""
+        embedded server this call has to start is stopped again afterwards (unless other users
+        came meanwhile, or ``db start`` asked to keep it running)."""
         db = open_database(self.settings, migrate=False, pool_size=1)
-        started_here = bool(db.cluster is not None and db.cluster.started_here)
         try:
             with db.connection() as conn:
                 return tuple(apply_migrations(conn))
         finally:
-            db.close(stop_server=started_here)
+            db.close()

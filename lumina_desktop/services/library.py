@@ -5,16 +5,19 @@ forgotten) are written to the change feed in the same transaction.
 """
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from lumina_desktop.config import Settings
 from lumina_desktop.core.changes import Aspect
 from lumina_desktop.core.errors import LuminaError
 from lumina_desktop.core.library import LibraryState
 from lumina_desktop.core.models import Catalog, CatalogFolder
 from lumina_desktop.db import bursts as bursts_db
 from lumina_desktop.db import catalogs, photos
+from lumina_desktop.db import thumbnails as thumbnails_db
 from lumina_desktop.db.changes import record_changes
 from lumina_desktop.services.jobs import JobControl
 
@@ -31,6 +34,21 @@ class ScanStarted:
     catalog: Catalog
     folders: tuple[CatalogFolder, ...]
     job_id: int
+
+
+def with_shared_thumbnails(settings: Settings, db: Any) -> Settings:
+    """``settings`` with the thumbnail store the catalog database records (see
+    ``db.thumbnails.shared_store_dir``): a worker or CLI that connects by URL with its own data
+    folder writes thumbnails where the owner's window reads them.  A folder chosen by the user
+    (``thumbnail_cache_dir`` set, e.g. the owner's folder mounted elsewhere) is used as it is."""
+    if "thumbnail_cache_dir" in settings.sources:
+        return settings
+    with db.connection() as conn:
+        folder = thumbnails_db.shared_store_dir(conn, settings.thumbnails_dir,
+                                                is_owner=getattr(db, "cluster", None) is not None)
+    if folder == settings.thumbnails_dir:
+        return settings
+    return dataclasses.replace(settings, thumbnail_cache_dir=folder)
 
 
 class Library(Protocol):
@@ -63,8 +81,8 @@ class LibraryService:
         created on first run), with its folders and photo counts."""
         with self._db.connection() as conn:
             cats = catalogs.list_catalogs(conn)
-            if not cats:
-                catalogs.create_catalog(conn, DEFAULT_CATALOG)
+            if not cats:  # first run (perhaps in two processes at once: an idempotent upsert)
+                catalogs.ensure_catalog(conn, DEFAULT_CATALOG)
                 cats = catalogs.list_catalogs(conn)
             current = next((c for c in cats if c.id == catalog_id), cats[0])
             folders = catalogs.list_folders(conn, current.id)

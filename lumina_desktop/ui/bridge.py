@@ -27,6 +27,7 @@ from typing import Any, Callable
 from PySide6.QtCore import QObject, Signal
 
 from lumina_desktop.core.changes import CatalogChange, ChangeCursor, PhotoChanges
+from lumina_desktop.core.errors import DatabaseLost
 from lumina_desktop.core.jobs import JobSnapshot, JobState
 from lumina_desktop.services.jobs import Jobs
 
@@ -129,6 +130,12 @@ class JobBridge(QObject):
                     self._publish(self.service.recent(self.recent))
                     backoff = 0.5
                 self._loop(listener)
+            except DatabaseLost as exc:      # the engine reports it once (the window's notice); no traceback here
+                log.info("job listener: %s; waiting for the database", exc.reason or exc)
+                listener = self._drop(listener)
+                self._stop.wait(backoff)
+                backoff = min(backoff * 2, 10.0)
+                continue
             except Exception:
                 log.warning("job listener lost its connection; reconnecting", exc_info=True)
                 if listener is not None:
@@ -141,6 +148,15 @@ class JobBridge(QObject):
                 backoff = min(backoff * 2, 10.0)
         if listener is not None:
             listener.close()
+
+    @staticmethod
+    def _drop(listener: Any) -> None:
+        if listener is not None:
+            try:
+                listener.close()
+            except Exception:
+                pass
+        return None
 
     def _loop(self, listener: Any) -> None:
         last_refresh = time.monotonic()

@@ -131,6 +131,17 @@ class FakeScanRepo:
     def touch_folders(self, tx: Any, folder_ids: Sequence[int]) -> None:
         self.touched.extend(folder_ids)
 
+    def try_lock_folder_scan(self, tx: Any, folder_id: int) -> bool:
+        return True       # one process: no other scan to wait for
+
+    def scans_in_progress(self, tx: Any, catalog_id: int, folder_ids: Sequence[int], job_id: int) -> list[int]:
+        return []
+
+    def refresh_failed_stat(self, tx: Any, catalog_id: int, path: str, size: int, mtime_ns: int) -> None:
+        row = self.rows.get(path)
+        if row is not None:
+            row.size, row.mtime_ns = size, mtime_ns
+
     def count_present(self, tx: Any, photo_ids: Sequence[int]) -> int:
         held = {r.id for r in self.rows.values()}
         return sum(1 for i in set(photo_ids) if i in held)

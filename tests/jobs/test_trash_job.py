@@ -189,3 +189,33 @@ def test_an_interrupted_move_is_finished_from_the_journal(tmp_path: Path) -> Non
     assert TrashKind._trash(str(src), spot, h) == "trashed"
     trash.restore(str(src), spot)
     assert TrashKind._restore(str(src), spot, h) == "restored"
+
+
+def test_a_file_put_back_outside_lumina_shows_again_after_a_rescan(coordinator, conn, db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The desktop's "Restore" (or a move by hand) puts a trashed file back at its path: the next
+    scan shows it again — whether a scan marked it missing meanwhile or not — and its journal
+    entry is restored, so undo has nothing left to do for it."""
+    root = tmp_path / "lib"
+    copies_library(root, 3)
+    _, cat = scan(coordinator, conn, root)
+    run(coordinator, conn, "duplicates", cat.id)
+    service = TrashService(db)
+    op = service.journal(cat.id, service.duplicates_plan(cat.id, "identical"), "copies")
+    run(coordinator, conn, TRASH_KIND, cat.id, **service.job_params(op))
+    rows = conn.execute("SELECT original_path, trash_path, photo_id FROM operation_items WHERE operation_id = %s "
+                        "ORDER BY id", (op,)).fetchall()
+    conn.commit()
+    assert len(library.list_photo_ids(conn, cat.id, PhotoFilter())) == 3
+    (first, first_trash, first_id), (second, second_trash, second_id), _ = rows
+    os.rename(first_trash, first)                                     # put back before any rescan
+    scan(coordinator, conn, root)                                     # the third stays in the trash: missing
+    os.rename(second_trash, second)                                   # put back after a scan saw it gone
+    scan(coordinator, conn, root)
+    visible = set(library.list_photo_ids(conn, cat.id, PhotoFilter()))
+    states = dict(conn.execute("SELECT photo_id, state FROM operation_items WHERE operation_id = %s", (op,)).fetchall())
+    conn.commit()
+    assert {first_id, second_id} <= visible and len(visible) == 5    # the two are back in the views
+    assert states[first_id] == states[second_id] == "restored" and sorted(states.values()).count("trashed") == 1
+    assert service.undoable(cat.id) == [op]                          # the third can still be undone
+    undo = run(coordinator, conn, TRASH_KIND, cat.id, **service.job_params(op, undo=True))
+    assert undo.result["restored"] == 1 and service.undoable(cat.id) == []

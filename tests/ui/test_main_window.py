@@ -41,6 +41,7 @@ def window(qtbot, test_db, tmp_path: Path) -> Iterator[MainWindow]:  # type: ign
     with qtbot.waitSignal(startup.database_opened, timeout=30000):
         start_database(ctx, startup)
     qtbot.waitUntil(lambda: win.state is not None, timeout=10000)
+    win.resize(1280, 800)      # not the size an earlier test's window saved (QSettings live for the run)
     yield win
     if not win._closing:
         win.quit_now(cancel_jobs=True)
@@ -553,3 +554,61 @@ def test_a_duplicates_job_offers_its_review_and_the_window_chrome(window: MainWi
     assert bar.date_from.isVisible() and bar.date_to.isVisible()
     bar.date_check.setChecked(False)
     assert bar.date_from.isHidden()
+
+
+def test_a_lost_database_is_one_notice_and_restart_brings_it_back(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The window's own embedded server is killed while a job runs: the window says so once, in
+    the notice bar, with "Restart the server"; pressing it starts the server and resumes the job."""
+    import signal
+    import tempfile
+
+    from lumina_desktop.db.cluster import EmbeddedCluster
+
+    base = Path(tempfile.mkdtemp(prefix="lumina-win-lost-"))
+    os.chmod(base, 0o755)                      # the server account (when we are root) must reach it
+    data = base / "data"
+    create_application()
+    settings = load_settings({"data_dir": str(data), "background_workers": 2, "batch_size": 10},
+                             environ={}, config_dir=tmp_path)
+    ctx = AppContext(settings)
+    startup = StartupBridge()
+    win = MainWindow(ctx)
+    startup.database_opened.connect(win.on_database_opened)
+    startup.database_failed.connect(win.on_database_failed)
+    win.resize(1280, 800)
+    win.show()
+    try:
+        with qtbot.waitSignal(startup.database_opened, timeout=60000):
+            start_database(ctx, startup)
+        qtbot.waitUntil(lambda: win.state is not None, timeout=10000)
+        services = ctx.services
+        assert services is not None
+        job_id = services.jobs.submit("demo", {"items": 400, "sleep_ms": 10})
+        qtbot.waitUntil(lambda: (j := win.job_panel.jobs.get(job_id)) is not None and j.progress is not None
+                        and j.progress.done >= 30, timeout=30000)
+        pid = int((EmbeddedCluster(data).pgdata / "postmaster.pid").read_text().split()[0])
+        os.kill(pid, signal.SIGKILL)
+        qtbot.waitUntil(lambda: win.notice.isVisible() and win.notice.key == "restart-database", timeout=10000)
+        assert "the database server is not running" in win.notice.label.text()
+        assert f"Job {job_id} stopped" in win.notice.label.text()
+        assert win.notice.button.text() == "Restart the server" and win.db_label.text() == "Catalog database: lost"
+        assert win.job_panel.jobs[job_id].state == JobState.INTERRUPTED
+        assert win.notice.minimumSizeHint().width() < 600          # a long message wraps, the window stays
+        shot(win, "database-lost")
+        qtbot.mouseClick(win.notice.button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: win.db_label.text() == "Catalog database: " + services.database_kind, timeout=60000)
+        assert "1 job resumed" in win.statusBar().currentMessage()
+        qtbot.waitUntil(lambda: services.jobs.get(job_id).state == JobState.SUCCEEDED, timeout=60000)  # type: ignore[union-attr]
+        assert win.notice.isHidden()
+    finally:
+        if not win._closing:
+            win.quit_now(cancel_jobs=True)
+        qtbot.waitUntil(lambda: win._quit_ready, timeout=20000)
+        ctx.shutdown()
+        win.deleteLater()
+        try:
+            os.kill(int((EmbeddedCluster(data).pgdata / "postmaster.pid").read_text().split()[0]), signal.SIGKILL)
+        except (OSError, ValueError, IndexError):
+            pass
+        import shutil
+        shutil.rmtree(base, ignore_errors=True)

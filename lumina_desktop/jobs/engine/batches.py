@@ -13,6 +13,7 @@ from collections import defaultdict
 from typing import Any, Iterable, Iterator
 
 from lumina_desktop.core.jobs import BatchRow, JobState
+from lumina_desktop.jobs.engine.guard import DatabaseGuard
 from lumina_desktop.jobs.engine.store import JobStore
 
 log = logging.getLogger(__name__)
@@ -149,9 +150,10 @@ class CancelWatcher:
     check: one cheap query every ``interval_s`` while any job is active here.
     """
 
-    def __init__(self, manager: BatchManager, interval_s: float = 0.1) -> None:
+    def __init__(self, manager: BatchManager, interval_s: float = 0.1, *, guard: DatabaseGuard | None = None) -> None:
         self.manager = manager
         self.interval_s = interval_s
+        self.guard = guard
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="lumina-cancel-watch", daemon=True)
         self._thread.start()
@@ -161,10 +163,14 @@ class CancelWatcher:
             watched = self.manager.watched_jobs()
             if not watched:
                 continue
+            if self.guard is not None and self.guard.is_lost:
+                return  # nothing to poll: every job here stopped already
             try:
                 hits = self.manager.store.cancel_requested_among(watched)
-            except Exception:
-                log.warning("cancel poll failed", exc_info=True)
+            except Exception as exc:
+                if self.guard is not None and self.guard.is_lost_by(exc):
+                    return
+                log.warning("cancel poll failed: %s", exc)
                 continue
             for job_id in hits:
                 self.manager.cancel_local(job_id)

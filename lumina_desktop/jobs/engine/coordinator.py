@@ -4,9 +4,16 @@ Each job's coordinator runs on its own thread (``lumina-coord-<id>``), never in 
 so a pool full of batches can never wait on itself.  One heartbeat thread per process records
 worker metrics, turns jobs of dead owners ``interrupted`` (their liveness lock is gone: see
 ``db.jobs``) and, with ``pickup``, starts queued jobs (follow-ons queued by a CLI scan, say).
+
+A lost database (``guard.DatabaseGuard``) stops every job here at once and quietly: nothing is
+written any more, the jobs are left for the liveness rule to show ``interrupted`` once the server
+is back, and ``guard.lost`` says why (listeners: ``guard.add_listener``).  A process that finds
+its job taken over (it was paused past its lease and another process resumed the job) stops its
+part quietly and never cancels or releases the new owner's work.
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import socket
@@ -23,13 +30,21 @@ from lumina_desktop.core.jobs import BatchState, JobSnapshot, JobState
 from lumina_desktop.jobs.engine.batches import BatchManager, CancelWatcher
 from lumina_desktop.jobs.engine.context import JobContext, JobEnv
 from lumina_desktop.jobs.engine.executor import Lanes, get_executor, process_lanes
+from lumina_desktop.jobs.engine.guard import DatabaseGuard
 from lumina_desktop.jobs.engine.kind import JobKind
 from lumina_desktop.jobs.engine.progress import ProgressTracker
 from lumina_desktop.jobs.engine.registry import KindRegistry
-from lumina_desktop.jobs.engine.runner import LOST_CLAIM, BatchRunner, ClaimLoop
+from lumina_desktop.jobs.engine.runner import LOST_CLAIM, BatchRunner, ClaimLoop, one_line
 from lumina_desktop.jobs.engine.store import JobStore
 
 log = logging.getLogger(__name__)
+
+
+def _default_lease_s() -> float:
+    try:
+        return max(5.0, float(os.environ.get("LUMINA_JOB_LEASE_S", "30")))
+    except ValueError:
+        return 30.0
 
 
 @dataclass(frozen=True)
@@ -39,6 +54,9 @@ class EngineTiming:
     progress_interval_s: float = 0.2
     commit_interval_s: float = 1.0
     commit_every_items: int = 1000
+    # a process that stops heartbeating this long (paused, hung) is taken for dead and its jobs
+    # can be taken over; a process that dies is seen at once.  LUMINA_JOB_LEASE_S sets it (≥ 5 s).
+    lease_s: float = dataclasses.field(default_factory=_default_lease_s)
 
 
 def new_worker_id(role: str) -> str:
@@ -64,6 +82,8 @@ class Heartbeat:
 
     def beat(self) -> None:
         co = self.co
+        if co.guard.is_lost:
+            return
         c = co.batches.counters
         co.store.heartbeat(co.worker_id, c.busy, co.queued(), c.items_done)
         co.store.recover_dead()
@@ -74,13 +94,18 @@ class Heartbeat:
         while not self._stop.wait(self.co.timing.heartbeat_s):
             try:
                 self.beat()
-            except Exception:
-                log.exception("heartbeat failed")
+            except Exception as exc:
+                if self.co.guard.is_lost_by(exc):
+                    return  # said once by the guard; nothing to beat against
+                log.warning("heartbeat failed: %s", one_line(exc), exc_info=not isinstance(exc, LuminaError))
 
-    def stop(self) -> None:
+    def signal_stop(self) -> None:
         self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
+
+    def stop(self, timeout_s: float = 10.0) -> None:
+        self._stop.set()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout=timeout_s)
 
 
 class JobCoordinator:
@@ -98,23 +123,34 @@ class JobCoordinator:
         self.pickup = pickup
         self.worker_id = new_worker_id(role)
         self.batches = BatchManager(store, self.worker_id)
+        self.guard = DatabaseGuard(store.lost_reason, self.running_jobs, on_lost=self._stop_on_loss)
         self.env = JobEnv(store, settings, self.worker_id)
         self.executor = executor or get_executor(settings.background_workers)
         self.workers = settings.background_workers
         self.runner = BatchRunner(registry, self.batches, self.env, lanes or process_lanes(),
                                   commit_interval_s=self.timing.commit_interval_s,
-                                  commit_every_items=self.timing.commit_every_items, threads=self.workers)
+                                  commit_every_items=self.timing.commit_every_items, threads=self.workers,
+                                  guard=self.guard)
         self.on_finished = on_finished
         self._threads: dict[int, threading.Thread] = {}
         self._lock = threading.Lock()
         self._closed = False
         self._leaving = False
-        store.attach(self.worker_id, role, self.workers)
+        store.attach(self.worker_id, role, self.workers, self.timing.lease_s)
         self.heartbeat = Heartbeat(self)
         self.watcher: CancelWatcher | None = None
         if background:  # (the inline test engine runs without threads)
             self.heartbeat.start()
-            self.watcher = CancelWatcher(self.batches, self.timing.cancel_poll_s)
+            self.watcher = CancelWatcher(self.batches, self.timing.cancel_poll_s, guard=self.guard)
+
+    def _stop_on_loss(self) -> None:
+        """The database is gone (called once, by the guard): every job here stops at its next
+        check, and nothing new starts."""
+        with self._lock:
+            self._closed = True
+        self.heartbeat.signal_stop()
+        for job_id in self.batches.all_jobs():
+            self.batches.cancel_local(job_id)
 
     def queued(self) -> int:
         q = getattr(self.executor, "_work_queue", None)
@@ -145,6 +181,8 @@ class JobCoordinator:
 
     def cancel(self, job_id: int) -> JobState:
         """Wired to every Cancel button (called off the GUI thread)."""
+        if self.guard.lost is not None:
+            raise self.guard.lost
         state = self.batches.cancel(job_id)
         if state is None:
             raise NotFoundError(f"no job with id {job_id}")
@@ -191,19 +229,28 @@ class JobCoordinator:
         return started
 
     def cancel_all(self) -> None:
+        """Cancel the jobs this process runs (only while it still owns them: a job another process
+        took over is not ours to cancel)."""
         for job_id in self.running_jobs():
+            self.batches.cancel_local(job_id)
+            if self.guard.is_lost:
+                continue
             try:
-                self.cancel(job_id)
-            except Exception:
-                log.exception("cancel of job %d failed", job_id)
+                self.store.request_cancel(job_id, owner=self.worker_id)
+            except Exception as exc:
+                if not self.guard.is_lost_by(exc):
+                    log.warning("cancel of job %d failed: %s", job_id, one_line(exc))
 
     def shutdown(self, *, cancel: bool = True, timeout_s: float = 5.0) -> bool:
         """Stop running jobs — cancelled, or (``cancel=False``) left ``interrupted`` to resume
         later — wait ≤ ``timeout_s``, stop the heartbeat.  True if every coordinator ended."""
         with self._lock:
             self._closed = True
-        self.heartbeat.stop()
-        if cancel:
+        lost = self.guard.is_lost
+        if lost:  # threads may sit in a connection attempt: do not wait for them long
+            timeout_s = min(timeout_s, 2.0)
+        self.heartbeat.stop(timeout_s)
+        if cancel and not lost:
             self.cancel_all()
         else:
             self._leaving = True
@@ -215,8 +262,12 @@ class JobCoordinator:
         clean = not self.running_jobs()
         if self.watcher is not None:
             self.watcher.stop()
-        if clean:
-            self.store.detach(self.worker_id)
+        if clean or lost:
+            try:
+                self.store.detach(self.worker_id, record=not self.guard.is_lost)
+            except Exception as exc:
+                if not self.guard.is_lost_by(exc):
+                    raise
         return clean
 
     # -- the coordinator thread
@@ -224,15 +275,23 @@ class JobCoordinator:
         token = self.batches.live_token(job_id)  # never a token left tripped by an earlier cancel
         final = JobState.FAILED
         try:
+            if self.guard.is_lost:
+                final = JobState.INTERRUPTED
+                return
             if not self.store.take_ownership(job_id, self.worker_id):
                 log.info("job %d is not pending; another process owns or finished it", job_id)
                 return
             job = self.store.get_job(job_id)
             assert job is not None
             final = self._run(job, token)
-            self._announce_end(self.registry.get(job.kind), job)
-        except Exception:
-            log.exception("coordinator of job %d crashed", job_id)
+            if final != JobState.INTERRUPTED:
+                self._announce_end(self.registry.get(job.kind), job)
+        except Exception as exc:
+            if self.guard.is_lost_by(exc):
+                final = JobState.INTERRUPTED
+                log.info("job %d stopped: the database is gone", job_id)
+            else:
+                log.exception("coordinator of job %d crashed", job_id)
         finally:
             self.batches.drop_token(job_id)
             if self.on_finished is not None:
@@ -280,12 +339,14 @@ class JobCoordinator:
                     self.start(child)
             return state
         except _LostOwnership:
-            log.warning("job %d was taken back from this process (presumed dead); stopping", job.id)
+            log.info("job %d was taken over by another process (this one was presumed dead); stopping", job.id)
             return JobState.INTERRUPTED
         except JobCancelled:
+            if self.guard.is_lost:
+                return JobState.INTERRUPTED
             st = self.store.job_state(job.id)
             if st is None or (st[2] != self.worker_id and st[0] != JobState.CANCELLED):
-                log.warning("job %d was taken back from this process (presumed dead); stopping", job.id)
+                log.info("job %d was taken over by another process (this one was presumed dead); stopping", job.id)
                 return JobState.INTERRUPTED
             if self._leaving and not (st[1] or st[0] in (JobState.CANCELLING, JobState.CANCELLED)):
                 self.store.leave_interrupted(job.id, self.worker_id)
@@ -297,6 +358,9 @@ class JobCoordinator:
                 log.warning("job %d: could not record its cancel (no longer ours)", job.id)
             return JobState.CANCELLED
         except Exception as exc:
+            if self.guard.is_lost_by(exc):
+                log.info("job %d (%s) stopped: the database is gone", job.id, job.kind)
+                return JobState.INTERRUPTED
             log.exception("job %d (%s) failed", job.id, job.kind)
             message = str(exc) if isinstance(exc, LuminaError) else f"{type(exc).__name__}: {exc}"
             if self.store.finish(job.id, self.worker_id, JobState.FAILED, error=message[:2000]) is None:
@@ -341,6 +405,7 @@ class JobCoordinator:
         # a resumed job starts where its stored batches got to (not at 0, and no burst of "rate")
         ctx.phase("process", kind.phase_label("process"), *self.batches.progress(job.id))
         next_progress = next_owner_check = 0.0
+        handed_over = False
         try:
             while not token.is_set():
                 loop.fill(job_id=job.id, job_of=lambda b: job, token_of=lambda _j: token)
@@ -360,7 +425,14 @@ class JobCoordinator:
                 now = time.monotonic()
                 if now >= next_owner_check:
                     next_owner_check = now + 1.0
-                    self._cancel_requested(job.id)  # raises _LostOwnership if the job was taken back
+                    try:
+                        self._cancel_requested(job.id)  # raises _LostOwnership if the job was taken back
+                    except _LostOwnership:
+                        # our batches stop at their next item and go back to the job (pending), whose
+                        # new owner runs them: nothing of its work is cancelled
+                        handed_over = True
+                        self.batches.cancel_local(job.id)
+                        raise
                 if now >= next_progress:
                     next_progress = now + self.timing.progress_interval_s / 2
                     done, total = self.batches.progress(job.id)
@@ -369,8 +441,14 @@ class JobCoordinator:
         finally:
             had_inflight = bool(loop.inflight)
             loop.drain()
-            if had_inflight:
-                self.store.release_owned(self.worker_id, job.id, BatchState.CANCELLED)
+            if had_inflight and not self.guard.is_lost:
+                if not handed_over:  # (a job another process took over meanwhile is handed back too)
+                    st = self.store.job_state(job.id)
+                    handed_over = st is not None and st[2] != self.worker_id
+                self.store.release_owned(self.worker_id, job.id,
+                                         BatchState.PENDING if handed_over else BatchState.CANCELLED)
+        if self.guard.lost is not None:
+            raise self.guard.lost
         failed = self.store.batch_summary(job.id).get(BatchState.FAILED.value)
         if failed and not failures:
             failures.append(f"{failed[0]} batch(es) failed")

@@ -6,6 +6,9 @@ change feed) and how far the batch got (``done_items``), in one transaction.  So
 while a scan runs, a cancel or crash loses at most about a second of work, a retry or resume
 goes on from the last commit, and progress (read from the store) never counts more than is
 stored.
+
+When the database is gone (``guard.DatabaseGuard``) a batch stops where it is and writes nothing
+more: its claim lapses with the server, and a resume redoes only what its last commit missed.
 """
 from __future__ import annotations
 
@@ -24,6 +27,7 @@ from lumina_desktop.core.jobs import BatchRow, BatchState, JobSnapshot, JobState
 from lumina_desktop.jobs.engine.batches import BatchManager
 from lumina_desktop.jobs.engine.context import BatchInfo, ItemContext, JobEnv
 from lumina_desktop.jobs.engine.executor import Lanes
+from lumina_desktop.jobs.engine.guard import DatabaseGuard
 from lumina_desktop.jobs.engine.kind import ItemFailure, ItemRunner, JobKind, Stored
 from lumina_desktop.jobs.engine.registry import KindRegistry
 
@@ -33,6 +37,7 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     psycopg.OperationalError, psycopg.errors.SerializationFailure, psycopg.errors.DeadlockDetected)
 RUNNER_CACHE_SIZE = 4
 LOST_CLAIM = "claim lost"
+DATABASE_LOST = "database lost"
 
 
 def is_transient(exc: BaseException) -> bool:
@@ -74,7 +79,8 @@ class BatchRunner:
     """Runs claimed batches of any registered kind on the calling (worker) thread."""
 
     def __init__(self, registry: KindRegistry, manager: BatchManager, env: JobEnv, lanes: Lanes, *,
-                 commit_interval_s: float = 1.0, commit_every_items: int = 1000, threads: int = 0) -> None:
+                 commit_interval_s: float = 1.0, commit_every_items: int = 1000, threads: int = 0,
+                 guard: DatabaseGuard | None = None) -> None:
         self.registry = registry
         self.manager = manager
         self.store = manager.store
@@ -83,6 +89,7 @@ class BatchRunner:
         self.commit_interval_s = commit_interval_s
         self.commit_every_items = commit_every_items
         self.threads = threads  # batch threads of this process: a lane at least this wide never blocks
+        self.guard = guard or DatabaseGuard(self.store.lost_reason)
         self._local = threading.local()
 
     def _params(self, kind: JobKind[Any], job: JobSnapshot) -> Any:
@@ -163,7 +170,8 @@ class BatchRunner:
                     errors.append((kind.item_key(item), fail.error_class, fail.message))
                     results.append((item, fail))
                     failed += 1
-                except Exception as exc:  # one bad item never fails the batch
+                except Exception as exc:  # one bad item never fails the batch (a lost database does)
+                    self.guard.check(exc)
                     errors.append((kind.item_key(item), type(exc).__name__, one_line(exc)))
                     failed += 1
                 finally:
@@ -180,25 +188,36 @@ class BatchRunner:
             commit(is_final=True)
             return BatchOutcome(batch.id, batch.job_id, BatchState.SUCCEEDED, processed, failed)
         except JobCancelled:
+            if self.guard.is_lost:  # the database is gone: nothing can be kept or released
+                return BatchOutcome(batch.id, batch.job_id, BatchState.PENDING, processed, failed, DATABASE_LOST)
             try:
                 if results or errors:
                     commit(is_final=False)  # what was done is kept
             except _LostClaim:
                 return BatchOutcome(batch.id, batch.job_id, BatchState.CANCELLED, processed, failed, LOST_CLAIM)
             except Exception as exc:
+                if self.guard.is_lost_by(exc):
+                    return BatchOutcome(batch.id, batch.job_id, BatchState.PENDING, processed, failed, DATABASE_LOST)
                 log.warning("batch %d: could not keep its last items after cancel: %s", batch.id, one_line(exc))
             # the job was cancelled: the batch is cancelled; this process is only stopping: hand it back
-            st = self.store.job_state(batch.job_id)
-            job_goes_on = st is not None and st[0] == JobState.RUNNING and not st[1]
-            state = BatchState.PENDING if job_goes_on else BatchState.CANCELLED
-            self.store.release_batch(batch, state)
+            try:
+                st = self.store.job_state(batch.job_id)
+                job_goes_on = st is not None and st[0] == JobState.RUNNING and not st[1]
+                state = BatchState.PENDING if job_goes_on else BatchState.CANCELLED
+                self.store.release_batch(batch, state)
+            except Exception as exc:
+                if self.guard.is_lost_by(exc):
+                    return BatchOutcome(batch.id, batch.job_id, BatchState.PENDING, processed, failed, DATABASE_LOST)
+                raise
             return BatchOutcome(batch.id, batch.job_id, state, processed, failed)
         except _LostClaim:
             # another claim took the batch over (we were presumed dead, or cancel + resume + reclaim):
             # nothing of ours was committed since our last commit, and the batch is not ours to release
-            log.warning("batch %d: claim lost; its last uncommitted items are left to the new claim", batch.id)
+            log.info("batch %d: claim lost; its last uncommitted items are left to the new claim", batch.id)
             return BatchOutcome(batch.id, batch.job_id, BatchState.CANCELLED, processed, failed, LOST_CLAIM)
         except Exception as exc:
+            if self.guard.is_lost_by(exc):
+                return BatchOutcome(batch.id, batch.job_id, BatchState.PENDING, processed, failed, DATABASE_LOST)
             state = self.fail(batch, exc)
             return BatchOutcome(batch.id, batch.job_id, state, processed, failed, one_line(exc))
         finally:
@@ -232,7 +251,9 @@ class BatchRunner:
             try:
                 self.store.release_batch(batch, state, msg)
                 break
-            except psycopg.OperationalError:
+            except psycopg.OperationalError as release_exc:
+                if self.guard.is_lost_by(release_exc):
+                    return BatchState.PENDING
                 time.sleep(0.2 * (attempt + 1))
         (log.warning if retry else log.error)("batch %d of job %d %s after attempt %d: %s", batch.id,
                                               batch.job_id, "will retry" if retry else "failed", batch.attempts, msg)

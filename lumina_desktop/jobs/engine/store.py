@@ -17,12 +17,15 @@ class JobStore(Protocol):
     def transaction(self) -> AbstractContextManager[Any]: ...
 
     # -- process liveness
-    def attach(self, worker_id: str, role: str, threads: int) -> None:
-        """Register this process and hold its liveness lock until ``detach`` (or death)."""
-    def detach(self, worker_id: str) -> None: ...
+    def attach(self, worker_id: str, role: str, threads: int, lease_s: float | None = None) -> None:
+        """Register this process and hold its liveness lock until ``detach`` (or death, or
+        ``lease_s`` without a heartbeat)."""
+    def detach(self, worker_id: str, *, record: bool = True) -> None: ...
     def heartbeat(self, worker_id: str, busy: int, queued: int, items_done: int) -> None: ...
     def recover_dead(self) -> list[int]:
         """Jobs whose owner is gone become ``interrupted``; dead workers' batches go back to pending."""
+    def lost_reason(self, exc: BaseException) -> str | None:
+        """The cause in words if ``exc`` means the database is gone (not a passing error); else None."""
 
     # -- jobs
     def create_job(self, kind: str, catalog_id: int | None, params: Mapping[str, Any], *,
@@ -34,7 +37,8 @@ class JobStore(Protocol):
     def job_state(self, job_id: int) -> tuple[JobState, bool, str | None] | None:
         """(state, cancel requested, owner)."""
     def cancel_requested_among(self, job_ids: Sequence[int]) -> list[int]: ...
-    def request_cancel(self, job_id: int) -> JobState | None: ...
+    def request_cancel(self, job_id: int, *, owner: str | None = None) -> JobState | None:
+        """Cancel a job (after the liveness rule); with ``owner``, only while that process owns it."""
     def resume(self, job_id: int) -> bool: ...
     def finish(self, job_id: int, owner: str, state: JobState, *, error: str | None = None,
                result: Mapping[str, Any] | None = None,

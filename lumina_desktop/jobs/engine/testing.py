@@ -116,11 +116,14 @@ class MemoryJobStore:
             yield self
 
     # -- liveness
-    def attach(self, worker_id: str, role: str, threads: int) -> None:
+    def attach(self, worker_id: str, role: str, threads: int, lease_s: float | None = None) -> None:
         self.live.add(worker_id)
 
-    def detach(self, worker_id: str) -> None:
+    def detach(self, worker_id: str, *, record: bool = True) -> None:
         self.live.discard(worker_id)
+
+    def lost_reason(self, exc: BaseException) -> str | None:
+        return None  # memory does not go away
 
     def heartbeat(self, worker_id: str, busy: int, queued: int, items_done: int) -> None:
         pass
@@ -194,11 +197,14 @@ class MemoryJobStore:
         return [i for i in job_ids if i in self.jobs and (self.jobs[i].cancel_requested or self.jobs[i].state in
                                                           (JobState.CANCELLING, JobState.CANCELLED))]
 
-    def request_cancel(self, job_id: int) -> JobState | None:
+    def request_cancel(self, job_id: int, *, owner: str | None = None) -> JobState | None:
         with self._lock:
+            self.recover_dead()
             j = self.jobs.get(job_id)
             if j is None:
                 return None
+            if owner is not None and j.owner != owner:
+                return j.state
             self.cancel_pending_batches(job_id)
             if j.state in (JobState.PENDING, JobState.INTERRUPTED):
                 j.cancel_requested = True

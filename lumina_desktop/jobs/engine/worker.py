@@ -3,7 +3,8 @@
 ``lumina-desktop worker`` runs this against the same database as an app or CLI: queued jobs
 (follow-ons of a CLI scan, say) get a coordinator here, and batches of jobs coordinated
 elsewhere are claimed with the same ``BatchRunner`` as the coordinator's; their owner sees them
-complete and finalizes as usual.
+complete and finalizes as usual.  A lost database ends the worker (``run`` raises
+``DatabaseLost`` once it has stopped): batches it ran are redone by whoever resumes their jobs.
 """
 from __future__ import annotations
 
@@ -64,11 +65,16 @@ class WorkerProcess:
             return self.store.get_job(batch.job_id)
 
         try:
-            while not self.stop_event.is_set():
+            while not self.stop_event.is_set() and not co.guard.is_lost:
                 limit = None if max_batches is None else max(0, max_batches - self.batches_done - len(loop.inflight))
                 if limit != 0:
                     # a claim succeeds only for jobs not being cancelled: work on a live token
-                    loop.fill(kinds=self.kinds, job_of=job_of, token_of=manager.live_token, limit=limit)
+                    try:
+                        loop.fill(kinds=self.kinds, job_of=job_of, token_of=manager.live_token, limit=limit)
+                    except Exception as exc:
+                        if co.guard.is_lost_by(exc):
+                            break
+                        raise
                 if loop.inflight:
                     idle_since = None
                     for outcome in loop.collect(self.timing.cancel_poll_s):
@@ -91,7 +97,15 @@ class WorkerProcess:
             for job_id in manager.all_jobs():
                 if job_id not in co.running_jobs():
                     manager.cancel_local(job_id)
-            loop.drain()
-            self.store.release_owned(co.worker_id, None, BatchState.PENDING)
+            if co.guard.is_lost:  # batches stop at their next item; one may wait on a connection: no join
+                for job_id in manager.all_jobs():
+                    manager.cancel_local(job_id)
+                for fut in list(loop.inflight):
+                    fut.cancel()
+            else:
+                loop.drain()
+                self.store.release_owned(co.worker_id, None, BatchState.PENDING)
             co.shutdown(cancel=False, timeout_s=10)
+        if co.guard.lost is not None:
+            raise co.guard.lost
         return self.batches_done

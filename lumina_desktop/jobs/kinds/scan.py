@@ -11,6 +11,13 @@ then it is re-analysed and counted as "refreshed".  A changed file is re-analyse
 new file whose content matches a catalogued photo that went missing is a move (the old row,
 with its id, tags and decisions, takes the new path); a catalogued file no longer on disk is
 marked missing, never deleted.
+
+Scans that meet: discoveries of one folder take turns (a transaction-level advisory lock per
+folder), and a scan that finds another scan of its folders past discovery, run by a live
+process, waits for it to end before it looks at the files, so it finds them stored and
+unchanged: no file is analysed twice and no count is false.  Symbolic links to files outside
+the scanned folders are not read (setting ``outside_links``), nor are special files or linked
+folders; the summary counts each.
 """
 from __future__ import annotations
 
@@ -18,9 +25,11 @@ import base64
 import logging
 import os
 import stat
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Iterator, Mapping, Sequence
 
+from lumina_desktop.analysis.memory import shared_gate
 from lumina_desktop.analysis import thumbnails as thumbs
 from lumina_desktop.analysis.ingest import analyse_file
 from lumina_desktop.core.changes import Aspect
@@ -59,10 +68,21 @@ def decode_path(item: str) -> bytes:
     return item.encode("utf-8")
 
 
-def _walk(root: bytes, errors: list[tuple[str, str, str]],
-          skipped: list[int] | None = None) -> Iterator[tuple[bytes, os.stat_result]]:
-    """Files below ``root`` (bytes paths; symlinked folders are not followed, so no loops).
-    ``skipped[0]`` counts the files passed over: hidden, or not of a photo or video type."""
+def _inside(target: bytes, roots: Sequence[bytes]) -> bool:
+    return any(target == r or target.startswith(r.rstrip(b"/") + b"/") for r in roots)
+
+
+def _walk(root: bytes, errors: list[tuple[str, str, str]], skipped: Counter[str] | None = None, *,
+          roots: Sequence[bytes] = (), follow_outside: bool = True
+          ) -> Iterator[tuple[bytes, os.stat_result, bytes | None]]:
+    """Files below ``root`` (bytes paths), each with its link target when it is a symbolic link.
+
+    Symlinked folders are not followed (so no loops).  ``skipped`` counts what is passed over:
+    ``other`` (hidden, or not of a photo or video type), ``special`` (pipes, devices, sockets
+    named like photos), ``linked_folder``, and ``outside_link`` (a link to a file outside
+    ``roots``, the real paths of the scanned folders; followed only with ``follow_outside``).
+    """
+    count = skipped if skipped is not None else Counter()
     stack = [root]
     while stack:
         folder = stack.pop()
@@ -79,9 +99,12 @@ def _walk(root: bytes, errors: list[tuple[str, str, str]],
                 if entry.is_dir(follow_symlinks=False):
                     subdirs.append(entry.path)
                     continue
+                link = entry.is_symlink()
+                if link and entry.is_dir():
+                    count["linked_folder"] += 1
+                    continue
                 if not formats.is_candidate(entry.name):
-                    if skipped is not None:
-                        skipped[0] += 1
+                    count["other"] += 1
                     continue
                 st = entry.stat()  # follows a symlinked file
             except OSError as exc:
@@ -90,9 +113,25 @@ def _walk(root: bytes, errors: list[tuple[str, str, str]],
                 elif not isinstance(exc, FileNotFoundError):
                     errors.append((encode_path(entry.path), "unreadable", f"cannot stat: {exc.strerror or exc}"))
                 continue
-            if stat.S_ISREG(st.st_mode):
-                yield entry.path, st
+            if not stat.S_ISREG(st.st_mode):
+                count["special"] += 1
+                continue
+            target = None
+            if link:
+                target = os.path.realpath(entry.path)
+                if not follow_outside and not _inside(target, roots):
+                    count["outside_link"] += 1   # never read: x.jpg -> /etc/shadow
+                    continue
+            yield entry.path, st, target
         stack.extend(reversed(subdirs))
+
+
+@dataclass(frozen=True)
+class FailedFile:
+    """What a failed item hands to ``store``: the error, and the file's (size, mtime_ns) when read."""
+
+    error: MediaError | None
+    stat: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True)
@@ -114,6 +153,11 @@ _SETTLED = frozenset({PhotoStatus.OK, PhotoStatus.MISSING, PhotoStatus.ERROR})
 
 # a file that could not be read (again): its row is an error now
 _FAILED = frozenset({Aspect.ANALYSED, Aspect.THUMBNAIL, Aspect.STATUS})
+
+
+_NOT_FOLLOWED = (("skipped_special", "special files (pipes, devices, sockets)"),
+                 ("skipped_linked_folder", "linked folders (symbolic links are not followed into folders)"),
+                 ("skipped_outside_link", "links to files outside the scanned folders (setting outside_links)"))
 
 
 def short_path(path: str, keep: int = 2) -> str:
@@ -167,6 +211,11 @@ class ScanKind(JobKind[ScanParams]):
             text += f", {r['dropped']:,} not kept (folder removed)"
         if r.get("skipped"):
             text += f"; {r['skipped']:,} other files passed over (hidden, or not a photo or video type)"
+        not_followed = [f"{r[key]:,} {what}" for key, what in _NOT_FOLLOWED if r.get(key)]
+        if not_followed:
+            text += "; not read: " + ", ".join(not_followed)
+        if r.get("waited_for"):
+            text += "; waited for " + ", ".join(f"scan #{j}" for j in r["waited_for"]) + " of the same folders"
         return text
 
     def discover(self, ctx: JobContext) -> Iterator[Any]:
@@ -177,6 +226,7 @@ class ScanKind(JobKind[ScanParams]):
         folders = self.repo.list_folders(tx, catalog_id)
         if params.folder_ids:
             folders = [f for f in folders if f.id in params.folder_ids]
+        waited = self._wait_for_other_scans(ctx, catalog_id, [f.id for f in folders])
         present = self.repo.lock_folders(tx, [f.id for f in folders])  # a removal waits for discovery
         folders = [f for f in folders if f.id in present]
         known = self.repo.known_files(tx, catalog_id, [f.id for f in folders])
@@ -186,14 +236,16 @@ class ScanKind(JobKind[ScanParams]):
         came_back: list[int] = []
         stats = {"files": 0, "unchanged": 0, "to_analyse": 0, "refresh": 0, "missing": 0, "folders": len(folders),
                  "unchanged_errors": 0}
-        skipped = [0]
+        skipped: Counter[str] = Counter()
+        follow_outside = ctx.env.settings.outside_links == "follow"
+        roots = [os.path.realpath(os.fsencode(f.path)) for f in folders]
         for folder in folders:
             root = os.fsencode(folder.path)
             if not os.path.isdir(root):
                 errors.append((folder.path, "missing_folder", "folder is not reachable (unplugged or removed?)"))
                 seen.update(p for p in known if p.startswith(folder.path.rstrip("/") + "/"))  # keep as is
                 continue
-            for raw, st in _walk(root, errors, skipped):
+            for raw, st, target in _walk(root, errors, skipped, roots=roots, follow_outside=follow_outside):
                 ctx.check_cancelled()
                 text, exact = path_for_db(raw)
                 seen.add(text)
@@ -203,9 +255,11 @@ class ScanKind(JobKind[ScanParams]):
                 row = known.get(text)
                 same = row is not None and row.size == st.st_size and row.mtime_ns == st.st_mtime_ns
                 stale = row is not None and row.needs_refresh and row.status != PhotoStatus.ERROR
+                if row is not None and row.is_trashed:   # put back outside Lumina: shown again
+                    came_back.append(row.id)
                 if same and not params.full and row.status in _SETTLED and not stale:
                     stats["unchanged"] += 1
-                    if row.status == PhotoStatus.MISSING:
+                    if row.status == PhotoStatus.MISSING and not row.is_trashed:
                         came_back.append(row.id)
                     elif row.status == PhotoStatus.ERROR:  # still unreadable: still an error of this scan
                         stats["unchanged_errors"] += 1
@@ -215,6 +269,8 @@ class ScanKind(JobKind[ScanParams]):
                                          st.st_size, st.st_mtime_ns))
                 stats["to_analyse"] += 1
                 item = {"f": folder.id, "p": encode_path(raw), "m": st.st_mtime_ns}
+                if target is not None and not follow_outside:
+                    item["l"] = encode_path(target)   # read only while the link still points there
                 if same and not params.full and stale:  # unchanged, but fingerprinted by an older chain
                     stats["refresh"] += 1
                     item["r"] = 1
@@ -226,8 +282,32 @@ class ScanKind(JobKind[ScanParams]):
         self.repo.mark_present(tx, came_back)
         ctx.env.store.record_item_errors(tx, ctx.job.id, None, errors)
         stats["discovery_errors"] = len(errors)
-        stats["skipped"] = skipped[0]
+        stats["skipped"] = skipped["other"]
+        stats.update({f"skipped_{k}": n for k, n in skipped.items() if k != "other"})
+        if waited:
+            stats["waited_for"] = waited
         ctx.discovery.update(stats)
+
+    def _wait_for_other_scans(self, ctx: JobContext, catalog_id: int, folder_ids: list[int]) -> list[int]:
+        """Two scans of one folder never analyse a file twice: discoveries of a folder take its
+        advisory lock in turn (held until this discovery's batches are committed), and a scan
+        that finds another scan of its folders past discovery waits for it to end; its own
+        discovery then finds the files that scan stored unchanged.  Returns the scans waited for."""
+        for folder_id in sorted(folder_ids):
+            while not self.repo.try_lock_folder_scan(ctx.tx, folder_id):
+                ctx.check_cancelled()
+                ctx.token.wait(0.1)
+        waited: list[int] = []
+        while True:
+            others = self.repo.scans_in_progress(ctx.tx, catalog_id, folder_ids, ctx.job.id)
+            if not others:
+                return waited
+            if others[0] not in waited:
+                waited.append(others[0])
+                log.info("scan #%d waits for scan #%d of the same folders", ctx.job.id, others[0])
+                ctx.progress(0, 0, f"Waiting for scan #{others[0]} of the same folder to finish")
+            ctx.check_cancelled()
+            ctx.token.wait(0.25)
 
     def item_key(self, item: Any) -> str:
         return path_for_db(decode_path(item["p"]))[0]
@@ -235,20 +315,30 @@ class ScanKind(JobKind[ScanParams]):
     def open(self, env: JobEnv, params: ScanParams) -> ItemRunner:
         sizes = scan_thumb_sizes(env.settings.previews)
         store = ThumbnailStore(env.settings.thumbnails_dir)
+        gate = shared_gate(env.settings.memory_budget_mb << 20)
+        follow = env.settings.outside_links == "follow"
 
         def run(ictx: ItemContext, item: Any) -> Any:
             raw = decode_path(item["p"])
             try:
-                res = analyse_file(raw, thumb_sizes=sizes)
+                before: os.stat_result | None = os.stat(raw)
+            except OSError:
+                before = None
+            try:
+                if "l" in item and os.path.realpath(raw) != decode_path(item["l"]):
+                    raise MediaError(FailureReason.UNREADABLE, "symbolic link changed during the scan; "
+                                     "not read (the next scan looks at it again)")
+                # a file that was not a link when found is never read through one (no swap to /etc/…)
+                res = analyse_file(raw, thumb_sizes=sizes, gate=gate, follow_links="l" in item or follow)
             except MediaError as err:
-                raise ItemFailure(err.reason.value, str(err.message), payload=err) from None
+                # the row records the file as it is now (a file truncated mid-scan: its new size)
+                stat_now = (before.st_size, before.st_mtime_ns) if before is not None else None
+                raise ItemFailure(err.reason.value, str(err.message), payload=FailedFile(err, stat_now)) from None
             # the sizes are recorded by store(), with the photo's row: the store only writes the files
             store.write_many(res.identity.content_hash, res.thumbnails, record=False, only_missing=True)
             written = list(res.thumbnails)
-            try:
-                mtime_ns = os.stat(raw).st_mtime_ns
-            except OSError:
-                mtime_ns = item["m"]
+            # the mtime seen before the read: a file changed during or after it looks changed next time
+            mtime_ns = before.st_mtime_ns if before is not None else item["m"]
             # drop the encoded thumbnails: only their sizes travel on to store()
             slim = IngestResult(res.file_type, res.kind, res.format, res.identity, res.metadata, res.perceptual,
                                 {}, res.warnings)
@@ -275,7 +365,10 @@ class ScanKind(JobKind[ScanParams]):
                 continue
             if isinstance(value, ItemFailure):
                 reason = value.error_class
-                photo_id = self.repo.store_failure(tx, job.catalog_id, text, value.payload or value.message, reason)
+                failed_file = value.payload if isinstance(value.payload, FailedFile) else FailedFile(value.payload)
+                photo_id = self.repo.store_failure(tx, job.catalog_id, text, failed_file.error or value.message, reason)
+                if failed_file.stat is not None and reason != FailureReason.VANISHED:
+                    self.repo.refresh_failed_stat(tx, job.catalog_id, text, *failed_file.stat)
                 counts["vanished" if reason == FailureReason.VANISHED else "errors"] += 1
                 if photo_id is not None:
                     changed.append(photo_id)
@@ -317,6 +410,8 @@ class ScanKind(JobKind[ScanParams]):
             "missing": d.get("missing", 0) + totals.get("vanished", 0) - totals.get("moved", 0),
             "errors": outcomes["errors"] + d.get("discovery_errors", 0) + d.get("unchanged_errors", 0),
             "skipped": d.get("skipped", 0),
+            **{key: d[key] for key, _ in _NOT_FOLLOWED if d.get(key)},
+            **({"waited_for": d["waited_for"]} if d.get("waited_for") else {}),
         }
 
     def follow_on_params(self, parent: JobSnapshot, changed_photo_ids: Sequence[int]) -> dict[str, Any] | None:

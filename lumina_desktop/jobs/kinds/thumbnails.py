@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Iterator, Mapping, Sequence
 
+from lumina_desktop.analysis.memory import shared_gate
 from lumina_desktop.analysis.previews import make_preview
 from lumina_desktop.core.changes import Aspect
 from lumina_desktop.core.jobs import JobSnapshot
@@ -86,12 +87,13 @@ class ThumbnailsKind(JobKind[ThumbnailsParams]):
 
     def open(self, env: JobEnv, params: ThumbnailsParams) -> ItemRunner:
         store = ThumbnailStore(env.settings.thumbnails_dir)
+        gate = shared_gate(env.settings.memory_budget_mb << 20)
 
         def run(ictx: ItemContext, item: Any) -> Any:
             h = item["h"]
             if not params.regenerate and store.open_path(h, PREVIEW_PX) is not None:
                 return "present"                      # another catalog's copy, or on demand meanwhile
-            data = make_preview(item["p"], h, PREVIEW_PX)
+            data = make_preview(item["p"], h, PREVIEW_PX, gate=gate)
             if data is None:
                 raise ItemFailure("no_preview", "no preview: the file changed since the scan, or is gone or "
                                   "unreadable (the next scan updates it)")

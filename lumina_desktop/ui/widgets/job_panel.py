@@ -5,7 +5,8 @@ Fed only by ``JobBridge.jobs_updated``; every Cancel button calls ``JobBridge.ca
 """
 from __future__ import annotations
 
-from typing import Any
+import dataclasses
+from typing import Any, Sequence
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -125,7 +126,7 @@ class JobErrorsDialog(QDialog):
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
         lay = QVBoxLayout(self)
-        lay.addWidget(QLabel(f"{len(errors):,} file(s) could not be processed. Nothing else was skipped."))
+        lay.addWidget(QLabel(f"{len(errors):,} file(s) could not be processed; the job went on with the rest."))
         lay.addWidget(self.table)
         lay.addWidget(buttons)
 
@@ -194,6 +195,15 @@ class JobPanel(QWidget):
         dlg.finished.connect(lambda _=0, d=dlg: self.dialogs.remove(d) if d in self.dialogs else None)
         self.dialogs.append(dlg)
         dlg.show()
+
+    def mark_stopped(self, job_ids: Sequence[int]) -> None:
+        """Show jobs as interrupted now (the database that would say so is gone)."""
+        for job_id in job_ids:
+            job = self.jobs.get(job_id)
+            if job is not None and job.state.is_active:
+                self.jobs[job_id] = dataclasses.replace(job, state=JobState.INTERRUPTED)
+                self.rows[job_id].update_job(self.jobs[job_id])
+        self.summary_changed.emit(self.summary())
 
     def active_jobs(self) -> list[JobSnapshot]:
         return [j for j in self.jobs.values() if j.state.is_active]

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeyEvent
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QToolButton, QWidget
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QToolButton, QWidget
 
 
 class NoticeBar(QFrame):
@@ -22,6 +22,8 @@ class NoticeBar(QFrame):
         self.key = ""
         self.label = QLabel()
         self.label.setTextFormat(Qt.TextFormat.PlainText)
+        self.label.setWordWrap(True)            # a long message wraps; it never widens the window
+        self.label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.button = QPushButton()
         self.button.clicked.connect(self._on_button_clicked)
         self.close_button = QToolButton()
@@ -38,7 +40,7 @@ class NoticeBar(QFrame):
 
     def offer(self, text: str, button_text: str, key: str) -> None:
         self.key = key
-        self.label.setText(text)
+        self.label.setText(text[:1].upper() + text[1:])
         self.button.setText(button_text)
         self.show()
 

@@ -5,7 +5,7 @@ import dataclasses
 import time
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QSettings, QSize, Qt, QTimer
+from PySide6.QtCore import QSettings, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
@@ -26,7 +26,7 @@ from lumina_desktop.core.library import LibraryState, SmartView
 from lumina_desktop.ui.bridge import JobBridge
 from lumina_desktop.ui.icons import themed_icon
 from lumina_desktop.ui.library_controller import LibraryController
-from lumina_desktop.ui.tasks import run_op, set_error_reporter
+from lumina_desktop.ui.tasks import run_op, run_query, set_error_reporter
 from lumina_desktop.ui.theme import add_theme_menu, apply_theme, current_theme
 from lumina_desktop.ui.widgets.catalog_sidebar import CatalogSidebarWidget
 from lumina_desktop.ui.widgets.empty_state import EmptyStateWidget
@@ -44,6 +44,7 @@ if TYPE_CHECKING:
 STATE_MIN_INTERVAL_MS = 3000   # sidebar counts are read again at most this often while photos arrive
 JOBS_DOCK_PX = 190
 SIDEBAR_PX = 210
+RESTART_KEY = "restart-database"   # the notice's key for the lost database's button
 _STATE_ASPECTS = frozenset({Aspect.ADDED, Aspect.REMOVED, Aspect.STATUS, Aspect.FOLDERS, Aspect.BURST,
                             Aspect.DUPLICATES})
 EMPTY_BODY = ("Add a folder of photos to get started. Lumina scans it in the background,\n"
@@ -52,6 +53,8 @@ EMPTY_BODY = ("Add a folder of photos to get started. Lumina scans it in the bac
 
 
 class MainWindow(QMainWindow):
+    database_lost = Signal(object)   # DatabaseLostNotice, relayed from the engine thread that noticed it
+
     def __init__(self, ctx: AppContext) -> None:
         super().__init__()
         self.ctx = ctx
@@ -73,7 +76,8 @@ class MainWindow(QMainWindow):
         self.empty.add_folder_requested.connect(self._on_add_folder_triggered)
         self.stack.addWidget(self.empty)
         self.notice = NoticeBar()               # "Find duplicates: 24 groups … [Review]" when a job ends
-        self.notice.accepted.connect(self.sidebar_select_view)
+        self.notice.accepted.connect(self._on_notice_accepted)
+        self.database_lost.connect(self._on_database_lost)
         central = QWidget()
         lay = QVBoxLayout(central)
         lay.setContentsMargins(0, 0, 0, 0)
@@ -189,6 +193,42 @@ class MainWindow(QMainWindow):
             self.sidebar.select_view(view)      # highlighted there, then shown (view_selected)
         else:
             self._on_sidebar_view_selected(view)
+
+    def _on_notice_accepted(self, key: str) -> None:
+        if key == RESTART_KEY:
+            self._restart_database()
+        else:
+            self.sidebar_select_view(key)
+
+    def _on_database_lost(self, notice: Any) -> None:
+        """The server or the connection went away: one message, and a restart where we can."""
+        self.db_label.setText("Catalog database: lost")
+        if self.bridge is not None:              # no news comes from a lost database: the rows say it
+            self.job_panel.mark_stopped(notice.job_ids)
+        if notice.can_restart:
+            self.notice.offer(notice.message, "Restart the server", RESTART_KEY)
+        else:
+            self.notice.offer(notice.message + " — waiting for the server to come back", "Try again", RESTART_KEY)
+
+    def _restart_database(self) -> None:
+        services = self.ctx.services
+        if services is None:
+            return
+        self.db_label.setText("Catalog database: starting…")
+
+        def done(resumed: Any) -> None:
+            self.db_label.setText("Catalog database: " + services.database_kind)
+            n = len(resumed or ())
+            self.statusBar().showMessage("The catalog database is back" +
+                                         (f"; {n} job{'s' if n != 1 else ''} resumed" if n else ""), 8000)
+            if self.library is not None:
+                self.library.load(self.library.catalog_id)
+
+        def failed(exc: BaseException) -> None:
+            self.db_label.setText("Catalog database: lost")
+            self.notice.offer(f"Could not restart the catalog database: {exc}", "Restart the server", RESTART_KEY)
+
+        run_query(self.ctx.io, services.restart_after_loss, done, failed, owner=self)
 
     def _on_job_finished(self, job: Any) -> None:
         """The sidebar's counts are read again; a job that found something to review (its kind
@@ -319,6 +359,7 @@ class MainWindow(QMainWindow):
         self.bridge.job_finished.connect(lambda job: self.duplicates_view and
                                          self.duplicates_view.trash_job_finished(job.id))
         self.bridge.job_finished.connect(self._on_job_finished)
+        services.on_database_lost(self.database_lost.emit)      # once per loss, from an engine thread
         self.stack.addWidget(self.duplicates_view)
         sb = self.sidebar
         sb.setEnabled(True)
