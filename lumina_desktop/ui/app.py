@@ -107,14 +107,21 @@ def start_database(ctx: AppContext, bridge: StartupBridge) -> Future[AppServices
             raise
 
     def done(fut: Future[AppServices]) -> None:
+        # A failure reaches the window (which shows it in place of the catalog) and the log,
+        # so a window started from a menu or a bundle never opens on nothing without a trace.
         exc = fut.exception()
         if exc is None:
             bridge.database_opened.emit(fut.result())
         elif isinstance(exc, LuminaError):
+            log.error("the catalog database could not be opened: %s", exc)
             bridge.database_failed.emit(str(exc))
         else:
             log.error("database start-up failed", exc_info=exc)
-            bridge.database_failed.emit(f"unexpected error: {exc}")
+            where = ctx.settings.data_dir / "logs" / "lumina.log"
+            bridge.database_failed.emit(f"unexpected error ({type(exc).__name__}): {exc}\n\nDetails are in {where}")
+
+    log.info("opening the catalog database (%s)",
+             "external server" if ctx.settings.database_url else f"embedded server, data folder {ctx.settings.data_dir}")
 
     fut = ctx.io.submit(work)
     fut.add_done_callback(done)
