@@ -119,6 +119,10 @@ smoke() {   # smoke PROGRAM NAME
     expect "succeeded"
     run "duplicates find" duplicates find
     expect "2 groups .* among 7 photos"
+    run "tags run" tags run                          # the classifier's weights and onnxruntime are bundled
+    expect "succeeded"
+    expect "7 photos tagged"
+    grep -q "faces not looked for" "$TMP/out" && fail "the face detector is not bundled"
     run "db stop" db stop
     expect "^stopped"
     [ -z "$(server_processes)" ] || fail "db stop left a server process: $(server_processes)"

@@ -31,10 +31,10 @@ def command_modules() -> tuple[ModuleType, ...]:
     A new ``cli/<name>_cmd.py`` is one import and one entry here; a test checks the list is complete.
     """
     from lumina_desktop.cli import (catalog_cmd, culling_cmd, db_cmd, duplicates_cmd, jobs_cmd,
-                                    operations_cmd, scan_cmd, thumbnails_cmd)
+                                    operations_cmd, scan_cmd, tags_cmd, thumbnails_cmd)
 
     return (db_cmd, catalog_cmd, jobs_cmd, scan_cmd, duplicates_cmd, thumbnails_cmd, culling_cmd,
-            operations_cmd)
+            operations_cmd, tags_cmd)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -126,6 +126,7 @@ class PhotoFilter:
     kind: MediaKind | None = None
     status: StatusFilter = StatusFilter.ALL
     text: str = ""
+    tag_terms: tuple[str, ...] = ()   # the tags ``text`` means (synonyms, the hierarchy): set by the service
     is_recent: bool = False
     in_burst: bool = False           # only photos in a burst (the Bursts view)
     min_quality: float | None = None  # only photos scored at least this (0–100); unscored drop out

@@ -25,6 +25,8 @@ from lumina_desktop.core.library import (
 )
 from lumina_desktop.core.media import MediaKind
 from lumina_desktop.core.models import PhotoStatus
+from lumina_desktop.core.photo_tags import SHOW_CONFIDENCE
+from lumina_desktop.db import tags as tags_db
 
 # stored value → member, by dict lookup (a page converts 500 rows)
 _KINDS: dict[str | None, MediaKind | None] = {None: None, **{k.value: k for k in MediaKind}}
@@ -102,9 +104,9 @@ def _where(conn: psycopg.Connection, catalog_id: int, flt: PhotoFilter) -> tuple
     elif flt.status is StatusFilter.MISSING:
         parts.append(sql.SQL("status = 'missing'"))
     text = flt.text.strip()
-    if text:
-        parts.append(sql.SQL("file_name ILIKE %(text)s"))
-        params["text"] = f"%{escape_like(text)}%"
+    if text:      # the file name, or a tag it means ("dog" finds every breed), or a tag of the user's
+        parts.append(sql.SQL("(file_name ILIKE %(text)s OR " + tags_db.tagged_with_any() + ")"))
+        params.update(text=f"%{escape_like(text)}%", tag_terms=list(flt.tag_terms), tag_min=SHOW_CONFIDENCE)
     if flt.flag == "pick":
         parts.append(sql.SQL("EXISTS (SELECT 1 FROM photo_decisions d WHERE d.catalog_id = photos.catalog_id "
                              "AND d.content_hash = photos.content_hash AND d.decision IN ('pick', 'best'))"))

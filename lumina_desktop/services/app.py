@@ -31,6 +31,7 @@ from lumina_desktop.services.images import PhotoImages
 from lumina_desktop.services.jobs import JobService, lost_message
 from lumina_desktop.services.library import LibraryService, with_shared_thumbnails
 from lumina_desktop.services.photos import PhotoQuery
+from lumina_desktop.services.tags import TagsService
 from lumina_desktop.services.trash import TrashService
 from lumina_desktop.storage.thumbnails import PruneResult, ThumbnailStore
 
@@ -89,6 +90,7 @@ class AppServices:
         self.duplicates = DuplicatesService(db)
         self.quality = QualityService(db)
         self.bursts = BurstsService(db)
+        self.tags = TagsService(db)
         self.trash = TrashService(db)
         self.thumbnails = ThumbnailStore(settings.thumbnails_dir, recorder=ThumbnailSizes(db))
         self.images = PhotoImages(self.thumbnails)

@@ -9,6 +9,7 @@ from typing import Any, Protocol
 
 from lumina_desktop.core.library import FilterOptions, PhotoDetails, PhotoFilter, PhotoSummary, SortOrder
 from lumina_desktop.db import library
+from lumina_desktop.services.tags import TagsService
 
 
 class PhotoQueries(Protocol):
@@ -29,7 +30,10 @@ class PhotoQuery:
         self._db = db
 
     def ids(self, catalog_id: int, flt: PhotoFilter = PhotoFilter(), order: SortOrder = SortOrder()) -> tuple[int, ...]:
-        """The photos of ``catalog_id`` matching ``flt``, in ``order`` (one round trip)."""
+        """The photos of ``catalog_id`` matching ``flt``, in ``order`` (one round trip).  Search
+        text matches file names and the tags it means (synonyms and the hierarchy)."""
+        if flt.text.strip() and not flt.tag_terms:
+            flt = dataclasses.replace(flt, tag_terms=tuple(sorted(TagsService.search_terms(flt.text))))
         with self._db.connection() as conn:
             return library.list_photo_ids(conn, catalog_id, flt, order)
 

@@ -246,3 +246,34 @@ def test_queries_on_a_scanned_folder(db, tmp_path: Path) -> None:  # type: ignor
         ok = library.fetch_summaries(conn, library.list_photo_ids(conn, cat.id, PhotoFilter(kind="image")))
         assert len(ok) == 4 and all(s.thumb_sizes and s.content_hash for s in ok.values())
         assert all(s.width == 320 and s.height == 240 for s in ok.values())
+
+
+def test_search_text_finds_file_names_and_the_tags_it_means(conn, db) -> None:  # type: ignore[no-untyped-def]
+    """The filter bar's search: a file name, or a tag the words mean — "dog" finds a golden
+    retriever (the hierarchy), "seaside" a beach (a synonym) — visible tags only: not below the
+    confidence shown, not one the user rejected; the user's own tags whatever their confidence."""
+    from lumina_desktop.db import tags as tags_db
+    from lumina_desktop.services.photos import PhotoQuery
+
+    cat, (fa, _fb) = make_catalog(conn, "Tagged")
+    ids = {name: add_photo(conn, cat, fa, name, content_hash=f"{i:064x}", path=f"/photos/a/{name}")
+           for i, name in enumerate(("IMG_1.jpg", "IMG_2.jpg", "IMG_3.jpg", "IMG_4.jpg", "dog_show.jpg"), start=1)}
+    rows = [(1, "golden retriever", "model", 0.81), (2, "seashore", "model", 0.66), (3, "tabby", "model", 0.12),
+            (4, "golden retriever", "model", 0.9), (4, "golden retriever", "user", 1.0)]
+    for n, tag, source, conf in rows:
+        conn.execute("INSERT INTO photo_tags (catalog_id, content_hash, tag, source, confidence, is_rejected) "
+                     "VALUES (%s, %s, %s, %s, %s, %s)", (cat, f"{n:064x}", tag, source, conf, source == "user"))
+    conn.commit()
+    q = PhotoQuery(db)
+
+    def found(text: str) -> set[str]:
+        got = set(q.ids(cat, PhotoFilter(text=text)))
+        return {name for name, pid in ids.items() if pid in got}
+
+    assert found("dog") == {"IMG_1.jpg", "dog_show.jpg"}     # a breed is a dog; IMG_4's tag was rejected
+    assert found("seaside") == {"IMG_2.jpg"}                  # a synonym of beach (seashore)
+    assert found("cat") == set()                              # tabby at 0.12: hidden
+    assert found("IMG_3") == {"IMG_3.jpg"}                    # file names still match
+    tags_db.add_user_tag(conn, cat, f"{3:064x}", "cat")       # the user's tag counts whatever the model said
+    conn.commit()
+    assert found("cat") == {"IMG_3.jpg"}

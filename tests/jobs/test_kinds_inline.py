@@ -29,6 +29,7 @@ from lumina_desktop.jobs.engine.testing import InlineEngine
 from lumina_desktop.jobs.kinds.demo import DemoKind
 from lumina_desktop.jobs.kinds.duplicates import DuplicatesKind
 from lumina_desktop.jobs.kinds.scan import ScanKind
+from lumina_desktop.jobs.kinds.tags import TagsKind
 from lumina_desktop.jobs.kinds.thumbnails import ThumbnailsKind
 from lumina_desktop.jobs.kinds.bursts import BurstsKind
 from lumina_desktop.jobs.kinds.quality import QualityKind
@@ -50,7 +51,7 @@ def make_engine(settings: Settings, *, scan: Any = None, dup: Any = None, demo: 
                              DuplicatesKind(repo=dup if dup is not None else FakeDuplicatesRepo([])),
                              ThumbnailsKind(repo=thumbs if thumbs is not None else FakeThumbnailsRepo(scan)),
                              # queued after a scan; these tests do not run them (they need the catalog)
-                             QualityKind(), BurstsKind(),
+                             QualityKind(), TagsKind(), BurstsKind(),
                              DemoKind(repo=demo if demo is not None else FakeDemoRepo())])
     return InlineEngine(registry, settings)
 
@@ -211,7 +212,8 @@ def test_scan_stores_files_records_the_broken_one_and_queues_duplicates(
     assert [(c.kind, c.state, c.catalog_id, dict(c.params)) for c in children] == [
         ("duplicates", JobState.PENDING, CATALOG, {"incremental": True, "after_job": job.id}),
         ("thumbnails", JobState.PENDING, CATALOG, {"after_job": job.id}),
-        ("quality", JobState.PENDING, CATALOG, {"after_job": job.id})]
+        ("quality", JobState.PENDING, CATALOG, {"after_job": job.id}),
+        ("tags", JobState.PENDING, CATALOG, {"after_job": job.id})]
     assert repo.touched == [7]
 
     again = engine.run("scan", {}, catalog_id=CATALOG)
@@ -227,7 +229,7 @@ def test_scan_stores_files_records_the_broken_one_and_queues_duplicates(
     third = engine.run("scan", {}, catalog_id=CATALOG)
     assert third.result is not None and (third.result["new"], third.result["changed"]) == (0, 1)
     assert engine.store.changed_photos(third.id) == [repo.rows[str(library / "b.jpg")].id]
-    assert [c.kind for c in engine.store.children(third.id)] == ["duplicates", "thumbnails", "quality"]
+    assert [c.kind for c in engine.store.children(third.id)] == ["duplicates", "thumbnails", "quality", "tags"]
 
 
 def test_scan_cancel_then_resume_analyses_each_file_once(inline_settings: Settings, library: Path) -> None:
@@ -241,7 +243,7 @@ def test_scan_cancel_then_resume_analyses_each_file_once(inline_settings: Settin
     assert job.result is not None and (job.result["new"], job.result["errors"]) == (3, 1)
     assert sorted(p for p, _, _ in repo.ingested) == sorted({p for p, _, _ in repo.ingested})
     assert len(repo.ingested) == 3 and len(repo.failed) == 1
-    assert [c.kind for c in engine.store.children(job.id)] == ["duplicates", "thumbnails", "quality"]
+    assert [c.kind for c in engine.store.children(job.id)] == ["duplicates", "thumbnails", "quality", "tags"]
 
 
 def test_scan_of_a_folder_removed_during_the_scan_keeps_nothing(inline_settings: Settings, library: Path) -> None:
@@ -278,7 +280,7 @@ def test_scan_of_a_folder_removed_after_some_files_were_stored_counts_them_dropp
 def test_scan_with_the_duplicates_follow_on_switched_off_queues_nothing(
         inline_settings: Settings, library: Path) -> None:
     repo = FakeScanRepo([Folder(7, str(library))])
-    settings = dataclasses.replace(inline_settings, disabled_follow_ons=("duplicates", "thumbnails", "quality"))
+    settings = dataclasses.replace(inline_settings, disabled_follow_ons=("duplicates", "thumbnails", "quality", "tags"))
     engine = make_engine(settings, scan=repo)
     job = engine.run("scan", {}, catalog_id=CATALOG)
     assert job.state == JobState.SUCCEEDED, job.error
@@ -375,12 +377,12 @@ def test_burst_siblings_are_never_duplicates_of_each_other(inline_settings: Sett
 def test_registry_lists_kinds_stages_and_menu(inline_settings: Settings) -> None:
     engine = make_engine(inline_settings)
     registry = engine.registry
-    assert registry.names() == ["bursts", "demo", "duplicates", "quality", "scan", "thumbnails"]
+    assert registry.names() == ["bursts", "demo", "duplicates", "quality", "scan", "tags", "thumbnails"]
     assert "scan" in registry and "nope" not in registry
-    assert [k.name for k in registry.follow_on_stages()] == ["duplicates", "thumbnails", "quality", "bursts"]
-    assert [k.name for k in registry.menu_kinds()] == ["duplicates", "thumbnails", "quality", "bursts"]
+    assert [k.name for k in registry.follow_on_stages()] == ["duplicates", "thumbnails", "quality", "tags", "bursts"]
+    assert [k.name for k in registry.menu_kinds()] == ["duplicates", "thumbnails", "quality", "tags", "bursts"]
     with pytest.raises(LuminaError, match=r"unknown job kind 'nope'; known: bursts, demo, duplicates, quality, scan, "
-                                          r"thumbnails"):
+                                          r"tags, thumbnails"):
         registry.get("nope")
     with pytest.raises(LuminaError, match="unknown job kind 'nope'"):
         engine.run("nope", {})

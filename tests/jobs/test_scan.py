@@ -219,10 +219,10 @@ def test_scan_cli_summary(test_db, tmp_path: Path) -> None:  # type: ignore[no-u
     assert "1 new" in res.stdout and "(Find duplicates): done; 1 group: 1 identical" in res.stdout, res.stdout
     assert "1 errors" in res.stdout  # broken.jpg is unchanged, and still an error of this scan
     assert (tmp_path / "data" / "logs" / "lumina.log").is_file()  # the CLI logs where the window does
-    # jobs #2–#4 are the first scan's queued follow-ons (duplicates, thumbnails, quality); this scan
-    # is #5, its follow-ons #6–#8, and the quality job's own follow-on (bursts) #9
-    assert "#6 Find duplicates: " in res.stderr and "#7 Make previews: " in res.stderr
-    assert "#8 Score quality: " in res.stderr and "#9 Find bursts: " in res.stderr
+    # jobs #2–#5 are the first scan's queued follow-ons (duplicates, thumbnails, quality, tags); this
+    # scan is #6, its follow-ons #7–#10, and the quality job's own follow-on (bursts) #11
+    assert "#7 Find duplicates: " in res.stderr and "#8 Make previews: " in res.stderr
+    assert "#9 Score quality: " in res.stderr and "#10 Tag photos: " in res.stderr and "#11 Find bursts: " in res.stderr
     (root / "README").write_text("no extension")
     (root / ".hidden.jpg").write_bytes((root / "c0.jpg").read_bytes())
     res = subprocess.run([sys.executable, "-m", "lumina_desktop", "--database-url", test_db.conninfo, "scan",

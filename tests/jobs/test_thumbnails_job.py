@@ -61,7 +61,7 @@ def test_the_scan_queues_the_job_and_it_follows_the_previews_setting(make_coordi
 
     children = {j.kind: j for j in jobs_db.list_jobs(conn, parent_job_id=job.id)}
     conn.commit()
-    assert set(children) == {"duplicates", "thumbnails", "quality"}
+    assert set(children) == {"duplicates", "thumbnails", "quality", "tags"}
     thumbs = co.wait(children["thumbnails"].id, 120)
     # the quality job decodes each photo in the preview band and keeps that preview: between them,
     # every preview is made once

@@ -612,3 +612,35 @@ def test_a_lost_database_is_one_notice_and_restart_brings_it_back(qtbot, tmp_pat
             pass
         import shutil
         shutil.rmtree(base, ignore_errors=True)
+
+
+def test_tags_in_the_details_panel_and_the_search(window: MainWindow, qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The details panel's Tags row adds the user's tag to the selection (Enter) and removes one
+    (its ×); the filter bar's search finds photos by tag as well as by name."""
+    root = library(tmp_path, 3)
+    window.library.add_folders([str(root)])  # type: ignore[union-attr]
+    qtbot.waitUntil(lambda: window.browser is not None and window.browser.model.rowCount() == 3, timeout=60000)
+    browser = window.browser
+    assert browser is not None
+    panel, model = browser.details, browser.model
+    first = model.photo_id_at(0)
+    browser.view.select_photo_ids([first])
+    qtbot.waitUntil(lambda: panel.details is not None and panel.details.id == first, timeout=10000)
+    editor = panel.tags_editor
+    assert editor.isVisible()
+    editor.edit.setText("Holiday 2024")
+    qtbot.keyClick(editor.edit, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: any(t.tag == "holiday 2024" and str(t.source) == "user" for t in editor.tags),
+                    timeout=10000)
+    assert "holiday 2024" in editor.label.text() and editor.edit.text() == ""
+    with qtbot.waitSignal(browser.count_changed, timeout=10000) as found:
+        browser.filter_bar.search_edit.setText("holiday")
+    assert found.args == [1] and model.photo_id_at(0) == first
+    browser.filter_bar.search_edit.setText("")
+    qtbot.waitUntil(lambda: model.rowCount() == 3, timeout=10000)
+    browser.view.select_photo_ids([first])
+    qtbot.waitUntil(lambda: panel.details is not None and panel.details.id == first, timeout=10000)
+    from urllib.parse import quote
+
+    editor.label.linkActivated.emit(quote("holiday 2024"))            # its ×
+    qtbot.waitUntil(lambda: not any(t.tag == "holiday 2024" for t in editor.tags), timeout=10000)

@@ -65,7 +65,7 @@ def test_a_tour_of_the_window_on_real_photos(window: MainWindow, qtbot, tmp_path
     win = window
     win.set_theme("dark")
     win.library.add_folders([str(tour_library(tmp_path / "Pictures"))])  # type: ignore[union-attr]
-    qtbot.waitUntil(lambda: jobs_done(win, "scan", "duplicates", "quality", "bursts"), timeout=120000)
+    qtbot.waitUntil(lambda: jobs_done(win, "scan", "duplicates", "quality", "tags", "bursts"), timeout=180000)
     browser = win.browser
     assert browser is not None
     qtbot.waitUntil(lambda: browser.model.rowCount() == 22, timeout=10000)
@@ -101,6 +101,19 @@ def test_a_tour_of_the_window_on_real_photos(window: MainWindow, qtbot, tmp_path
     qtbot.waitUntil(visible_thumbs, timeout=20000)
     shot(win, "03-stacks")
     browser.filter_bar.stack_check.setChecked(False)
+    qtbot.waitUntil(lambda: model.rowCount() == 22, timeout=10000)
+
+    # search by tag: "people" (faces found by the tags job) finds the iPhone frames, not the wallpapers
+    browser.filter_bar.search_edit.setText("people")
+    qtbot.waitUntil(lambda: model.rowCount() < 22, timeout=10000)
+    assert 7 <= model.rowCount() <= 14, model.rowCount()
+    view.select_photo_ids([model.photo_id_at(0)])
+    qtbot.waitUntil(lambda: visible_thumbs() and browser.details.details is not None
+                    and any(t.tag == "people" for t in browser.details.tags_editor.tags), timeout=20000)
+    qtbot.wait(200)
+    shot(win, "03b-search-people-and-tags")
+    browser.filter_bar.search_edit.setText("")
+    qtbot.waitUntil(lambda: model.rowCount() == 22, timeout=10000)
 
     # the burst review: a filmstrip with the best frame marked and a rank on every frame
     win.sidebar_select_view("bursts")

@@ -7,6 +7,7 @@ from lumina_desktop.jobs.kinds.demo import DemoKind
 from lumina_desktop.jobs.kinds.duplicates import DuplicatesKind
 from lumina_desktop.jobs.kinds.quality import QualityKind
 from lumina_desktop.jobs.kinds.scan import ScanKind
+from lumina_desktop.jobs.kinds.tags import TagsKind
 from lumina_desktop.jobs.kinds.thumbnails import ThumbnailsKind
 from lumina_desktop.jobs.kinds.trash import TrashKind
 
@@ -15,6 +16,7 @@ BUILTIN_KINDS = KindRegistry([
     DuplicatesKind(),
     ThumbnailsKind(),
     QualityKind(),
+    TagsKind(),
     BurstsKind(),
     TrashKind(),
     DemoKind(),

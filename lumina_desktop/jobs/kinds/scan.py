@@ -184,7 +184,7 @@ class ScanKind(JobKind[ScanParams]):
     # discovery adds placeholder rows for new files, marks vanished ones missing, forgets some
     discovery_aspects = frozenset({Aspect.ADDED, Aspect.REMOVED, Aspect.ANALYSED, Aspect.STATUS, Aspect.FOLDERS})
     finish_aspects = frozenset({Aspect.FOLDERS})      # the folders' last scan time
-    follow_ons = ("duplicates", "thumbnails", "quality")
+    follow_ons = ("duplicates", "thumbnails", "quality", "tags")
 
     def __init__(self, repo: Any = None) -> None:
         self.repo = repo if repo is not None else ScanRepository()

@@ -10,11 +10,13 @@ from __future__ import annotations
 import html
 from concurrent.futures import Executor
 from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote, unquote
 
 from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QFont, QImage, QKeyEvent, QPixmap, QResizeEvent
 from PySide6.QtWidgets import (
-    QFormLayout, QFrame, QHBoxLayout, QLabel, QScrollArea, QSizePolicy, QToolButton, QVBoxLayout, QWidget,
+    QFormLayout, QFrame, QHBoxLayout, QLabel, QLineEdit, QScrollArea, QSizePolicy, QToolButton, QVBoxLayout, QWidget,
 )
 
 from lumina_desktop.core.library import PhotoDetails
@@ -37,22 +39,70 @@ class DetailsResult:
     details: PhotoDetails | None
     preview: QImage | None
     is_preview_unchanged: bool = False   # same picture as shown: keep the current preview
+    tags: tuple[Any, ...] | None = None  # PhotoTag values (None: no tags service)
 
 
 def load_details(photos: PhotoQueries, images: PhotoPictures, photo_id: int,
-                 shown: tuple[str | None, tuple[int, ...]] | None = None) -> DetailsResult:
-    """Worker: the catalog row and its preview image (not decoded again when ``shown`` — the
-    content hash and thumbnail sizes of the preview on screen — still matches)."""
+                 shown: tuple[str | None, tuple[int, ...]] | None = None, tags: Any = None) -> DetailsResult:
+    """Worker: the catalog row, its tags (with a ``tags`` service) and its preview image (not
+    decoded again when ``shown`` — the content hash and thumbnail sizes of the preview on
+    screen — still matches)."""
     details = photos.details(photo_id)
     if details is None:
         return DetailsResult(None, None)
+    found = tuple(tags.of_photo(photo_id)) if tags is not None else None
     if shown is not None and shown == (details.content_hash, details.thumb_sizes):
-        return DetailsResult(details, None, is_preview_unchanged=True)
+        return DetailsResult(details, None, is_preview_unchanged=True, tags=found)
     picture = images.preview(details, PREVIEW_DECODE_MAX_PX)   # Pillow: the GIL is free while it decodes
-    return DetailsResult(details, to_qimage(picture) if picture is not None else None)
+    return DetailsResult(details, to_qimage(picture) if picture is not None else None, tags=found)
 
 
-_FIELDS = ("Quality", "Burst", "Flags", "Taken", "Camera", "Lens", "Exposure", "Location", "Dimensions", "Type", "Size", "Path",
+class TagsEditor(QWidget):
+    """A photo's tags, each with × to remove it, and a field to add one (Enter): the details
+    panel's Tags row.  ``add_requested(text)``, ``remove_requested(tag)``."""
+
+    add_requested = Signal(str)
+    remove_requested = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.tags: tuple[Any, ...] = ()
+        self.label = QLabel("—")
+        self.label.setWordWrap(True)
+        self.label.setTextFormat(Qt.TextFormat.RichText)
+        self.label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.label.linkActivated.connect(lambda href: self.remove_requested.emit(unquote(href)))
+        self.edit = QLineEdit()
+        self.edit.setPlaceholderText("Add a tag… (Enter)")
+        self.edit.setClearButtonEnabled(True)
+        self.edit.returnPressed.connect(self._on_edit_return_pressed)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(2)
+        lay.addWidget(self.label)
+        lay.addWidget(self.edit)
+
+    def set_tags(self, tags: tuple[Any, ...]) -> None:
+        self.tags = tags
+        self.label.setText(" · ".join(
+            f'<span title="{html.escape(tag_source_text(t))}">{html.escape(t.tag)}'
+            f'{"" if str(t.source) == "user" else f" <small>{t.confidence * 100:.0f} %</small>"}</span>'
+            f'&nbsp;<a href="{quote(t.tag)}" style="text-decoration: none;">×</a>' for t in tags) or "—")
+
+    def _on_edit_return_pressed(self) -> None:
+        text = self.edit.text().strip()
+        if text:
+            self.edit.clear()
+            self.add_requested.emit(text)
+
+
+def tag_source_text(t: Any) -> str:
+    src = str(getattr(t.source, "value", t.source))
+    return {"user": "your tag", "model": f"recognised, {t.confidence * 100:.0f} % sure",
+            "heuristic": "from the picture's look or its metadata"}.get(src, src) + " — × removes it"
+
+
+_FIELDS = ("Tags", "Quality", "Burst", "Flags", "Taken", "Camera", "Lens", "Exposure", "Location", "Dimensions", "Type", "Size", "Path",
            "Content hash", "Added", "Status")
 
 
@@ -111,13 +161,15 @@ class DetailsPanel(QWidget):
 
     details_shown = Signal(int)   # photo id whose details (and preview) are now on screen
     culling_requested = Signal(str, object)   # action, stars: from the flag buttons or the culling keys
+    tag_requested = Signal(str, str)          # "add" or "remove", the tag: for the selection
 
     def __init__(self, executor: Executor, photos: PhotoQueries, images: PhotoPictures,
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, *, tags: Any = None) -> None:
         super().__init__(parent)
         self._executor = executor
         self._photos = photos
         self._images = images
+        self._tags = tags               # the tags service (of_photo); None: no Tags row
         self._token = 0
         self._count = 0
         self._wanted: tuple[int | None, int] = (None, 0)
@@ -166,6 +218,15 @@ class DetailsPanel(QWidget):
             key = QLabel(name)
             key.setStyleSheet("color: palette(placeholder-text);")
             self.values[name] = value
+            if name == "Tags":
+                self.tags_editor = TagsEditor()
+                self.tags_editor.add_requested.connect(lambda t: self.tag_requested.emit("add", t))
+                self.tags_editor.remove_requested.connect(lambda t: self.tag_requested.emit("remove", t))
+                self.form.addRow(key, self.tags_editor)
+                if tags is None:
+                    key.hide()
+                    self.tags_editor.hide()
+                continue
             if name == "Flags":                  # buttons, with the text (and its key hint) below
                 self.flag_bar = FlagBar()
                 self.flag_bar.requested.connect(self.culling_requested)
@@ -245,8 +306,8 @@ class DetailsPanel(QWidget):
         self._token += 1
         token = self._token
         self.photo_id = photo_id
-        photos, images = self._photos, self._images
-        run_query(self._executor, lambda: load_details(photos, images, photo_id, shown),
+        photos, images, tags = self._photos, self._images, self._tags
+        run_query(self._executor, lambda: load_details(photos, images, photo_id, shown, tags),
                   lambda res: self._on_details_loaded(token, res),
                   lambda exc: self._on_details_failed(token, exc), owner=self)
 
@@ -287,6 +348,8 @@ class DetailsPanel(QWidget):
         v["Burst"].setText(format_burst(d))
         v["Flags"].setText(format_flags(d))
         self.flag_bar.set_flags(d.decision, d.stars)
+        if result.tags is not None:
+            self.tags_editor.set_tags(result.tags)
         v["Taken"].setText(format_date(d))
         v["Camera"].setText(format_camera(d))
         v["Lens"].setText(d.lens or "—")

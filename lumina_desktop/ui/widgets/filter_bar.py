@@ -43,7 +43,7 @@ class FilterBarWidget(QWidget):
             self.view_combo.addItem(VIEW_TEXT[view], view.value)
         self.view_combo.setToolTip("Smart views")
         self.search_edit = QLineEdit()
-        self.search_edit.setPlaceholderText("Search file names…")
+        self.search_edit.setPlaceholderText("Search names and tags (dog, beach, people…)")
         self.search_edit.setClearButtonEnabled(True)
         self.search_edit.setMinimumWidth(140)
         self.search_edit.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)

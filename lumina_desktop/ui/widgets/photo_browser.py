@@ -48,12 +48,13 @@ class PhotoBrowserWidget(QWidget):
     rescan_requested = Signal(object)    # tuple[int, ...] catalog folder ids holding the chosen photos
 
     def __init__(self, io: Executor, photos: PhotoQueries, images: PhotoPictures,
-                 parent: QWidget | None = None, *, culling: Any = None) -> None:
+                 parent: QWidget | None = None, *, culling: Any = None, tags: Any = None) -> None:
         super().__init__(parent)
         self.io = io
         self.photos = photos
         self.images = images
         self.culling = culling          # decide_photo / set_stars (the bursts service); None: no flags
+        self.tags = tags                # of_photo / add / remove (the tags service); None: no Tags row
         self.catalog_id: int | None = None
         self._restore: tuple[tuple[int, ...], int | None] | None = None
         self._options_token = 0
@@ -74,7 +75,7 @@ class PhotoBrowserWidget(QWidget):
         self.count_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self.view = PhotoGridView(thumb_px=DEFAULT_THUMB_PX)
         self.view.setModel(self.model)
-        self.details = DetailsPanel(io, photos, images)
+        self.details = DetailsPanel(io, photos, images, tags=tags)
         self.viewer: ViewerWindow | None = None
 
         self.stack_bar = QPushButton("◀ Back to the stacked grid  (S or Esc)")
@@ -123,6 +124,7 @@ class PhotoBrowserWidget(QWidget):
         self.view.open_requested.connect(self._on_view_open_requested)
         self.view.culling_requested.connect(self._on_view_culling_requested)
         self.details.culling_requested.connect(self._on_view_culling_requested)   # its buttons and keys: the selection
+        self.details.tag_requested.connect(self._on_details_tag_requested)
         self.view.stack_toggle_requested.connect(self._on_view_stack_toggle_requested)
         self.view.context_menu_requested.connect(self._on_view_context_menu_requested)
 
@@ -341,6 +343,16 @@ class PhotoBrowserWidget(QWidget):
         culling, catalog_id = self.culling, self.catalog_id
         run_op(self.io, lambda: apply_culling(culling, catalog_id, ids, action, stars if isinstance(stars, int) else None),
                lambda _r: None, what="Could not save the flag", owner=self)
+
+    def _on_details_tag_requested(self, action: str, tag: str) -> None:
+        """Add or remove a tag of the selected photos (the user's, kept by content; the change feed
+        then re-reads the details)."""
+        ids, tags = self.selected_photo_ids(), self.tags
+        if tags is None or not ids:
+            return
+        op = tags.add if action == "add" else tags.remove
+        run_op(self.io, lambda: op(ids, tag), lambda _r: None,
+               what="Could not add the tag" if action == "add" else "Could not remove the tag", owner=self)
 
     def open_viewer(self, photo_id: int) -> ViewerWindow:
         if self.viewer is None:
