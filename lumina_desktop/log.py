@@ -49,5 +49,8 @@ def setup_logging(*, verbose: int = 0, log_dir: Path | None = None, quiet_consol
     logging.captureWarnings(True)
     if not verbose:
         console.addFilter(lambda record: record.name != "py.warnings")
+        # psycopg's clean-up after a lost connection ("error ignored terminating <Pipeline [BAD]>"):
+        # the loss itself is said once, in words; this goes to the log file only
+        console.addFilter(lambda record: not (record.name == "psycopg" and "error ignored" in record.getMessage()))
     logging.getLogger("PIL").setLevel(logging.WARNING)
     logging.getLogger("psycopg.pool").setLevel(logging.WARNING)

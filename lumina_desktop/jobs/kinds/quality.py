@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any, Iterator, Mapping
 
 from PIL import Image
 
@@ -24,7 +24,8 @@ from lumina_desktop.core.jobs import JobSnapshot
 from lumina_desktop.core.media import PREVIEW_PX
 from lumina_desktop.db.quality import QualityRepository
 from lumina_desktop.jobs.engine.context import BatchInfo, ItemContext, JobContext, JobEnv
-from lumina_desktop.jobs.engine.kind import ItemFailure, ItemRunner, JobKind, Lane, Phase, Stored
+from lumina_desktop.jobs.engine.kind import ItemFailure, ItemRunner, Lane, Phase, Stored
+from lumina_desktop.jobs.kinds.after_scan import AfterScanKind
 from lumina_desktop.storage.thumbnails import ThumbnailStore
 
 ON_DEMAND = "on_demand"   # the ``previews`` setting: previews only when shown, so none are kept here
@@ -43,7 +44,7 @@ def _picture(data: bytes) -> Image.Image:
         return im.convert("RGB")
 
 
-class QualityKind(JobKind[QualityParams]):
+class QualityKind(AfterScanKind[QualityParams]):
     name = "quality"
     title = "Score quality"
     phases = (Phase("discover", 0.03, "Finding photos to score"), Phase("process", 0.95, "Scoring quality"),
@@ -58,12 +59,6 @@ class QualityKind(JobKind[QualityParams]):
     def __init__(self, repo: Any = None) -> None:
         self.repo = repo if repo is not None else QualityRepository()
 
-    def follow_on_params(self, parent: JobSnapshot, changed_photo_ids: Sequence[int]) -> dict[str, Any] | None:
-        return {"after_job": parent.id} if changed_photo_ids else None
-
-    def menu_params(self) -> dict[str, Any]:
-        return {}
-
     def summarize(self, result: Mapping[str, Any]) -> str:
         r = result
         text = f"{r.get('scored', 0):,} photos scored"
@@ -75,7 +70,7 @@ class QualityKind(JobKind[QualityParams]):
         params: QualityParams = ctx.params
         catalog_id = ctx.job.catalog_id
         assert catalog_id is not None
-        ids = ctx.env.store.changed_photos(params.after_job) if params.after_job is not None else None
+        ids = self.photos_of_parent(ctx)
         if ids is not None and not ids:
             return
         rows = self.repo.photos_to_score(ctx.tx, catalog_id, quality.QUALITY_VERSION, photo_ids=ids,

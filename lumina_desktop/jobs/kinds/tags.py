@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any, Iterator, Mapping
 
 from PIL import Image
 
@@ -25,7 +25,8 @@ from lumina_desktop.core.jobs import JobSnapshot
 from lumina_desktop.core.media import GRID_PX, PREVIEW_PX
 from lumina_desktop.db.tags import TagResult, TagsRepository
 from lumina_desktop.jobs.engine.context import BatchInfo, ItemContext, JobContext, JobEnv
-from lumina_desktop.jobs.engine.kind import ItemFailure, ItemRunner, JobKind, Lane, Phase, Stored
+from lumina_desktop.jobs.engine.kind import ItemFailure, ItemRunner, Lane, Phase, Stored
+from lumina_desktop.jobs.kinds.after_scan import AfterScanKind
 from lumina_desktop.storage.thumbnails import ThumbnailStore
 
 DECODE_SHORT_PX = 256    # the classifier's short side
@@ -49,7 +50,7 @@ def decode_for_tagging(data: bytes) -> Image.Image:
         return im.convert("RGB")
 
 
-class TagsKind(JobKind[TagsParams]):
+class TagsKind(AfterScanKind[TagsParams]):
     name = "tags"
     title = "Tag photos"
     phases = (Phase("discover", 0.03, "Finding photos to tag"), Phase("process", 0.95, "Tagging photos"),
@@ -62,12 +63,6 @@ class TagsKind(JobKind[TagsParams]):
 
     def __init__(self, repo: Any = None) -> None:
         self.repo = repo if repo is not None else TagsRepository()
-
-    def follow_on_params(self, parent: JobSnapshot, changed_photo_ids: Sequence[int]) -> dict[str, Any] | None:
-        return {"after_job": parent.id} if changed_photo_ids else None
-
-    def menu_params(self) -> dict[str, Any]:
-        return {}
 
     def summarize(self, result: Mapping[str, Any]) -> str:
         r = result
@@ -84,7 +79,7 @@ class TagsKind(JobKind[TagsParams]):
         params: TagsParams = ctx.params
         catalog_id = ctx.job.catalog_id
         assert catalog_id is not None
-        ids = ctx.env.store.changed_photos(params.after_job) if params.after_job is not None else None
+        ids = self.photos_of_parent(ctx)
         if ids is not None and not ids:
             return
         work = self.repo.photos_to_tag(ctx.tx, catalog_id, TAGS_VERSION, photo_ids=ids, everything=params.everything)

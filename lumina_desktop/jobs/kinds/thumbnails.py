@@ -12,7 +12,7 @@ Items are content hashes; cancel and resume work at item granularity like every 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any, Iterator, Mapping
 
 from lumina_desktop.analysis.memory import shared_gate
 from lumina_desktop.analysis.previews import make_preview
@@ -21,7 +21,8 @@ from lumina_desktop.core.jobs import JobSnapshot
 from lumina_desktop.core.media import PREVIEW_PX
 from lumina_desktop.db.thumbnails import ThumbnailsRepository
 from lumina_desktop.jobs.engine.context import BatchInfo, ItemContext, JobContext, JobEnv
-from lumina_desktop.jobs.engine.kind import ItemFailure, ItemRunner, JobKind, Lane, Phase, Stored
+from lumina_desktop.jobs.engine.kind import ItemFailure, ItemRunner, Lane, Phase, Stored
+from lumina_desktop.jobs.kinds.after_scan import AfterScanKind
 from lumina_desktop.storage.thumbnails import ThumbnailStore
 
 ON_DEMAND = "on_demand"   # the ``previews`` setting that leaves previews to the moment they are shown
@@ -33,7 +34,7 @@ class ThumbnailsParams:
     regenerate: bool = False         # make them again even where they exist
 
 
-class ThumbnailsKind(JobKind[ThumbnailsParams]):
+class ThumbnailsKind(AfterScanKind[ThumbnailsParams]):
     name = "thumbnails"
     title = "Make previews"
     phases = (Phase("discover", 0.03, "Finding photos without previews"), Phase("process", 0.95, "Making previews"),
@@ -47,12 +48,6 @@ class ThumbnailsKind(JobKind[ThumbnailsParams]):
 
     def __init__(self, repo: Any = None) -> None:
         self.repo = repo if repo is not None else ThumbnailsRepository()
-
-    def follow_on_params(self, parent: JobSnapshot, changed_photo_ids: Sequence[int]) -> dict[str, Any] | None:
-        return {"after_job": parent.id} if changed_photo_ids else None
-
-    def menu_params(self) -> dict[str, Any]:
-        return {}
 
     def summarize(self, result: Mapping[str, Any]) -> str:
         r = result
@@ -74,7 +69,7 @@ class ThumbnailsKind(JobKind[ThumbnailsParams]):
         if ctx.env.settings.previews == ON_DEMAND and not params.regenerate:
             ctx.discovery["skipped_setting"] = 1
             return
-        ids = ctx.env.store.changed_photos(params.after_job) if params.after_job is not None else None
+        ids = self.photos_of_parent(ctx)
         if ids is not None and not ids:
             return
         rows = self.repo.photos_without(ctx.tx, catalog_id, PREVIEW_PX, photo_ids=ids, everything=params.regenerate)
