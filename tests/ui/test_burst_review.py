@@ -6,7 +6,6 @@ compare 2–4 frames with linked zoom, keep the best and trash the rest of one b
 bursts opening without waiting on the GUI thread."""
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -17,55 +16,24 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
-from PySide6.QtGui import QAction, QGuiApplication, QKeySequence, QMouseEvent, QPalette, QWheelEvent
+from PySide6.QtGui import QAction, QKeySequence, QMouseEvent, QWheelEvent
 from PySide6.QtWidgets import QApplication, QMenu
 
 from lumina_desktop.core.jobs import JobState
 from lumina_desktop.services.app import AppServices, services_on
 from lumina_desktop.services.culling import BurstRow, MemberRow
-from lumina_desktop.ui.app import create_application
-from lumina_desktop.ui.theme import apply_theme
 from lumina_desktop.ui.widgets.burst_review import EMPTY_TITLE, BurstReviewWidget
 from tests.jobs import conftest as engine
 from tests.jobs.test_quality_bursts_job import T0, frame, library, run, scene
 from tests.jobs.test_scan import scan
 from tests.ui.fakes import FakePhotos, FakePictures, fake_hash
+from tests.ui.review_support import dark_theme, own_trash, shot  # noqa: F401  (autouse fixtures)
 
 pytestmark = [pytest.mark.ui, pytest.mark.db, pytest.mark.slow]
-SHOTS = os.environ.get("LUMINA_SCREENSHOTS")  # a folder: save screenshots there
 
 settings = engine.settings                 # the job engine's fixtures: a real coordinator on ``db``
 make_coordinator = engine.make_coordinator
 coordinator = engine.coordinator
-
-
-def shot(widget: Any, name: str) -> None:
-    if SHOTS:
-        Path(SHOTS).mkdir(parents=True, exist_ok=True)
-        widget.grab().save(str(Path(SHOTS) / f"{name}.png"))
-
-
-@pytest.fixture(autouse=True)
-def own_trash(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """The home trash of these tests ($XDG_DATA_HOME/Trash), on the files' file system."""
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
-    return tmp_path / "xdg" / "Trash"
-
-
-@pytest.fixture(autouse=True)
-def dark_theme() -> Iterator[None]:
-    """The app's default look (dark), put back afterwards: the QApplication is shared by the run."""
-    app = create_application()
-    style, palette, sheet = app.style().name(), QPalette(app.palette()), app.styleSheet()
-    apply_theme(app, "dark")
-    yield
-    app.setStyle(style)
-    app.setPalette(palette)
-    app.setStyleSheet(sheet)
-    app.setProperty("lumina_theme", None)
-    hints = QGuiApplication.styleHints()
-    if hasattr(hints, "unsetColorScheme"):
-        hints.unsetColorScheme()
 
 
 @dataclass

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from PIL import Image
 from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
-from PySide6.QtGui import QAction, QGuiApplication, QKeySequence, QMouseEvent, QPalette, QWheelEvent
+from PySide6.QtGui import QAction, QKeySequence, QMouseEvent, QWheelEvent
 from PySide6.QtWidgets import QApplication, QWidget
 
 from lumina_desktop.core.duplicates import DuplicateGroup, DuplicateTier, GroupMember, StoredGroup
@@ -26,51 +26,20 @@ from lumina_desktop.core.errors import LuminaError
 from lumina_desktop.core.jobs import JobState
 from lumina_desktop.services.app import AppServices, services_on
 from lumina_desktop.services.describe import format_bytes
-from lumina_desktop.ui.app import create_application
 from lumina_desktop.ui.tasks import set_error_reporter
-from lumina_desktop.ui.theme import apply_theme
 from lumina_desktop.ui.widgets.duplicate_review import EMPTY_TITLE, DuplicateReviewWidget
 from tests.jobs import conftest as engine
 from tests.jobs.test_duplicates_job import scene, with_comment
 from tests.jobs.test_scan import scan
 from tests.ui.fakes import FakePhotos, FakePictures, fake_hash
+from tests.ui.review_support import dark_theme, own_trash, shot  # noqa: F401  (autouse fixtures)
 
 pytestmark = [pytest.mark.ui, pytest.mark.db, pytest.mark.slow]
-SHOTS = os.environ.get("LUMINA_SCREENSHOTS")  # a folder: save screenshots there
 IDENTICAL, SAME, NEAR = DuplicateTier.IDENTICAL, DuplicateTier.SAME_PICTURE, DuplicateTier.NEAR_COPY
 
 settings = engine.settings                 # the job engine's fixtures: a real coordinator on ``db``
 make_coordinator = engine.make_coordinator
 coordinator = engine.coordinator
-
-
-def shot(widget: Any, name: str) -> None:
-    if SHOTS:
-        Path(SHOTS).mkdir(parents=True, exist_ok=True)
-        widget.grab().save(str(Path(SHOTS) / f"{name}.png"))
-
-
-@pytest.fixture(autouse=True)
-def own_trash(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """The home trash of these tests ($XDG_DATA_HOME/Trash), on the files' file system."""
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
-    return tmp_path / "xdg" / "Trash"
-
-
-@pytest.fixture(autouse=True)
-def dark_theme() -> Iterator[None]:
-    """The app's default look (dark), put back afterwards: the QApplication is shared by the run."""
-    app = create_application()
-    style, palette, sheet = app.style().name(), QPalette(app.palette()), app.styleSheet()
-    apply_theme(app, "dark")
-    yield
-    app.setStyle(style)
-    app.setPalette(palette)
-    app.setStyleSheet(sheet)
-    app.setProperty("lumina_theme", None)
-    hints = QGuiApplication.styleHints()
-    if hasattr(hints, "unsetColorScheme"):
-        hints.unsetColorScheme()
 
 
 def build_library(root: Path) -> None:
