@@ -131,8 +131,12 @@ def test_cancel_then_resume_while_a_worker_is_inside_an_item_stores_each_item_on
     assert w.coordinator is not None
     wait_until(lambda: w.coordinator.batches.token(job).is_set(), 5)  # type: ignore[union-attr]
     a.resume(job)  # the worker's threads are still inside items 4 and 6
-    # the worker claims its batches again while its old threads are still inside them
-    wait_until(lambda: sum(1 for j, i, *_ in gatekind.STARTED if (j, i) == (job, 4)) == 2, 30)   # slow under a loaded 2-core run
+    # Whichever free thread (A's or the worker's third) claims batches 1 and 2 first gets through
+    # them; then batch 3 is claimed again while the worker's old thread is still inside item 4.
+    # (Gates 1-3 open: without that, the two free threads could both sit in batches 1 and 2.)
+    for i in (1, 2, 3):
+        gate(job, i).set()
+    wait_until(lambda: sum(1 for j, i, *_ in gatekind.STARTED if (j, i) == (job, 4)) == 2, 30)
     gate(job, 4).set()
     time.sleep(1.0)
     open_all(job, 8)
