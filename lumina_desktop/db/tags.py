@@ -47,14 +47,13 @@ _VISIBLE = ("NOT EXISTS (SELECT 1 FROM photo_tags r WHERE r.catalog_id = t.catal
             "r.content_hash = t.content_hash AND r.tag = t.tag AND r.is_rejected) AND NOT t.is_rejected")
 
 
-def tagged_with_any(photo_table: str = "photos") -> str:
-    """A condition on a photos row: its content carries one of the tags ``%(tag_terms)s``, or a tag
-    of the user's containing ``%(text)s`` (a LIKE pattern) — visible: not rejected, and the user's
-    or at least ``%(tag_min)s`` sure.  One place for that rule."""
-    return (f"EXISTS (SELECT 1 FROM photo_tags t WHERE t.catalog_id = {photo_table}.catalog_id AND "
-            f"t.content_hash = {photo_table}.content_hash AND (t.tag = ANY(%(tag_terms)s) OR "
-            "(t.source = 'user' AND t.tag ILIKE %(text)s)) AND " + _VISIBLE +
-            " AND (t.source = 'user' OR t.confidence >= %(tag_min)s))")
+def tagged_contents() -> str:
+    """A query of the contents of catalog ``%(catalog_id)s`` that carry one of the tags
+    ``%(tag_terms)s``, or a tag of the user's containing ``%(text)s`` (a LIKE pattern) — visible:
+    not rejected, and the user's or at least ``%(tag_min)s`` sure.  One place for that rule."""
+    return ("SELECT t.content_hash FROM photo_tags t WHERE t.catalog_id = %(catalog_id)s AND "
+            "(t.tag = ANY(%(tag_terms)s) OR (t.source = 'user' AND t.tag ILIKE %(text)s)) AND " + _VISIBLE +
+            " AND (t.source = 'user' OR t.confidence >= %(tag_min)s)")
 
 
 def photos_to_tag(conn: psycopg.Connection, catalog_id: int, version: int, *,

@@ -7,6 +7,8 @@ import dataclasses
 from collections.abc import Sequence
 from typing import Any, Protocol
 
+import numpy as np
+
 from lumina_desktop.core.library import FilterOptions, PhotoDetails, PhotoFilter, PhotoSummary, SortOrder
 from lumina_desktop.db import library
 from lumina_desktop.services.tags import TagsService
@@ -16,6 +18,9 @@ class PhotoQueries(Protocol):
     """The reads the grid, the details panel and the viewer use (a fake in widget tests)."""
 
     def ids(self, catalog_id: int, flt: PhotoFilter, order: SortOrder) -> tuple[int, ...]: ...
+    def id_array(self, catalog_id: int, flt: PhotoFilter, order: SortOrder, *,
+                 limit: int | None = None) -> Sequence[int]: ...
+    def count(self, catalog_id: int, flt: PhotoFilter) -> int: ...
     def page(self, ids: Sequence[int]) -> dict[int, PhotoSummary]: ...
     def details(self, photo_id: int) -> PhotoDetails | None: ...
     def filter_options(self, catalog_id: int) -> FilterOptions: ...
@@ -30,12 +35,29 @@ class PhotoQuery:
         self._db = db
 
     def ids(self, catalog_id: int, flt: PhotoFilter = PhotoFilter(), order: SortOrder = SortOrder()) -> tuple[int, ...]:
-        """The photos of ``catalog_id`` matching ``flt``, in ``order`` (one round trip).  Search
-        text matches file names and the tags it means (synonyms and the hierarchy)."""
-        if flt.text.strip() and not flt.tag_terms:
-            flt = dataclasses.replace(flt, tag_terms=tuple(sorted(TagsService.search_terms(flt.text))))
+        """The photos of ``catalog_id`` matching ``flt``, in ``order``, as ints."""
+        return tuple(self.id_array(catalog_id, flt, order).tolist())
+
+    def id_array(self, catalog_id: int, flt: PhotoFilter = PhotoFilter(), order: SortOrder = SortOrder(), *,
+                 limit: int | None = None) -> np.ndarray:
+        """The photos of ``catalog_id`` matching ``flt``, in ``order`` (the first ``limit``), as an
+        int64 array read by index walks.  Search text matches file names and the tags it means
+        (synonyms and the hierarchy)."""
+        flt = self._with_tag_terms(flt)
         with self._db.connection() as conn:
-            return library.list_photo_ids(conn, catalog_id, flt, order)
+            return library.photo_id_array(conn, catalog_id, flt, order, limit=limit)
+
+    @staticmethod
+    def _with_tag_terms(flt: PhotoFilter) -> PhotoFilter:
+        if flt.text.strip() and not flt.tag_terms:
+            return dataclasses.replace(flt, tag_terms=tuple(sorted(TagsService.search_terms(flt.text))))
+        return flt
+
+    def count(self, catalog_id: int, flt: PhotoFilter = PhotoFilter()) -> int:
+        """How many photos of ``catalog_id`` match ``flt``."""
+        flt = self._with_tag_terms(flt)
+        with self._db.connection() as conn:
+            return library.count_photos(conn, catalog_id, flt)
 
     def page(self, ids: Sequence[int]) -> dict[int, PhotoSummary]:
         """Grid rows of ``ids``, by id; photos no longer in the catalog are absent."""

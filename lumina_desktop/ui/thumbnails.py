@@ -40,7 +40,7 @@ from lumina_desktop.ui.tasks import run_query
 
 log = logging.getLogger(__name__)
 
-DEFAULT_CACHE_BYTES = 256 * 1024 * 1024
+DEFAULT_CACHE_BYTES = 96 * 1024 * 1024   # about 13 screens of 180 px cells at 1400×900
 READY_FLUSH_MS = 30   # pixmaps that arrive within this window are announced (and repainted) together
 ThumbKey = tuple[int, int, str, Hashable]
 Compose = Callable[[QImage | None, Any], QImage]

@@ -78,6 +78,13 @@ class FakePhotos:
                }.get(order.key, lambda r: (r.capture_time or datetime.max, r.id))
         return tuple(r.id for r in sorted(rows, key=key, reverse=order.is_descending))
 
+    def count(self, catalog_id: int, flt: PhotoFilter = PhotoFilter()) -> int:
+        return len(self.ids(catalog_id, flt))
+
+    def id_array(self, catalog_id: int, flt: PhotoFilter = PhotoFilter(), order: SortOrder = SortOrder(), *,
+                 limit: int | None = None) -> tuple[int, ...]:
+        return self.ids(catalog_id, flt, order)[:limit]
+
     def page(self, ids: Sequence[int]) -> dict[int, PhotoSummary]:
         self._count("page")
         with self.lock:

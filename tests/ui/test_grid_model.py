@@ -18,7 +18,7 @@ from lumina_desktop.storage.thumbnails import thumbnail_relpath
 from lumina_desktop.core.changes import KEY_ASPECTS
 from lumina_desktop.core.library import PhotoFlag, PhotoSummary
 from lumina_desktop.services.images import PhotoImages
-from lumina_desktop.ui.models.photo_grid_model import PhotoGridModel
+from lumina_desktop.ui.models.photo_grid_model import HEAD_ROWS, PhotoGridModel
 from lumina_desktop.ui.models.roles import PhotoRole
 from lumina_desktop.ui.thumbnails import ThumbnailLoader, ThumbnailRequest
 
@@ -51,10 +51,13 @@ class FakeSource:
         self.gate = gate
         self.page_calls: list[tuple[int, ...]] = []
 
-    def load_ids(self) -> tuple[int, ...]:
+    def load_ids(self, limit: int | None = None) -> tuple[int, ...]:
         if self.gate is not None:
             self.gate.wait(10)
-        return tuple(self.ids)
+        return tuple(self.ids)[:limit]
+
+    def count(self) -> int:
+        return len(self.ids)
 
     def summary(self, pid: int) -> PhotoSummary:
         return PhotoSummary(
@@ -110,6 +113,7 @@ def make_model(qtbot, io_pool, thumbs_dir, source, **loader_kw):  # type: ignore
     if source is not None:
         with qtbot.waitSignal(model.ids_loaded, timeout=5000):
             model.set_source(source)
+        qtbot.waitUntil(lambda: not model.is_loading, timeout=5000)   # a long list: its first rows came first
     return model, loader
 
 
@@ -168,8 +172,12 @@ def test_scrolling_away_drops_queued_thumbnails(qtbot, thumbs_dir) -> None:  # t
     got: list[int] = []
     loader.thumbnails_ready.connect(lambda ids: got.extend(ids))
     model.set_source(FakeSource(range(1, 3001)))
-    pool.run_one()                                # the id list
+    pool.run_one()                                # the first HEAD_ROWS ids and the count
     qtbot.waitUntil(lambda: model.rowCount() == 3000, timeout=5000)
+    assert model.is_partial and model.photo_id_at(HEAD_ROWS - 1) == HEAD_ROWS and model.photo_id_at(HEAD_ROWS) is None
+    pool.run_one()                                # the whole list
+    qtbot.waitUntil(lambda: not model.is_partial, timeout=5000)
+    assert model.photo_id_at(2999) == 3000
     model.set_visible_rows(0, 29)
     pool.run_one()                                # page 0
     qtbot.waitUntil(lambda: loader.in_flight_count == 2, timeout=5000)
@@ -255,6 +263,28 @@ def test_refresh_appends_moves_and_never_resets(qtbot, io_pool, thumbs_dir) -> N
     assert cleared.args == [0] and model.rowCount() == 0
 
 
+def test_many_new_rows_at_once_make_the_rows_afresh_and_keep_the_cache(qtbot, io_pool, thumbs_dir) -> None:  # type: ignore[no-untyped-def]
+    """More than MAX_ROW_SHIFT rows added (a big import while the grid is open): one reset of the
+    rows (QStringListModel adds rows one by one: 20,000 took 1.4 s with a view) announced as
+    such, the cached summaries kept; a few rows are still appended."""
+    from lumina_desktop.ui.models.photo_grid_model import MAX_ROW_SHIFT
+
+    source = FakeSource(range(1, 1001))
+    model, _ = make_model(qtbot, io_pool, thumbs_dir, source)
+    model.set_visible_rows(0, 29)
+    qtbot.waitUntil(lambda: model.summary_at(0) is not None, timeout=5000)
+    gen, reads = model.generation, len(source.page_calls)
+    source.ids += list(range(1001, 1002 + MAX_ROW_SHIFT))
+    with qtbot.waitSignal(model.ids_loaded, timeout=5000) as loaded:
+        model.refresh()
+    assert loaded.args == [True] and model.rowCount() == 1001 + MAX_ROW_SHIFT and model.generation == gen
+    assert model.summary_at(0) is not None and model.photo_id_at(1000 + MAX_ROW_SHIFT) == 1001 + MAX_ROW_SHIFT
+    assert len(source.page_calls) >= reads
+    source.ids += [90_001, 90_002]
+    with qtbot.waitSignal(model.rowsInserted, timeout=5000):
+        model.refresh()
+
+
 def test_refresh_rereads_visible_pages_and_their_changes(qtbot, io_pool, thumbs_dir) -> None:  # type: ignore[no-untyped-def]
     class ScanningSource(FakeSource):
         analysed = False
@@ -297,25 +327,29 @@ def test_pixmap_cache_is_bounded_in_bytes(qtbot, io_pool, thumbs_dir) -> None:  
     qtbot.waitUntil(lambda: loader.in_flight_count == 0, timeout=5000)
 
 
-def test_index_ids_patches_the_reverse_index() -> None:
+def test_index_ids_finds_the_changed_span_and_every_row() -> None:
     import random
 
-    from lumina_desktop.ui.models.photo_grid_model import index_ids
+    import numpy as np
+
+    from lumina_desktop.ui.models.photo_grid_model import EMPTY_IDS, index_ids
 
     rng = random.Random(5)
     base = tuple(rng.sample(range(1, 10_000), 3000))
-    first = index_ids(base, ())
-    assert first.row_of == {pid: r for r, pid in enumerate(base)}
-    same = index_ids(base, base, first.row_of)
-    assert same.is_unchanged and same.row_of is first.row_of
+    first = index_ids(base, EMPTY_IDS)
+    assert first.ids.dtype == np.int64 and not first.ids.flags.writeable
+    assert [first.index.row(pid) for pid in base] == list(range(len(base)))
+    same = index_ids(base, first.ids, first.index)
+    assert same.is_unchanged and same.index is first.index         # nothing moved: the index is reused
     cases = [base + (20_001, 20_002), base[:2000], base[:100] + base[101:1500] + (base[100],) + base[1500:],
              tuple(reversed(base)), base[:10] + (30_000,) + base[11:] + (30_001,), ()]
     for ids in cases:
-        got = index_ids(ids, base, first.row_of)
-        assert got.row_of == {pid: r for r, pid in enumerate(ids)}
+        got = index_ids(ids, first.ids, first.index)
+        assert [got.index.row(pid) for pid in ids] == list(range(len(ids)))
+        assert got.index.row(50_000) == -1 and got.index.rows_of([50_000, *ids[:3]]).tolist() == [-1, 0, 1, 2][:1 + len(ids[:3])]
         changed = [r for r in range(min(len(ids), len(base))) if ids[r] != base[r]]
         assert (got.first, got.last) == ((changed[0], changed[-1]) if changed else (min(len(ids), len(base)),) * 2)
-    assert first.row_of == {pid: r for r, pid in enumerate(base)}   # the old index is never modified
+    assert [first.index.row(pid) for pid in base] == list(range(len(base)))   # the old index is never modified
 
 
 def test_decoded_thumbnails_are_opaque_and_fitted(tmp_path: Path) -> None:

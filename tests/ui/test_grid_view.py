@@ -110,6 +110,7 @@ def test_selection_of_many_rows_uses_ranges(qtbot, grid) -> None:  # type: ignor
     view, model, _ = grid
     with qtbot.waitSignal(model.ids_loaded, timeout=10000):
         model.set_source(FakeSource(range(1, N + 1)))
+    qtbot.waitUntil(lambda: not model.is_partial, timeout=10000)
     wanted = list(range(10, 60_010)) + [90_000]
     t0 = time.perf_counter()
     view.select_photo_ids(wanted, current=90_000)

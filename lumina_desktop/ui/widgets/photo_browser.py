@@ -57,6 +57,8 @@ class PhotoBrowserWidget(QWidget):
         self.tags = tags                # of_photo / add / remove (the tags service); None: no Tags row
         self.catalog_id: int | None = None
         self._restore: tuple[tuple[int, ...], int | None] | None = None
+        self._restore_after_reset: tuple[tuple[int, ...], int | None] | None = None
+        self._options_after_ids = False
         self._options_token = 0
         self._options_age_s: float | None = None
         self._options_timer = QTimer(self)
@@ -135,7 +137,7 @@ class PhotoBrowserWidget(QWidget):
         flt = replace(self.filter_bar.take_pending(), folder_id=None)
         self.filter_bar.set_options(FilterOptions())
         self.filter_bar.set_filter(flt)
-        self._load_options()
+        self._options_after_ids = True     # once the grid has its ids: its first screen comes first
         self._query()
 
     def set_folder(self, folder_id: int | None) -> None:
@@ -286,13 +288,24 @@ class PhotoBrowserWidget(QWidget):
 
     # -- the id list changes: keep the selection (by photo id)
     def _on_model_ids_about_to_change(self) -> None:
-        self._restore = (self.view.selected_photo_ids(), self.view.current_photo_id())
+        if self._restore_after_reset is None:   # (a new query's first rows are up: keep what it had)
+            self._restore = (self.view.selected_photo_ids(), self.view.current_photo_id())
 
     def _on_model_ids_loaded(self, was_reset: bool) -> None:
+        if self._options_after_ids and not self.model.is_partial:
+            self._options_after_ids = False
+            self._load_options()
+        if self._restore_after_reset is not None:   # the rest of a new query's list has come
+            self._restore, self._restore_after_reset = self._restore_after_reset, None
+            was_reset = True
         saved, self._restore = self._restore, None
         if saved is None:
             return
         selected, current = saved
+        if was_reset and self.model.is_partial:
+            missing = [pid for pid, row in zip(selected, self.model.rows_of(selected)) if row < 0]
+            if missing or (current is not None and self.model.row_of(current) < 0):
+                self._restore_after_reset = saved    # not all among the first rows: once all are read
         if selected or not was_reset:
             self.view.select_photo_ids(selected, current)
         if was_reset and current is not None and self.model.row_of(current) >= 0:
@@ -300,6 +313,9 @@ class PhotoBrowserWidget(QWidget):
         self._emit_selection()
 
     def _on_model_load_failed(self, message: str) -> None:
+        if self._options_after_ids:
+            self._options_after_ids = False
+            self._load_options()
         self.count_label.setText("Not loaded")
         report_error("Could not load the photos", RuntimeError(message))
 

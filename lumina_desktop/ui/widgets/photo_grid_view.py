@@ -203,7 +203,7 @@ class PhotoGridView(QListView):
         spans = sorted((r.top(), r.bottom()) for r in sm.selection())
         out: list[int] = []
         for top, bottom in spans:
-            out.extend(ids[top:bottom + 1])
+            out.extend(ids[top:bottom + 1].tolist())
         return tuple(out)
 
     def current_photo_id(self) -> int | None:
@@ -217,7 +217,7 @@ class PhotoGridView(QListView):
         sm = self.selectionModel()
         if model is None or sm is None:
             return
-        rows = [r for r in (model.row_of(pid) for pid in photo_ids) if r >= 0]
+        rows = [r for r in model.rows_of(photo_ids) if r >= 0]
         selection = QItemSelection()
         for a, b in row_ranges(rows):
             selection.select(model.index(a, 0), model.index(b, 0))

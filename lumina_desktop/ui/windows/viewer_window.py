@@ -12,6 +12,7 @@ Mouse: wheel zooms about the cursor, drag pans, double-click toggles fit / 100 %
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
 
@@ -215,7 +216,7 @@ class ViewerWindow(QWidget):
         self._executor = executor
         self._photos = photos
         self._images = images
-        self.ids: tuple[int, ...] = ()
+        self.ids: Sequence[int] = ()       # the grid's id array as it is (no copy of a million ids)
         self.index = -1
         self._token = 0
         self.current: ViewerImage | None = None
@@ -231,24 +232,24 @@ class ViewerWindow(QWidget):
     # -- API
     @property
     def photo_id(self) -> int | None:
-        return self.ids[self.index] if 0 <= self.index < len(self.ids) else None
+        return int(self.ids[self.index]) if 0 <= self.index < len(self.ids) else None
 
-    def show_photos(self, ids: tuple[int, ...], index: int) -> None:
+    def show_photos(self, ids: Sequence[int], index: int) -> None:
         """Show ``ids[index]``; ``ids`` is the grid order the arrow keys walk through."""
-        self.ids = tuple(ids)
+        self.ids = ids
         self.go_to(index)
         self.show()
         self.raise_()
         self.activateWindow()
 
     def go_to(self, index: int) -> None:
-        if not self.ids:
+        if not len(self.ids):
             return
         index = max(0, min(len(self.ids) - 1, index))
-        if index == self.index and self.current is not None and self.current.photo_id == self.ids[index]:
+        photo_id = int(self.ids[index])
+        if index == self.index and self.current is not None and self.current.photo_id == photo_id:
             return
         self.index = index
-        photo_id = self.ids[index]
         self._token += 1
         token = self._token
         self.current = None
@@ -313,7 +314,7 @@ class ViewerWindow(QWidget):
         self._update_title()
 
     def _update_title(self) -> None:
-        pos = f"{self.index + 1:,} / {len(self.ids):,}" if self.ids else ""
+        pos = f"{self.index + 1:,} / {len(self.ids):,}" if len(self.ids) else ""
         cur = self.current
         name = cur.details.file_name if cur is not None and cur.details is not None else "…"
         zoom = f"{round(self.canvas.scale * 100)} %" + (" (fit)" if self.canvas.is_fit else "")

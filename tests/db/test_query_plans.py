@@ -1,0 +1,136 @@
+"""The window's sorts and filters on a large catalog are served by indexes (issue 17).
+
+A catalog of 200,000 photos (made in SQL, vacuumed and analysed as autovacuum leaves a settled
+catalog), a smaller one beside it, then every statement the grid runs for an id list — the whole
+list and its first rows — is explained.  Each must walk an index of ``photos`` and never read
+the table in full or sort the catalog: dropping or changing one of the browse indexes
+(migration 0016), or writing a query the planner cannot serve from one, fails here.
+"""
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Any, Iterator
+
+import pytest
+
+from lumina_desktop.core.library import PhotoFilter, SortKey, SortOrder, StatusFilter
+from lumina_desktop.db import library
+from lumina_desktop.ui.models.photo_grid_model import HEAD_ROWS
+
+pytestmark = [pytest.mark.db, pytest.mark.slow]
+N = 200_000
+
+
+@pytest.fixture(scope="module")
+def big(pg_cluster: Any) -> Iterator[tuple[Any, int]]:
+    import psycopg
+
+    from tests.conftest import TestDatabase
+
+    tdb = TestDatabase(pg_cluster)          # one database for the module (made once: ~3 s)
+    conn = psycopg.connect(tdb.conninfo, autocommit=True)
+    try:
+        cat = conn.execute("INSERT INTO catalogs (name) VALUES ('Big') RETURNING id").fetchone()[0]
+        other = conn.execute("INSERT INTO catalogs (name) VALUES ('Small') RETURNING id").fetchone()[0]
+        folders = [conn.execute("INSERT INTO catalog_folders (catalog_id, path) VALUES (%s, %s) RETURNING id",
+                                (c, f"/p/{c}/{i}")).fetchone()[0] for c in (cat, other) for i in range(2)]
+        for c, n, (fa, fb) in ((cat, N, folders[:2]), (other, 2_000, folders[2:])):
+            conn.execute(
+                """
+                INSERT INTO photos (catalog_id, folder_id, path, file_name, size_bytes, content_hash, kind, status,
+                                    capture_time, quality, added_at, camera_make, camera_model, trashed_at)
+                SELECT %(c)s, CASE WHEN g %% 50 = 0 THEN %(fb)s ELSE %(fa)s END, '/p/' || %(c)s || '/' || g,
+                       'IMG_' || lpad(g::text, 7, '0') || '.JPG', (hashtextextended(g::text, 1) & 16777215) + 1000,
+                       md5(g::text), CASE WHEN g %% 31 = 0 THEN 'raw' ELSE 'image' END,
+                       CASE WHEN g %% 97 = 0 THEN 'error' ELSE 'ok' END,
+                       CASE WHEN g %% 20 = 0 THEN NULL ELSE timestamp '2015-01-01' + g * interval '37 minutes' END,
+                       CASE WHEN g %% 3 = 0 THEN NULL ELSE (g %% 100)::real END,
+                       now() - interval '400 days' + (g / 500) * interval '1 second',
+                       CASE WHEN g %% 4 = 0 THEN 'Canon' END, CASE WHEN g %% 4 = 0 THEN 'Canon EOS R5' END,
+                       CASE WHEN g %% 1000 = 0 THEN now() END
+                FROM generate_series(1, %(n)s) g
+                """, {"c": c, "n": n, "fa": fa, "fb": fb})
+        conn.execute("VACUUM ANALYZE photos")
+        yield conn, cat
+    finally:
+        conn.close()
+        tdb.drop()
+
+
+def plan_nodes(conn: Any, query: Any, params: dict[str, Any]) -> list[dict[str, Any]]:
+    text = query.as_string(conn) if hasattr(query, "as_string") else query
+    raw = conn.execute("EXPLAIN (FORMAT JSON) " + text, params).fetchone()[0]
+    plan = (json.loads(raw) if isinstance(raw, str) else raw)[0]["Plan"]
+    out, todo = [], [plan]
+    while todo:
+        node = todo.pop()
+        out.append(node)
+        todo.extend(node.get("Plans", ()))
+    return out
+
+
+def assert_index_walk(conn: Any, cat: int, flt: PhotoFilter, order: SortOrder, *, limit: int | None,
+                      sorted_by_index: bool = True) -> list[str]:
+    queries, params = library.id_queries(conn, cat, flt, order, limit=limit)
+    used: list[str] = []
+    for query in queries:
+        nodes = plan_nodes(conn, query, params)
+        on_photos = [n for n in nodes if n.get("Relation Name") == "photos"]
+        kinds = {n["Node Type"] for n in nodes}
+        assert on_photos and all(n["Node Type"] != "Seq Scan" for n in on_photos), (flt, order, kinds)
+        if sorted_by_index:   # a sort of a small part (the undated photos of a date sort) is fine
+            sorts = [n for n in nodes if n["Node Type"] in ("Sort", "Incremental Sort")]
+            assert all(n["Plan Rows"] <= N // 10 for n in sorts), (flt, order, kinds, [n["Plan Rows"] for n in sorts])
+        used += [n["Index Name"] for n in on_photos if "Index Name" in n]
+    return used
+
+
+@pytest.mark.parametrize("key", list(SortKey))
+@pytest.mark.parametrize("descending", [False, True])
+@pytest.mark.parametrize("limit", [None, HEAD_ROWS])
+def test_every_sort_walks_its_index(big, key: SortKey, descending: bool, limit: int | None) -> None:  # type: ignore[no-untyped-def]
+    conn, cat = big
+    used = assert_index_walk(conn, cat, PhotoFilter(), SortOrder(key, descending), limit=limit)
+    assert used and all(name.startswith("photos_browse_") for name in used), used
+    plans = [n["Node Type"] for q in library.id_queries(conn, cat, PhotoFilter(), SortOrder(key, descending),
+                                                        limit=limit)[0] for n in plan_nodes(conn, q, {"catalog_id": cat})]
+    assert "Index Only Scan" in plans         # ids come from the index alone (no visit of each row)
+
+
+def test_the_ids_come_back_in_order_with_nulls_last(big) -> None:  # type: ignore[no-untyped-def]
+    conn, cat = big
+    got = library.photo_id_array(conn, cat, PhotoFilter(), SortOrder(SortKey.QUALITY, True))
+    rows = dict(conn.execute("SELECT id, quality FROM photos WHERE catalog_id = %s AND trashed_at IS NULL",
+                             (cat,)).fetchall())
+    assert len(got) == len(rows) == N - N // 1000
+    want = sorted(rows, key=lambda i: (rows[i] is None, -(rows[i] or 0), -i))
+    assert got.tolist() == want
+    head = library.photo_id_array(conn, cat, PhotoFilter(), SortOrder(SortKey.QUALITY, True), limit=HEAD_ROWS)
+    assert head.tolist() == want[:HEAD_ROWS]
+
+
+@pytest.mark.parametrize("flt, order, index", [
+    (PhotoFilter(status=StatusFilter.ERRORS), SortOrder(), "photos_status_idx"),
+    (PhotoFilter(is_recent=True), SortOrder(SortKey.ADDED, True), "photos_browse_added_idx"),
+    (PhotoFilter(date_from=date(2016, 1, 1), date_to=date(2016, 3, 31)), SortOrder(), "photos_browse_capture_idx"),
+    (PhotoFilter(text="0012345"), SortOrder(), None),
+])
+def test_filters_use_an_index(big, flt: PhotoFilter, order: SortOrder, index: str | None) -> None:  # type: ignore[no-untyped-def]
+    conn, cat = big
+    for limit in (None, HEAD_ROWS):
+        used = assert_index_walk(conn, cat, flt, order, limit=limit, sorted_by_index=False)
+        if index is not None:
+            assert index in used, used
+
+
+def test_a_search_finds_names_by_trigrams_and_tags_by_content(big) -> None:  # type: ignore[no-untyped-def]
+    conn, cat = big
+    params = {"catalog_id": cat, "text": "%0012345%", "tag_terms": ["dog"], "tag_min": 0.5}
+    names = {n.get("Index Name") for n in plan_nodes(conn, library.SEARCH_HITS_QUERY, params)}
+    assert "photos_browse_name_trgm_idx" in names and "photo_tags_tag_idx" in names | {
+        n.get("Index Name") for n in plan_nodes(conn, library.SEARCH_HITS_QUERY, params)}, names
+    want = tuple(r[0] for r in conn.execute(
+        "SELECT id FROM photos WHERE catalog_id = %s AND file_name LIKE '%%0012345%%' AND trashed_at IS NULL "
+        "ORDER BY capture_time, id", (cat,)).fetchall())
+    assert len(want) == 1 and library.list_photo_ids(conn, cat, PhotoFilter(text="0012345")) == want
