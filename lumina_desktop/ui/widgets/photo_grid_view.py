@@ -17,7 +17,7 @@ from lumina_desktop.ui.culling_keys import culling_action
 from lumina_desktop.ui.delegates.thumbnail_delegate import DEFAULT_THUMB_PX, ThumbnailDelegate
 from lumina_desktop.ui.models.photo_grid_model import PhotoGridModel
 
-VISIBLE_DEBOUNCE_MS = 40
+VISIBLE_DEBOUNCE_MS = 15
 LAYOUT_BATCH = 200
 
 
