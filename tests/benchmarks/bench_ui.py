@@ -264,6 +264,13 @@ def pct(values: list[float], q: float) -> float:
 
 
 # -- phases ---------------------------------------------------------------------------------------
+def rss_mb() -> tuple[float, float]:
+    """(resident now, peak so far) of this process, MB."""
+    with open("/proc/self/statm") as f:
+        now = int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    return now, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def measure_open(browser: Any, catalog_id: int) -> dict[str, float]:
     marks: dict[str, float] = {}
     t0 = time.perf_counter()
@@ -487,16 +494,19 @@ def measure_window_scan(settings: Settings, db: Database, catalog_id: int, folde
         make_co = lambda: JobCoordinator(db, dataclasses.replace(settings, background_workers=workers))  # noqa: E731
     ctx, window = open_window(settings, db)
     if show_catalog:         # the window on this catalog (an empty one: the baseline of a scan)
-        run_until(lambda: window.browser is not None, 60, poll_ms=20)
+        run_until(lambda: window.browser is not None and window.state is not None, 60, poll_ms=20)
         window.library.load(catalog_id)
-        run_until(lambda: window.browser.catalog_id == catalog_id, 60, poll_ms=20)
+        if not run_until(lambda: window.state.current is not None and window.state.current.id == catalog_id, 60,
+                         poll_ms=20):
+            raise RuntimeError(f"the window did not switch to catalog {catalog_id}")
     else:
         run_until(lambda: window.browser is not None and window.browser.model.rowCount() > 0, 60, poll_ms=20)
     browser = window.browser
     run_until(lambda: visible_filled(browser) or browser.model.rowCount() == 0, 30, poll_ms=10)
     time.sleep(1.0)
     run_until(lambda: False, 1.0, poll_ms=50)      # let start-up reads settle
-    rows_before = browser.model.rowCount()
+    shows_it = lambda: browser.catalog_id == catalog_id and window.stack.currentWidget() is browser  # noqa: E731
+    rows_before = browser.model.rowCount() if shows_it() else 0
     with db.connection() as conn:
         folder_id = catalogs.add_folder(conn, catalog_id, str(folder)).id
         conn.commit()
@@ -518,7 +528,8 @@ def measure_window_scan(settings: Settings, db: Database, catalog_id: int, folde
         scan_s = time.perf_counter() - t0
         expected = rows_before if full else rows_before + len(list(folder.iterdir()))
         t1 = time.perf_counter()
-        shown = run_until(lambda: browser.model.rowCount() == expected, 10, poll_ms=10)
+        shown = run_until(lambda: shows_it() and not browser.model.is_loading and browser.model.rowCount() == expected,
+                          10, poll_ms=10)
         shown_after_s = time.perf_counter() - t1
         stalls = meter.stop()
         counts = counter.stop()
@@ -572,7 +583,9 @@ def main() -> None:
         if args.window_only:
             window_phases(result, settings, db, cat.id, base / "incoming", args.workers)
             return
+        result["rss_mb"] = {"after_insert": rss_mb()}
         result["query_ms"] = time_queries(db, cat.id)
+        result["rss_mb"]["after_queries"] = rss_mb()
 
         from PySide6.QtWidgets import QApplication
 
@@ -606,6 +619,7 @@ def main() -> None:
             meter.start()
             result["scroll_fling"] = measure_fling(browser)
             result["scroll_fling_stalls"] = meter.stop()
+            result["rss_mb"]["after_open_and_scroll"] = rss_mb()
             with db.connection() as conn:
                 incoming = catalogs.add_folder(conn, cat.id, str(base / "incoming")).id
                 conn.commit()
@@ -616,11 +630,13 @@ def main() -> None:
             result["rescan_floor"] = measure_scan(browser, ctx, cat.id, incoming, args.workers, {"full": True},
                                                   with_ui=False)
             result["pixmap_cache_mb"] = browser.loader.cached_bytes / 1e6
+            result["rss_mb"]["after_scans"] = rss_mb()
         finally:
             browser.close()
             ctx.io.shutdown(wait=True, cancel_futures=True)
             del app
         window_phases(result, settings, db, cat.id, base / "incoming2", args.workers, make=args.scan_files)
+        result["rss_mb"]["after_window"] = rss_mb()
     finally:
         db.close(stop_server=True)
         shutdown = [base] + ([cluster_home] if cluster_home else [])
@@ -743,6 +759,7 @@ def report(r: dict[str, Any]) -> None:
     ]
     for k, v in rows:
         print(f"{k:<34}{v:>12}")
+    print("RSS now / peak (MB): " + "  ".join(f"{k} {a:.0f}/{b:.0f}" for k, (a, b) in r.get("rss_mb", {}).items()))
     print(f"\n{'GUI stalls (5 ms timer gaps)':<30}{'p50':>8}{'p99':>8}{'max':>8}")
     for k in ("open_stalls", "reopen_stalls", "scroll_stepped_stalls", "scroll_fling_stalls"):
         s = r[k]

@@ -101,6 +101,27 @@ def test_additions_reread_the_ids_coalesced_and_rate_limited(qtbot, io) -> None:
     assert model.rowCount() == 1020
 
 
+def test_a_job_ending_reads_its_last_changes_at_once(qtbot, io) -> None:  # type: ignore[no-untyped-def]
+    """The rate limit holds a re-read back while changes keep coming; when the job that made them
+    ends (the window calls flush_changes), its last photos show at once, not seconds later."""
+    photos = FakePhotos(1000)
+    browser = open_browser(qtbot, io, photos)
+    model = browser.model
+    model.ids_min_interval_s = 30.0         # as after long id reads of a large catalog (just opened)
+    photos.calls.clear()
+    photos.put(1001)
+    browser.apply_changes(change({1001}, frozenset({Aspect.ADDED})))   # held back by the rate limit
+    qtbot.wait(300)
+    assert model.rowCount() == 1000 and "ids" not in photos.calls
+    t0 = time.monotonic()
+    model.flush_changes()                   # the scan ended
+    qtbot.waitUntil(lambda: model.rowCount() == 1001, timeout=5000)
+    assert time.monotonic() - t0 < 2.0 and photos.calls["ids"] == 1
+    model.flush_changes()                   # nothing owed: nothing read
+    qtbot.wait(200)
+    assert photos.calls["ids"] == 1
+
+
 def test_a_change_naming_no_photos_rereads_the_pages_on_screen(qtbot, io) -> None:  # type: ignore[no-untyped-def]
     photos = FakePhotos(600)
     browser = open_browser(qtbot, io, photos)

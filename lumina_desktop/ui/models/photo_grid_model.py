@@ -250,6 +250,7 @@ class PhotoGridModel(QStringListModel):
         self._ids_timer.setSingleShot(True)
         self._ids_timer.timeout.connect(self._on_ids_timer_timeout)
         self._ids_reload_wanted = False
+        self._flush_wanted = False              # a job ended: its last changes are read at once
         self._last_ids_load = (-1e9, 0.0)      # (monotonic start, duration) of the last id read
         self._ids_streak = 0                    # feed-driven re-reads in a row, each soon after the last
         self._ids_load_started = 0.0
@@ -315,7 +316,22 @@ class PhotoGridModel(QStringListModel):
             wait_ms = STALE_MIN_INTERVAL_MS - (time.monotonic() - self._last_stale_flush) * 1000
             self._stale_timer.start(max(0, int(wait_ms)))
 
+    def flush_changes(self) -> None:
+        """A job that changed photos has ended: the id list it still owes the grid is read now,
+        not when the rate limit allows (at a million photos that was up to 7 s later)."""
+        if self._source is None or not self._ids_reload_wanted:
+            return
+        self._flush_wanted = True
+        if not self._is_loading:
+            self._ids_timer.stop()
+            self._schedule_ids_reload()
+
     def _schedule_ids_reload(self) -> None:
+        if self._flush_wanted and not self._is_loading:
+            self._flush_wanted = False
+            self._ids_timer.stop()
+            self._on_ids_timer_timeout()
+            return
         if self._is_loading or self._ids_timer.isActive():
             return      # the end of the running read, or the timer, comes back here
         started, took = self._last_ids_load

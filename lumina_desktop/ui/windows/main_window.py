@@ -238,6 +238,8 @@ class MainWindow(QMainWindow):
             return
         if not self._closing:
             self._state_timer.start(0)          # the sidebar's counts now, not up to 3 s later
+            if self.browser is not None and self.stack.currentWidget() is self.browser:
+                self.browser.model.flush_changes()   # and the grid's last rows, not when the rate limit allows
         offer = services.wording.review_offer(job) if services is not None else None
         if offer is None:
             return
