@@ -73,6 +73,41 @@ def frame_index(conn: psycopg.Connection, catalog_id: int) -> list[FrameRow]:
     return [FrameRow(*r) for r in rows]
 
 
+_FRAME_WHERE = ("p.catalog_id = %(cat)s AND p.status = 'ok' AND p.capture_time IS NOT NULL "
+                "AND (p.date_source = ANY(%(trusted)s) OR p.burst_uuid IS NOT NULL)")
+_FRAME_COLS = "p.id, p.camera_make, p.camera_model, p.body_serial, p.capture_time, p.burst_uuid, p.exposure_bias"
+
+
+def frames_between(conn: psycopg.Connection, catalog_id: int,
+                   windows: Sequence[tuple[datetime, datetime]]) -> list[FrameRow]:
+    """The frames of :func:`frame_index` whose capture time lies in one of ``windows`` (start,
+    end, inclusive; disjoint), by the catalog's capture-time index; in no particular order."""
+    if not windows:
+        return []
+    params = {"lo": [w[0] for w in windows], "hi": [w[1] for w in windows], "cat": catalog_id,
+              "trusted": list(TRUSTED_DATES)}
+    # photos not in the trash: one range scan of the capture-time index (partial: not trashed) per
+    # window, in a LATERAL subquery kept apart by OFFSET 0 (flattened, the planner joined every
+    # window to a scan of the whole table); the few in the trash by their own index
+    rows = conn.execute(
+        f"SELECT f.* FROM unnest(%(lo)s::timestamp[], %(hi)s::timestamp[]) AS w(lo, hi) CROSS JOIN LATERAL "
+        f"(SELECT {_FRAME_COLS} FROM photos p WHERE p.capture_time BETWEEN w.lo AND w.hi AND p.trashed_at IS NULL "
+        f"AND {_FRAME_WHERE} OFFSET 0) f "
+        f"UNION ALL SELECT {_FRAME_COLS} FROM photos p WHERE p.trashed_at IS NOT NULL AND {_FRAME_WHERE} "
+        f"AND EXISTS (SELECT 1 FROM unnest(%(lo)s::timestamp[], %(hi)s::timestamp[]) AS w(lo, hi) "
+        f"WHERE p.capture_time BETWEEN w.lo AND w.hi)", params).fetchall()
+    return [FrameRow(*r) for r in rows]
+
+
+def frames_with_burst_ids(conn: psycopg.Connection, catalog_id: int, burst_uuids: Sequence[str]) -> list[FrameRow]:
+    """The frames of :func:`frame_index` that carry one of ``burst_uuids``; in no particular order."""
+    if not burst_uuids:
+        return []
+    rows = conn.execute(f"SELECT {_FRAME_COLS} FROM photos p WHERE p.burst_uuid = ANY(%(ids)s) AND {_FRAME_WHERE}",
+                        {"ids": list(burst_uuids), "cat": catalog_id, "trusted": list(TRUSTED_DATES)}).fetchall()
+    return [FrameRow(*r) for r in rows]
+
+
 def frame_rows(conn: psycopg.Connection, photo_ids: Sequence[int]) -> list[FrameRow]:
     """The grouping rows of ``photo_ids`` that still qualify, in time order."""
     rows = conn.execute(
@@ -267,6 +302,14 @@ class BurstsRepository:
 
     def frame_rows(self, tx: psycopg.Connection, photo_ids: Sequence[int]) -> list[FrameRow]:
         return frame_rows(tx, photo_ids)
+
+    def frames_between(self, tx: psycopg.Connection, catalog_id: int,
+                       windows: Sequence[tuple[datetime, datetime]]) -> list[FrameRow]:
+        return frames_between(tx, catalog_id, windows)
+
+    def frames_with_burst_ids(self, tx: psycopg.Connection, catalog_id: int,
+                              burst_uuids: Sequence[str]) -> list[FrameRow]:
+        return frames_with_burst_ids(tx, catalog_id, burst_uuids)
 
     def totals(self, tx: psycopg.Connection, catalog_id: int) -> tuple[int, int]:
         return totals(tx, catalog_id)

@@ -6,9 +6,12 @@ rows here, so nothing above ``db`` sees a row.
 """
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from typing import Any, Iterable, Sequence
 
+import numpy as np
+import numpy.typing as npt
 import psycopg
 from psycopg.rows import class_row, dict_row
 
@@ -45,6 +48,91 @@ def hash_rows(conn: psycopg.Connection, catalog_id: int) -> list[PhotoHashes]:
             "SELECT p.id, f.phash, p.content_hash, p.image_data_hash, p.analysed_at FROM photos p "
             "JOIN photo_fingerprints f ON f.photo_id = p.id WHERE p.catalog_id = %s AND p.status = 'ok' AND p.trashed_at IS NULL "
             "ORDER BY p.id", (catalog_id,)).fetchall()
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_NO_TIME = -(1 << 63)     # analysed_at NULL
+_PG_EPOCH_US = 946_684_800_000_000   # 2000-01-01, PostgreSQL's epoch, in µs since 1970
+
+
+@dataclass(frozen=True)
+class HashArrays:
+    """The pHashes of every photo :func:`hash_rows` returns, as arrays (what an incremental run
+    indexes): ids ascending, pHashes (N × 32 bytes), and ``analysed_at`` in µs since the epoch."""
+
+    ids: npt.NDArray[np.int64]
+    phashes: npt.NDArray[np.uint8]
+    analysed_us: npt.NDArray[np.int64]
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    @property
+    def high_water(self) -> datetime | None:
+        """The newest ``analysed_at``."""
+        known = self.analysed_us[self.analysed_us != _NO_TIME]
+        return to_time(int(known.max())) if len(known) else None
+
+    def analysed_after(self, mark: datetime | None) -> npt.NDArray[np.int64]:
+        """Ids of the photos analysed after ``mark`` (every photo when there is none)."""
+        if mark is None:
+            return self.ids
+        return self.ids[self.analysed_us > to_us(mark)]
+
+
+def to_us(t: datetime) -> int:
+    return (t - _EPOCH) // timedelta(microseconds=1)
+
+
+def to_time(us: int) -> datetime:
+    return _EPOCH + timedelta(microseconds=us)
+
+
+# one photo in :func:`hash_arrays`'s blob: id, pHash, analysed_at (µs since 2000-01-01; -infinity
+# for none), as PostgreSQL's binary send functions write them (big-endian)
+_HASH_ROW = np.dtype([("id", ">i8"), ("phash", "u1", 32), ("at", ">i8")])
+
+
+def hash_arrays(conn: psycopg.Connection, catalog_id: int) -> HashArrays:
+    """:func:`hash_rows` without the content hashes, as arrays.
+
+    The server packs the rows into a few byteas (48 bytes a photo; one per million ids, far below
+    a value's 1 GB limit) that numpy reads in place: a million photos cost the join (about a
+    second) and 48 MB, where a million row objects, or a COPY's million messages, cost seconds in
+    Python.  ``work_mem`` is raised for this transaction so the join does not spill to disk."""
+    conn.execute("SELECT set_config('work_mem', '64MB', true)")
+    chunks = conn.execute(
+        "SELECT string_agg(int8send(p.id) || f.phash || timestamptz_send(coalesce(p.analysed_at, '-infinity')), "
+        "''::bytea) FROM photos p JOIN photo_fingerprints f ON f.photo_id = p.id "
+        "WHERE p.catalog_id = %s AND p.status = 'ok' AND p.trashed_at IS NULL GROUP BY p.id >> 20",
+        (catalog_id,), binary=True).fetchall()
+    rows = np.frombuffer(b"".join(bytes(c[0]) for c in chunks), dtype=_HASH_ROW)
+    rows = rows[np.argsort(rows["id"], kind="stable")]     # by id, as hash_rows
+    at = rows["at"].astype(np.int64)
+    at[at != _NO_TIME] += _PG_EPOCH_US
+    return HashArrays(rows["id"].astype(np.int64), np.ascontiguousarray(rows["phash"]), at)
+
+
+def same_hash(conn: psycopg.Connection, catalog_id: int, ids: Sequence[int]) -> dict[int, set[int]]:
+    """For each of ``ids``, the other photos of :func:`hash_rows` with its content hash or its
+    image-data hash (by index; what the duplicate index's exact-hash cliques hold)."""
+    if not len(ids):
+        return {}
+    out: dict[int, set[int]] = {}
+    rows = conn.execute(
+        "WITH q AS (SELECT p.id, p.content_hash, p.image_data_hash FROM photos p "
+        "  WHERE p.id = ANY(%(ids)s::bigint[]) AND p.catalog_id = %(cat)s) "
+        "SELECT q.id, o.id FROM q JOIN photos o ON o.catalog_id = %(cat)s AND o.content_hash = q.content_hash "
+        "  WHERE q.content_hash <> '' AND o.id <> q.id AND o.status = 'ok' AND o.trashed_at IS NULL "
+        "  AND EXISTS (SELECT 1 FROM photo_fingerprints f WHERE f.photo_id = o.id) "
+        "UNION "
+        "SELECT q.id, o.id FROM q JOIN photos o ON o.catalog_id = %(cat)s AND o.image_data_hash = q.image_data_hash "
+        "  WHERE q.image_data_hash <> '' AND o.id <> q.id AND o.status = 'ok' AND o.trashed_at IS NULL "
+        "  AND EXISTS (SELECT 1 FROM photo_fingerprints f WHERE f.photo_id = o.id)",
+        {"ids": id_array(ids), "cat": catalog_id}).fetchall()
+    for a, b in rows:
+        out.setdefault(a, set()).add(b)
+    return out
 
 
 def fingerprints(conn: psycopg.Connection, ids: Sequence[int]) -> list[PhotoFingerprint]:
@@ -91,25 +179,18 @@ def replace_component_groups(conn: psycopg.Connection, run_job_id: int, catalog_
 
 def finish_run(conn: psycopg.Connection, job_id: int, catalog_id: int, *, carry_from: int | None,
                affected_ids: Sequence[int]) -> None:
-    """Make this run current; an incremental run carries over the previous run's untouched groups."""
+    """Make this run current; an incremental run carries over the previous run's untouched groups.
+
+    Carried groups move to this run (their ids and members stay as they are, where a copy of
+    every group and member on every run was most of an incremental run's finalize at 20,000
+    groups), with ``component_key = -id`` so no part key of this run names one; the previous run
+    then goes, with the groups it still holds."""
     if carry_from is not None:
         conn.execute(
-            """
-            WITH old AS (
-                SELECT g.* FROM duplicate_groups g WHERE g.run_job_id = %(prev)s
-                AND NOT EXISTS (SELECT 1 FROM duplicate_members m WHERE m.group_id = g.id AND m.photo_id = ANY(%(ids)s))
-                AND g.keeper_photo_id <> ALL(%(ids)s)),
-            copied AS (
-                INSERT INTO duplicate_groups (run_job_id, catalog_id, component_key, tier, keeper_photo_id,
-                    keeper_content_hash, size, is_suspicious, has_unverified)
-                SELECT %(run)s, catalog_id, -id, tier, keeper_photo_id, keeper_content_hash, size, is_suspicious,
-                       has_unverified FROM old
-                RETURNING id, -component_key AS old_id)
-            INSERT INTO duplicate_members (group_id, photo_id, content_hash, tier, match, similarity, phash_distance,
-                                           is_verified, reason, copy_of)
-            SELECT c.id, m.photo_id, m.content_hash, m.tier, m.match, m.similarity, m.phash_distance, m.is_verified,
-                   m.reason, m.copy_of FROM copied c JOIN duplicate_members m ON m.group_id = c.old_id
-            """, {"prev": carry_from, "ids": list(affected_ids), "run": job_id})
+            "UPDATE duplicate_groups g SET run_job_id = %(run)s, component_key = -g.id "
+            "WHERE g.run_job_id = %(prev)s AND g.keeper_photo_id <> ALL(%(ids)s::bigint[]) "
+            "AND g.id NOT IN (SELECT m.group_id FROM duplicate_members m WHERE m.photo_id = ANY(%(ids)s::bigint[]))",
+            {"prev": carry_from, "ids": id_array(affected_ids), "run": job_id})
     conn.execute("UPDATE duplicate_runs SET is_current = false WHERE catalog_id = %s AND is_current", (catalog_id,))
     conn.execute("UPDATE duplicate_runs SET is_current = true, finished_at = now() WHERE job_id = %s", (job_id,))
     conn.execute("DELETE FROM duplicate_runs WHERE catalog_id = %s AND NOT is_current AND finished_at IS NOT NULL",
@@ -181,6 +262,12 @@ class DuplicatesRepository:
 
     def hash_rows(self, tx: psycopg.Connection, catalog_id: int) -> list[PhotoHashes]:
         return hash_rows(tx, catalog_id)
+
+    def hash_arrays(self, tx: psycopg.Connection, catalog_id: int) -> HashArrays:
+        return hash_arrays(tx, catalog_id)
+
+    def same_hash(self, tx: psycopg.Connection, catalog_id: int, ids: Sequence[int]) -> dict[int, set[int]]:
+        return same_hash(tx, catalog_id, ids)
 
     def fingerprints(self, tx: psycopg.Connection, ids: Sequence[int]) -> list[PhotoFingerprint]:
         return fingerprints(tx, ids)

@@ -1,8 +1,7 @@
 """Photo rows: what the scan job reads and writes (psycopg only here; any non-GUI thread)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, NamedTuple, Sequence
 
 import psycopg
 
@@ -12,8 +11,10 @@ from lumina_desktop.db.operations import put_back_outside
 from lumina_desktop.core.models import PhotoStatus
 
 
-@dataclass(frozen=True)
-class KnownFile:
+class KnownFile(NamedTuple):
+    """What the catalog knows of a file: a tuple, as a rescan builds one per catalogued file (in
+    about half the time a frozen dataclass takes)."""
+
     id: int
     size: int | None
     mtime_ns: int | None
@@ -34,7 +35,12 @@ def known_files(conn: psycopg.Connection, catalog_id: int, folder_ids: Sequence[
         "LEFT JOIN photo_fingerprints f ON f.photo_id = p.id "
         "WHERE p.catalog_id = %s AND p.folder_id = ANY(%s)",
         (catalog_id, list(folder_ids))).fetchall()
-    return {r[0]: KnownFile(r[1], r[2], r[3], PhotoStatus(r[4]), r[5], r[6]) for r in rows}
+    status = _STATUS     # one dict lookup, not an enum call per row
+    return {path: KnownFile(i, size, mtime, status[st], version, trashed)
+            for path, i, size, mtime, st, version, trashed in rows}
+
+
+_STATUS = {s.value: s for s in PhotoStatus}
 
 
 def insert_placeholders(conn: psycopg.Connection, catalog_id: int,

@@ -13,9 +13,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Iterable, Sequence
 
+import numpy as np
+
 from lumina_desktop.core.duplicates import Decision, DuplicateGroup, PhotoFingerprint, PhotoHashes, StoredGroup
 from lumina_desktop.core.media import FINGERPRINT_VERSION, FailureReason, IngestResult, MediaError
 from lumina_desktop.core.models import PhotoStatus
+from lumina_desktop.db.duplicates import HashArrays, to_us
 from lumina_desktop.db.photos import KnownFile
 
 
@@ -181,6 +184,23 @@ class FakeDuplicatesRepo:
     def hash_rows(self, tx: Any, catalog_id: int) -> list[PhotoHashes]:
         return [PhotoHashes(p.id, p.phash, p.content_hash, p.image_data_hash, self.analysed_at[i])
                 for i, p in sorted(self.photos.items())]
+
+    def hash_arrays(self, tx: Any, catalog_id: int) -> HashArrays:
+        rows = self.hash_rows(tx, catalog_id)
+        return HashArrays(np.array([r.id for r in rows], dtype=np.int64),
+                          np.frombuffer(b"".join(r.phash for r in rows), dtype=np.uint8).reshape(-1, 32),
+                          np.array([to_us(r.analysed_at) for r in rows], dtype=np.int64))
+
+    def same_hash(self, tx: Any, catalog_id: int, ids: Sequence[int]) -> dict[int, set[int]]:
+        out: dict[int, set[int]] = {}
+        for i in ids:
+            p = self.photos[i]
+            same = {o.id for o in self.photos.values() if o.id != i and (
+                (p.content_hash and o.content_hash == p.content_hash)
+                or (p.image_data_hash and o.image_data_hash == p.image_data_hash))}
+            if same:
+                out[i] = same
+        return out
 
     def fingerprints(self, tx: Any, ids: Sequence[int]) -> list[PhotoFingerprint]:
         return [self.photos[i] for i in ids if i in self.photos]

@@ -5,8 +5,8 @@ pixels), and cut each camera's frames into *runs*: frames no further apart than 
 second (a camera recording whole seconds loses up to one), joined by a shared burst id.  A run is
 the most a burst can be, so runs are grouped independently, in parallel, and a killed run resumes
 run by run.  An incremental run (``after_job``, the usual follow-on) regroups only the runs that
-hold a photo the parent changed, or a member of a burst that holds one; a full run regroups all
-and drops bursts no run holds any more.
+hold a photo the parent changed, or a member of a burst that holds one, and reads only the frames
+near those photos (``runs_around``); a full run regroups all and drops bursts no run holds any more.
 
 the item runner (worker thread): fetch the run's perceptual data (64×64 grey, pHash) and quality
 measures, group it (``analysis.bursts.group_frames``: time gap, visual continuity, burst ids, long
@@ -16,9 +16,10 @@ are kept by content hash apart from the results, so re-detection never loses one
 """
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass
-from datetime import timedelta
-from typing import Any, Iterator, Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Any, Callable, Iterator, Mapping, Sequence
 
 from lumina_desktop.analysis import bursts as bursts_analysis
 from lumina_desktop.core.changes import Aspect
@@ -70,6 +71,57 @@ def runs(frames: Sequence[FrameRow], gap_s: float) -> list[list[int]]:
     return [g for g in groups.values() if len(g) > 1]
 
 
+def _merge(windows: Sequence[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:
+    """Time windows merged where they overlap, in order."""
+    out: list[tuple[datetime, datetime]] = []
+    for lo, hi in sorted(windows):
+        if out and lo <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], hi))
+        else:
+            out.append((lo, hi))
+    return out
+
+
+def _covered(windows: Sequence[tuple[datetime, datetime]], starts: Sequence[datetime], lo: datetime,
+             hi: datetime) -> bool:
+    """Whether [lo, hi] lies in one of ``windows`` (merged, in order; ``starts``: their starts)."""
+    i = bisect_right(starts, lo) - 1
+    return i >= 0 and windows[i][1] >= hi
+
+
+def runs_around(seeds: Sequence[FrameRow], gap_s: float,
+                frames_between: Callable[[Sequence[tuple[datetime, datetime]]], Sequence[FrameRow]],
+                frames_with_burst_ids: Callable[[Sequence[str]], Sequence[FrameRow]]) -> list[list[int]]:
+    """The runs :func:`runs` finds over the whole catalog that hold one of ``seeds``, read from the
+    frames near them only: the frames within the join reach of a seed, and those sharing a burst id
+    with one read; widened until every frame of every run that holds a seed has its reach on both
+    sides read (so no frame left unread could join one).  A thousand new photos in a million-photo
+    catalog read a few thousand frames, not a million."""
+    if not seeds:
+        return []
+    reach = timedelta(seconds=bursts_analysis.join_reach_s(gap_s))
+    seed_ids = {s.id for s in seeds}
+    windows = _merge([(s.time - reach, s.time + reach) for s in seeds])
+    while True:
+        frames = {f.id: f for f in frames_between(windows)}
+        uuids = sorted({f.burst_uuid for f in frames.values() if f.burst_uuid})
+        for f in frames_with_burst_ids(uuids):
+            frames.setdefault(f.id, f)
+        ordered = sorted(frames.values(), key=lambda f: (f.time, f.id))   # as frame_index orders them
+        found = [r for r in runs(ordered, gap_s) if not seed_ids.isdisjoint(r)]
+        # each frame of those runs must have its reach on both sides read: a frame there could join
+        starts = [lo for lo, _hi in windows]
+        wider = [(t - reach, t + reach) for r in found for t in (frames[i].time for i in r)
+                 if not _covered(windows, starts, t - reach, t + reach)]
+        if not wider:
+            return found
+        windows = _merge([*windows, *wider])
+
+
+# more changed photos than this: the whole catalog's frames are read at once
+WINDOWED_UP_TO = 5000
+
+
 class BurstsKind(JobKind[BurstsParams]):
     name = "bursts"
     title = "Find bursts"
@@ -108,19 +160,26 @@ class BurstsKind(JobKind[BurstsParams]):
         params: BurstsParams = ctx.params
         catalog_id = ctx.job.catalog_id
         assert catalog_id is not None
-        frames = self.repo.frame_index(ctx.tx, catalog_id)
-        ctx.check_cancelled()
-        all_runs = runs(frames, self._gap(ctx.env, params))
+        gap = self._gap(ctx.env, params)
         if params.after_job is not None:
             changed = set(ctx.env.store.changed_photos(params.after_job))
             changed.update(self.repo.absent_members(ctx.tx, catalog_id))   # files gone or unreadable since
             changed.update(self.repo.bursts_holding(ctx.tx, sorted(changed)))
-            chosen = [r for r in all_runs if not changed.isdisjoint(r)]
+            if len(changed) <= WINDOWED_UP_TO:   # only the frames near the changed photos
+                tx = ctx.tx
+                chosen = runs_around(self.repo.frame_rows(tx, sorted(changed)), gap,
+                                     lambda windows: self.repo.frames_between(tx, catalog_id, windows),
+                                     lambda uuids: self.repo.frames_with_burst_ids(tx, catalog_id, uuids))
+            else:
+                chosen = [r for r in runs(self.repo.frame_index(ctx.tx, catalog_id), gap)
+                          if not changed.isdisjoint(r)]
+            ctx.check_cancelled()
             in_runs = {i for r in chosen for i in r}
             # photos of a burst that no longer lie in any run lose it (e.g. their time changed)
             ctx.discovery["orphans"] = sorted(changed - in_runs)
         else:
-            chosen = all_runs
+            chosen = runs(self.repo.frame_index(ctx.tx, catalog_id), gap)
+            ctx.check_cancelled()
         ctx.discovery.update({"runs": len(chosen), "incremental": params.after_job is not None})
         yield from chosen
 

@@ -83,6 +83,7 @@ def _walk(root: bytes, errors: list[tuple[str, str, str]], skipped: Counter[str]
     ``roots``, the real paths of the scanned folders; followed only with ``follow_outside``).
     """
     count = skipped if skipped is not None else Counter()
+    by_ext: dict[bytes, bool] = {}   # is_candidate by extension: a library has a handful, for 1M names
     stack = [root]
     while stack:
         folder = stack.pop()
@@ -103,7 +104,15 @@ def _walk(root: bytes, errors: list[tuple[str, str, str]], skipped: Counter[str]
                 if link and entry.is_dir():
                     count["linked_folder"] += 1
                     continue
-                if not formats.is_candidate(entry.name):
+                name = entry.name
+                dot = name.rfind(b".") if isinstance(name, bytes) and not name.startswith(b".") else -1
+                ext = name[dot:] if dot > 0 else None     # hidden or without an extension: asked each time
+                ok = by_ext.get(ext) if ext is not None else None
+                if ok is None:
+                    ok = formats.is_candidate(name)
+                    if ext is not None:
+                        by_ext[ext] = ok
+                if not ok:
                     count["other"] += 1
                     continue
                 st = entry.stat()  # follows a symlinked file
