@@ -55,7 +55,7 @@ def recent_cutoff(conn: psycopg.Connection, catalog_id: int, days: int = RECENT_
     """
     row = conn.execute(
         """
-        WITH newest AS (SELECT max(added_at) AS at FROM photos WHERE catalog_id = %(c)s)
+        WITH newest AS (SELECT max(added_at) AS at FROM photos WHERE catalog_id = %(c)s AND trashed_at IS NULL)
         SELECT LEAST(now() - make_interval(days => %(d)s),
                      COALESCE((SELECT max(j.created_at) FROM jobs j, newest
                                WHERE j.catalog_id = %(c)s AND j.kind = 'scan' AND j.created_at <= newest.at),

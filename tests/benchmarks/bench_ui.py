@@ -128,7 +128,12 @@ def insert_photos(db: Database, catalog_id: int, folder_id: int, root: str, n: i
         conn.commit()
     with db.connection() as conn:   # a settled catalog: autovacuum does this within a minute of a scan
         conn.autocommit = True
+        conn.execute("CHECKPOINT")
         conn.execute(sql.SQL("VACUUM ANALYZE {}").format(table))
+        pages, visible = conn.execute("SELECT relpages, relallvisible FROM pg_class WHERE oid = %s::regclass",
+                                      (table.as_string(conn),)).fetchone()
+        print(f"{table.as_string(conn)}: {visible} of {pages} pages all-visible after VACUUM", flush=True)
+
     return time.perf_counter() - t0
 
 
@@ -298,7 +303,8 @@ def measure_stepped_scroll(browser: Any, steps: int = 40) -> dict[str, float]:
         run_until(lambda: visible_filled(browser), 30)
         latencies.append((time.perf_counter() - t) * 1000)
     return {"steps": steps, "total_s": time.perf_counter() - t0, "step_p50_ms": pct(latencies, 0.5),
-            "step_p99_ms": pct(latencies, 0.99), "step_max_ms": max(latencies)}
+            "step_p99_ms": pct(latencies, 0.99), "step_max_ms": max(latencies),
+            "step_ms": [round(x) for x in latencies]}
 
 
 def measure_fling(browser: Any, frames: int = 250) -> dict[str, float]:
@@ -475,6 +481,18 @@ def open_window(settings: Settings, db: Database) -> Any:
     return ctx, window
 
 
+def dispose(window: Any) -> None:
+    """Free a window the bench is done with (the app has one window; the bench opens four in one
+    process, and each holds its grid's rows and pixmaps until Qt deletes it)."""
+    import gc
+
+    from PySide6.QtCore import QCoreApplication, QEvent
+
+    window.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    gc.collect()
+
+
 def measure_window_scan(settings: Settings, db: Database, catalog_id: int, folder: Path, workers: int,
                         counter: StatementCounter, *, full: bool, show_catalog: bool = False) -> dict[str, Any]:
     """The whole main window open on the catalog while a scan runs elsewhere (a CLI, say: its own
@@ -541,6 +559,7 @@ def measure_window_scan(settings: Settings, db: Database, catalog_id: int, folde
     window.quit_now(cancel_jobs=True)
     run_until(lambda: not window.isVisible(), 15, poll_ms=20)
     ctx.io.shutdown(wait=True, cancel_futures=True)
+    dispose(window)
     job = state.get("job")
     total = counter.window_total(counts)
     return {"window_sql": dict(counter.window_sql.most_common()),
@@ -694,6 +713,7 @@ def measure_window_thumbnails(settings: Settings, db: Database, catalog_id: int)
     window.quit_now(cancel_jobs=True)
     run_until(lambda: not window.isVisible(), 15, poll_ms=20)
     ctx.io.shutdown(wait=True, cancel_futures=True)
+    dispose(window)
     job = state.get("job")
     return {"job_s": job_s, "state": job.state.value if job else "timeout",
             "previews": (job.result or {}).get("made") if job else None, "stalls": stalls}

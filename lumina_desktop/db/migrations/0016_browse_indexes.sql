@@ -15,3 +15,8 @@ CREATE INDEX photos_browse_quality_idx ON photos (catalog_id, quality, id) WHERE
 CREATE INDEX photos_browse_added_idx ON photos (catalog_id, added_at, id) WHERE trashed_at IS NULL;
 CREATE EXTENSION IF NOT EXISTS pg_trgm;
 CREATE INDEX photos_browse_name_trgm_idx ON photos USING gin (file_name gin_trgm_ops) WHERE trashed_at IS NULL;
+-- Index-only walks need the visibility map: autovacuum visits photos after 2 % of its rows
+-- changed or were added (the default 20 % let a million-photo catalog collect 200,000 changed
+-- rows, each a heap visit in an id list: a size sort took 1.2 s instead of 0.27 s).
+ALTER TABLE photos SET (autovacuum_vacuum_scale_factor = 0.02, autovacuum_vacuum_insert_scale_factor = 0.02,
+                        autovacuum_analyze_scale_factor = 0.02);
