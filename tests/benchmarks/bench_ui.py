@@ -169,9 +169,11 @@ def time_queries(db: Database, catalog_id: int) -> dict[str, float]:
                 ids = id_list(conn, catalog_id, flt, order)
                 runs.append((time.perf_counter() - t) * 1000)
                 if head_rows is not None:   # what the grid reads before its first screen: first rows, count
+                    from lumina_desktop.services.photos import PhotoQuery
+
+                    source = grid_model.CatalogPhotoSource(PhotoQuery(db), catalog_id, flt, order)
                     t = time.perf_counter()
-                    library.photo_id_array(conn, catalog_id, flt, order, limit=head_rows)
-                    library.count_photos(conn, catalog_id, flt)
+                    grid_model.head_ids(source, head_rows)
                     heads.append((time.perf_counter() - t) * 1000)
             out[name] = statistics.median(runs)
             if heads:
