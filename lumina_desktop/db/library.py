@@ -88,9 +88,13 @@ def _where(conn: psycopg.Connection, catalog_id: int, flt: PhotoFilter) -> tuple
     if flt.date_to is not None:
         parts.append(sql.SQL("capture_time < %(date_to)s"))
         params["date_to"] = datetime.combine(flt.date_to + timedelta(days=1), time.min)
-    if flt.camera_make is not None or flt.camera_model is not None:
-        parts.append(sql.SQL("camera_make IS NOT DISTINCT FROM %(make)s AND camera_model IS NOT DISTINCT FROM %(model)s"))
-        params["make"], params["model"] = flt.camera_make, flt.camera_model
+    if flt.camera_make is not None or flt.camera_model is not None:   # "=" / IS NULL: the camera index serves these
+        for column, key, value in (("camera_make", "make", flt.camera_make), ("camera_model", "model", flt.camera_model)):
+            if value is None:
+                parts.append(sql.SQL("{} IS NULL").format(sql.Identifier(column)))
+            else:
+                parts.append(sql.SQL("{} = %({})s").format(sql.Identifier(column), sql.SQL(key)))
+                params[key] = value
     if flt.kind is not None:
         parts.append(sql.SQL("kind = %(kind)s"))
         params["kind"] = flt.kind

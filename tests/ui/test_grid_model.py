@@ -368,3 +368,40 @@ def test_decoded_thumbnails_are_opaque_and_fitted(tmp_path: Path) -> None:
     small = decode_fitted(tmp_path / "t.jpg", 1000, can_enlarge=False)
     assert small is not None and small.width == 256
     assert decode_fitted(tmp_path / "missing.jpg", 160) is None
+
+
+class SlowSource(FakeSource):
+    """Its id list takes ``delay_s`` to read (a large catalog)."""
+
+    def __init__(self, ids: Sequence[int], delay_s: float) -> None:
+        super().__init__(ids)
+        self.delay_s = delay_s
+        self.id_reads = 0
+
+    def load_ids(self, limit: int | None = None) -> tuple[int, ...]:
+        self.id_reads += 1
+        time.sleep(self.delay_s)
+        return super().load_ids(limit)
+
+
+def test_a_costly_list_is_not_read_in_the_middle_of_a_short_scan(qtbot, io_pool, thumbs_dir) -> None:  # type: ignore[no-untyped-def]
+    """After a quiet spell the first change is read at once when the list is cheap; when it took
+    0.1 s, only after 10× that (a short scan into 1M photos ran 1.3× slower for a read in its
+    middle); the scan's end reads it at once (flush_changes)."""
+    from lumina_desktop.core.changes import Aspect, PhotoChanges
+
+    source = SlowSource(range(1, 101), 0.1)
+    model, _ = make_model(qtbot, io_pool, thumbs_dir, source)
+    model.ids_min_interval_s = 0.1
+    qtbot.wait(2300)                                      # a quiet spell
+    reads = source.id_reads
+    source.ids.append(101)
+    model.apply_changes(PhotoChanges(1, frozenset({101}), frozenset({Aspect.ADDED}), True))
+    qtbot.wait(400)
+    assert source.id_reads == reads and model.rowCount() == 100      # held back: about 1 s
+    qtbot.waitUntil(lambda: model.rowCount() == 101, timeout=3000)   # then read
+    qtbot.wait(2300)
+    source.ids.append(102)
+    model.apply_changes(PhotoChanges(1, frozenset({102}), frozenset({Aspect.ADDED}), True))
+    model.flush_changes()                                 # the job ended at once
+    qtbot.waitUntil(lambda: model.rowCount() == 102, timeout=600)

@@ -56,6 +56,7 @@ MAX_PAGES_IN_FLIGHT = 3
 DEFAULT_WINDOW = 120
 IDS_MIN_INTERVAL_S = 2.0      # change feed: the id list is re-read at most this often while changes go on,
 IDS_MAX_INTERVAL_S = 5.0      # …the interval growing by a second per re-read while they keep coming (a long scan)…
+FREE_IDS_READ_S = 0.05        # an id list read faster than this is read at once after a quiet spell
 IDS_COST_FACTOR = 10.0        # …and at most once per 10× the time the last read took (a 1M catalog)
 STALE_MIN_INTERVAL_MS = 1000  # pages holding changed photos are re-read at most once a second
 _SUMMARY_ROLES = [int(Qt.ItemDataRole.DisplayRole), int(Qt.ItemDataRole.ToolTipRole), *map(int, (
@@ -336,9 +337,15 @@ class PhotoGridModel(QStringListModel):
             return      # the end of the running read, or the timer, comes back here
         started, took = self._last_ids_load
         interval = self._ids_interval()
-        if time.monotonic() - started > interval + 2.0:
-            self._ids_streak = 0                # a quiet spell: the next change shows at once
-        wait_s = started + max(interval, IDS_COST_FACTOR * took) - time.monotonic()
+        now = time.monotonic()
+        if now - started > interval + 2.0:
+            # a quiet spell: the next change shows at once, unless the list is costly to read:
+            # then after 10× the last read (a million ids: about 2.5 s), so a short scan is not
+            # slowed by a read in its middle; its end reads the list anyway (flush_changes)
+            self._ids_streak = 0
+            wait_s = IDS_COST_FACTOR * took if took > FREE_IDS_READ_S and self.ids_min_interval_s > 0 else 0.0
+        else:
+            wait_s = started + max(interval, IDS_COST_FACTOR * took) - now
         if wait_s > 0:
             self._ids_timer.start(int(wait_s * 1000) + 1)
         else:
