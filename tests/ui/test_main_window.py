@@ -361,20 +361,25 @@ def test_culling_keys_in_the_grid_flag_by_content_and_filter(window: MainWindow,
     assert browser is not None
     model, view = browser.model, browser.view
     ids = [model.data(model.index(r, 0), PhotoRole.PhotoId) for r in range(6)]
+
+    def at(i: int):  # type: ignore[no-untyped-def]
+        """Photo ``ids[i]``'s index wherever it is now (the scan's analysis may still move rows)."""
+        return model.index(model.row_of(ids[i]), 0)
+
     view.select_photo_ids([ids[0]])
     view.setFocus()
     QTest.keyClick(view, Qt.Key.Key_P)
     QTest.keyClick(view, Qt.Key.Key_4)
-    qtbot.waitUntil(lambda: model.data(model.index(0, 0), PhotoRole.Flags) is not None and
-                    bool(int(model.data(model.index(0, 0), PhotoRole.Flags)) & PhotoFlag.PICKED) and
-                    model.data(model.index(0, 0), PhotoRole.Rating) == 4, timeout=10000)
+    qtbot.waitUntil(lambda: model.data(at(0), PhotoRole.Flags) is not None and
+                    bool(int(model.data(at(0), PhotoRole.Flags)) & PhotoFlag.PICKED) and
+                    model.data(at(0), PhotoRole.Rating) == 4, timeout=10000)
     view.select_photo_ids([ids[1], ids[2]])
     QTest.keyClick(view, Qt.Key.Key_X)
-    qtbot.waitUntil(lambda: all(bool(int(model.data(model.index(r, 0), PhotoRole.Flags)) & PhotoFlag.REJECTED)
+    qtbot.waitUntil(lambda: all(bool(int(model.data(at(r), PhotoRole.Flags)) & PhotoFlag.REJECTED)
                                 for r in (1, 2)), timeout=10000)
     view.select_photo_ids([ids[2]])
     QTest.keyClick(view, Qt.Key.Key_U)
-    qtbot.waitUntil(lambda: not int(model.data(model.index(2, 0), PhotoRole.Flags)) & PhotoFlag.REJECTED,
+    qtbot.waitUntil(lambda: not int(model.data(at(2), PhotoRole.Flags)) & PhotoFlag.REJECTED,
                     timeout=10000)
     photos = window.ctx.services.photos  # type: ignore[union-attr]
     cat = window.state.current.id  # type: ignore[union-attr]
@@ -384,7 +389,7 @@ def test_culling_keys_in_the_grid_flag_by_content_and_filter(window: MainWindow,
     viewer = browser.open_viewer(ids[3])                    # the same keys in the viewer
     qtbot.waitUntil(lambda: viewer.photo_id == ids[3], timeout=10000)
     QTest.keyClick(viewer, Qt.Key.Key_5)
-    qtbot.waitUntil(lambda: model.data(model.index(3, 0), PhotoRole.Rating) == 5, timeout=10000)
+    qtbot.waitUntil(lambda: model.data(at(3), PhotoRole.Rating) == 5, timeout=10000)
     browser.close_viewer()
     # the details panel: its buttons and the same keys act on the selection; a second click clears
     panel = browser.details
@@ -393,19 +398,19 @@ def test_culling_keys_in_the_grid_flag_by_content_and_filter(window: MainWindow,
     assert not panel.flag_bar.pick.isChecked() and not any(b.isChecked() for b in panel.flag_bar.star_buttons)
     qtbot.mouseClick(panel.flag_bar.pick, Qt.MouseButton.LeftButton)
     qtbot.mouseClick(panel.flag_bar.star_buttons[2], Qt.MouseButton.LeftButton)       # ★★★
-    qtbot.waitUntil(lambda: bool(int(model.data(model.index(4, 0), PhotoRole.Flags)) & PhotoFlag.PICKED) and
-                    model.data(model.index(4, 0), PhotoRole.Rating) == 3, timeout=10000)
+    qtbot.waitUntil(lambda: bool(int(model.data(at(4), PhotoRole.Flags)) & PhotoFlag.PICKED) and
+                    model.data(at(4), PhotoRole.Rating) == 3, timeout=10000)
     qtbot.waitUntil(lambda: panel.flag_bar.pick.isChecked() and panel.flag_bar.stars == 3, timeout=10000)
     assert [b.isChecked() for b in panel.flag_bar.star_buttons] == [True, True, True, False, False]
     qtbot.mouseClick(panel.flag_bar.pick, Qt.MouseButton.LeftButton)                  # again: unflagged
-    qtbot.waitUntil(lambda: not int(model.data(model.index(4, 0), PhotoRole.Flags)) & PhotoFlag.PICKED, timeout=10000)
+    qtbot.waitUntil(lambda: not int(model.data(at(4), PhotoRole.Flags)) & PhotoFlag.PICKED, timeout=10000)
     qtbot.waitUntil(lambda: not panel.flag_bar.pick.isChecked(), timeout=10000)
     panel.setFocus()
     QTest.keyClick(panel, Qt.Key.Key_X)                                               # keys, in the panel
-    qtbot.waitUntil(lambda: bool(int(model.data(model.index(4, 0), PhotoRole.Flags)) & PhotoFlag.REJECTED) and
+    qtbot.waitUntil(lambda: bool(int(model.data(at(4), PhotoRole.Flags)) & PhotoFlag.REJECTED) and
                     panel.flag_bar.reject.isChecked(), timeout=10000)
     qtbot.mouseClick(panel.flag_bar.star_buttons[2], Qt.MouseButton.LeftButton)       # ★★★ again: none
-    qtbot.waitUntil(lambda: not model.data(model.index(4, 0), PhotoRole.Rating), timeout=10000)
+    qtbot.waitUntil(lambda: not model.data(at(4), PhotoRole.Rating), timeout=10000)
     qtbot.wait(200)
     shot(window, "06-grid-culling-flags")
 
