@@ -77,6 +77,8 @@ from lumina_desktop.jobs.engine.registry import KindRegistry  # noqa: E402
 from lumina_desktop.jobs.kinds import BUILTIN_KINDS  # noqa: E402
 from lumina_desktop.jobs.kinds.bursts import BurstsKind  # noqa: E402
 from lumina_desktop.jobs.kinds.duplicates import DuplicatesKind  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_duplicates_scale import make_data as plant_codes  # noqa: E402  (2 % planted near copies)
 
 PER_FOLDER = 1000
 NEW_FILES = 1000
@@ -168,23 +170,6 @@ def make_library(root: Path, folders: int, payloads: list[bytes]) -> None:
                 os.close(fd)
 
 
-def plant_codes(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """(n, 32) uint8 pHashes, 2 % near copies of another's (1–12 bits flipped), and each one's source."""
-    rng = np.random.default_rng(seed)
-    codes = rng.integers(0, 256, (n, 32), dtype=np.uint8)
-    family = np.arange(n)
-    k = n // 50
-    copies = rng.choice(n, k, replace=False)
-    sources = rng.choice(np.setdiff1d(np.arange(n), copies), k, replace=True)
-    codes[copies] = codes[sources]
-    flips = rng.integers(1, 13, k)
-    for i, c in enumerate(copies):
-        bits = rng.choice(256, flips[i], replace=False)
-        np.bitwise_xor.at(codes[c], bits // 8, (1 << (7 - bits % 8)).astype(np.uint8))
-    family[copies] = sources
-    return codes, family
-
-
 def capture_time(n: int) -> datetime:
     """9 minutes apart from 2005 on (a million photos end in 2022: no date in the future, which
     the analysis would not trust), except every 50th photo, a second after the one before (a
@@ -219,7 +204,7 @@ def insert_catalog(db: Any, catalog_id: int, folders: list[Any], planted: list[A
         ids = np.array([r[0] for r in conn.execute("SELECT id FROM photos WHERE catalog_id = %s ORDER BY id",
                                                    (catalog_id,))], dtype=np.int64)
     assert len(ids) == n
-    codes, family = plant_codes(n, 1)
+    codes, family = plant_codes(n, 1)   # as bench_duplicates_scale.py makes them
     rng = np.random.default_rng(2)
     greys = [rng.integers(0, 255, (8, 8), dtype=np.uint8).repeat(8, 0).repeat(8, 1).tobytes() for _ in range(512)]
     # the pictures of the 100 planted photos: their real fingerprints, on rows no synthetic copy touches
