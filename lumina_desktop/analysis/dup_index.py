@@ -390,15 +390,9 @@ class HashIndex:
             if not len(pos):
                 continue
             for pb, wa in _cross(pos.astype(np.int64), np.ones(len(pos), np.int64), lo, n, self.chunk_pairs):
-                qa = rows_of[wa]
-                d = hamming(q[qa], all_codes[pb])
-                keep = d <= radius
-                qa, cand, d = qa[keep], pb[keep], d[keep]
-                if j and len(qa):
-                    own = self._first_substring(q[qa], all_codes[cand], r_sub) == j
-                    qa, cand, d = qa[own], cand[own], d[own]
-                if len(qa):
-                    yield qa, self._ids[cand], d
+                found = self._close_pairs(q, all_codes, rows_of[wa], pb, radius, j, r_sub)
+                if found is not None:
+                    yield found
 
     def query_many(self, codes: npt.ArrayLike | Sequence[bytes] | U64, radius: int) -> Iterator[tuple[I64, I64, I64]]:
         """For each query code, the indexed ids within `radius`: chunks of (query row, id, distance).
@@ -426,15 +420,22 @@ class HashIndex:
                 if not len(rows):
                     continue
                 for qa, pb in _cross(rows.astype(np.int64), np.ones(len(rows), np.int64), lo[rows].astype(np.int64), (hi - lo)[rows].astype(np.int64), self.chunk_pairs):
-                    cand = order[pb]
-                    d = hamming(q[qa], all_codes[cand])
-                    keep = d <= radius
-                    qa, cand, d = qa[keep], cand[keep], d[keep]
-                    if j and len(qa):
-                        own = self._first_substring(q[qa], all_codes[cand], r_sub) == j
-                        qa, cand, d = qa[own], cand[own], d[own]
-                    if len(qa):
-                        yield qa, self._ids[cand], d
+                    found = self._close_pairs(q, all_codes, qa, order[pb], radius, j, r_sub)
+                    if found is not None:
+                        yield found
+
+    def _close_pairs(self, q: U64, all_codes: U64, qa: I64, cand: I64, radius: int, j: int,
+                     r_sub: int) -> tuple[I64, I64, I64] | None:
+        """Of the candidate pairs (query row ``qa``, index row ``cand``) met in substring table
+        ``j``: those within ``radius``, each reported by its first matching substring only, as
+        (query row, id, distance); None if none."""
+        d = hamming(q[qa], all_codes[cand])
+        keep = d <= radius
+        qa, cand, d = qa[keep], cand[keep], d[keep]
+        if j and len(qa):
+            own = self._first_substring(q[qa], all_codes[cand], r_sub) == j
+            qa, cand, d = qa[own], cand[own], d[own]
+        return (qa, self._ids[cand], d) if len(qa) else None
 
     def query(self, code: bytes | npt.ArrayLike, radius: int) -> tuple[I64, I64]:
         """Ids within `radius` of one code and their distances, nearest first (ties by id)."""
