@@ -4,6 +4,7 @@ use them (both are autouse there)."""
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -29,17 +30,27 @@ def own_trash(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path / "xdg" / "Trash"
 
 
+@contextmanager
+def kept_look(app: Any) -> Iterator[None]:
+    """Whatever the block does to the app's style, palette, sheet and theme is put back after it:
+    the QApplication is shared by the whole run."""
+    style, palette, sheet = app.style().name(), QPalette(app.palette()), app.styleSheet()
+    try:
+        yield
+    finally:
+        app.setStyle(style)
+        app.setPalette(palette)
+        app.setStyleSheet(sheet)
+        app.setProperty("lumina_theme", None)
+        hints = QGuiApplication.styleHints()
+        if hasattr(hints, "unsetColorScheme"):
+            hints.unsetColorScheme()
+
+
 @pytest.fixture(autouse=True)
 def dark_theme() -> Iterator[None]:
-    """The app's default look (dark), put back afterwards: the QApplication is shared by the run."""
+    """The app's default look (dark), put back afterwards."""
     app = create_application()
-    style, palette, sheet = app.style().name(), QPalette(app.palette()), app.styleSheet()
-    apply_theme(app, "dark")
-    yield
-    app.setStyle(style)
-    app.setPalette(palette)
-    app.setStyleSheet(sheet)
-    app.setProperty("lumina_theme", None)
-    hints = QGuiApplication.styleHints()
-    if hasattr(hints, "unsetColorScheme"):
-        hints.unsetColorScheme()
+    with kept_look(app):
+        apply_theme(app, "dark")
+        yield

@@ -8,7 +8,7 @@ from typing import Iterator
 
 import pytest
 from PySide6.QtCore import QSize
-from PySide6.QtGui import QColor, QGuiApplication, QKeySequence, QPalette
+from PySide6.QtGui import QColor, QKeySequence, QPalette
 from PySide6.QtWidgets import QApplication
 
 from lumina_desktop.config import load_settings, write_settings_file
@@ -17,6 +17,7 @@ from lumina_desktop.ui.app import create_application
 from lumina_desktop.ui.icons import themed_icon
 from lumina_desktop.ui.theme import THEMES, apply_theme, build_palette, current_theme
 from lumina_desktop.ui.windows.main_window import MainWindow
+from tests.ui.review_support import kept_look
 from tests.ui.test_main_window import library, shot, window  # noqa: F401  (the window fixture)
 
 pytestmark = pytest.mark.ui
@@ -40,15 +41,8 @@ def contrast(a: QColor, b: QColor) -> float:
 def app_colours() -> Iterator[QApplication]:
     """The QApplication is shared by the whole run: put its style, palette and sheet back."""
     app = create_application()
-    style, palette, sheet = app.style().name(), QPalette(app.palette()), app.styleSheet()
-    yield app
-    app.setStyle(style)
-    app.setPalette(palette)
-    app.setStyleSheet(sheet)
-    app.setProperty("lumina_theme", None)
-    hints = QGuiApplication.styleHints()
-    if hasattr(hints, "unsetColorScheme"):
-        hints.unsetColorScheme()
+    with kept_look(app):
+        yield app
 
 
 # -- the setting
