@@ -178,6 +178,10 @@ def id_queries(conn: psycopg.Connection, catalog_id: int, flt: PhotoFilter = Pho
     the rows with a value, then, if too few, the rows without.
     """
     where, params = _where(conn, catalog_id, flt)
+    return _id_queries(where, order, limit), params
+
+
+def _id_queries(where: sql.Composable, order: SortOrder, limit: int | None) -> list[sql.Composable]:
     col = sql.Identifier(_SORT_COLUMN[order.key])
     direction = sql.SQL("DESC" if order.is_descending else "ASC")
     order_by = sql.SQL("{} {} NULLS {}, id {}").format(col, direction, sql.SQL("FIRST" if order.is_descending else "LAST"),
@@ -185,13 +189,13 @@ def id_queries(conn: psycopg.Connection, catalog_id: int, flt: PhotoFilter = Pho
     if limit is None:
         nulls = sql.SQL("count(*) FILTER (WHERE {} IS NULL)").format(col) if order.is_descending else sql.SQL("0")
         return [sql.SQL("SELECT array_send(array_agg(id ORDER BY {})), {} FROM photos WHERE {}").format(
-            order_by, nulls, where)], params
+            order_by, nulls, where)]
     if not order.is_descending or order.key in _NOT_NULL:
         parts = [where]
     else:
         parts = [sql.SQL("{} AND {} IS NOT NULL").format(where, col), sql.SQL("{} AND {} IS NULL").format(where, col)]
     return [sql.SQL("SELECT id FROM photos WHERE {} ORDER BY {} LIMIT {}").format(cond, order_by, sql.Literal(limit))
-            for cond in parts], params
+            for cond in parts]
 
 
 def photo_id_array(conn: psycopg.Connection, catalog_id: int, flt: PhotoFilter = PhotoFilter(),
@@ -204,7 +208,24 @@ def photo_id_array(conn: psycopg.Connection, catalog_id: int, flt: PhotoFilter =
     0.2 s and 12 MB, where fetching the array built 1M Python ints, and a binary COPY one Python
     bytes per row.
     """
-    queries, params = id_queries(conn, catalog_id, flt, order, limit=limit)
+    where, params = _where(conn, catalog_id, flt)
+    return _read_ids(conn, _id_queries(where, order, limit), params, limit)
+
+
+def first_ids_and_count(conn: psycopg.Connection, catalog_id: int, flt: PhotoFilter, order: SortOrder,
+                        limit: int) -> tuple[np.ndarray, int]:
+    """The first ``limit`` ids in grid order and how many match in all (the count only when
+    there are more), with the filter's own lookups (a search's matches, the recent cutoff) done once."""
+    where, params = _where(conn, catalog_id, flt)
+    head = _read_ids(conn, _id_queries(where, order, limit), params, limit)
+    if len(head) < limit:
+        return head, len(head)
+    row = conn.execute(sql.SQL("SELECT count(*) FROM photos WHERE {}").format(where), params).fetchone()
+    return head, max(int(row[0]) if row is not None else 0, len(head))
+
+
+def _read_ids(conn: psycopg.Connection, queries: list[sql.Composable], params: dict[str, Any],
+              limit: int | None) -> np.ndarray:
     if limit is None:
         with conn.cursor(binary=True) as cur:
             row = cur.execute(queries[0], params).fetchone()
@@ -236,13 +257,6 @@ def _parse_id_array(data: bytes | None) -> np.ndarray:
     n = int.from_bytes(data[12:16], "big", signed=True)
     items = np.frombuffer(data, dtype=_ARRAY_ITEM, count=n, offset=12 + 8 * ndim)
     return items["value"].astype(np.int64)
-
-
-def count_photos(conn: psycopg.Connection, catalog_id: int, flt: PhotoFilter = PhotoFilter()) -> int:
-    """How many of the catalog's photos match ``flt`` (an index-only count where the filter allows)."""
-    where, params = _where(conn, catalog_id, flt)
-    row = conn.execute(sql.SQL("SELECT count(*) FROM photos WHERE {}").format(where), params).fetchone()
-    return int(row[0]) if row is not None else 0
 
 
 def list_photo_ids(conn: psycopg.Connection, catalog_id: int, flt: PhotoFilter = PhotoFilter(),

@@ -20,7 +20,8 @@ class PhotoQueries(Protocol):
     def ids(self, catalog_id: int, flt: PhotoFilter, order: SortOrder) -> tuple[int, ...]: ...
     def id_array(self, catalog_id: int, flt: PhotoFilter, order: SortOrder, *,
                  limit: int | None = None) -> Sequence[int]: ...
-    def count(self, catalog_id: int, flt: PhotoFilter) -> int: ...
+    def first_ids_and_count(self, catalog_id: int, flt: PhotoFilter, order: SortOrder,
+                            limit: int) -> tuple[Sequence[int], int]: ...
     def page(self, ids: Sequence[int]) -> dict[int, PhotoSummary]: ...
     def details(self, photo_id: int) -> PhotoDetails | None: ...
     def filter_options(self, catalog_id: int) -> FilterOptions: ...
@@ -53,11 +54,13 @@ class PhotoQuery:
             return dataclasses.replace(flt, tag_terms=tuple(sorted(TagsService.search_terms(flt.text))))
         return flt
 
-    def count(self, catalog_id: int, flt: PhotoFilter = PhotoFilter()) -> int:
-        """How many photos of ``catalog_id`` match ``flt``."""
+    def first_ids_and_count(self, catalog_id: int, flt: PhotoFilter, order: SortOrder,
+                            limit: int) -> tuple[np.ndarray, int]:
+        """The first ``limit`` matching ids in ``order`` and how many match in all (one connection,
+        the filter's lookups done once)."""
         flt = self._with_tag_terms(flt)
         with self._db.connection() as conn:
-            return library.count_photos(conn, catalog_id, flt)
+            return library.first_ids_and_count(conn, catalog_id, flt, order, limit)
 
     def page(self, ids: Sequence[int]) -> dict[int, PhotoSummary]:
         """Grid rows of ``ids``, by id; photos no longer in the catalog are absent."""

@@ -78,8 +78,10 @@ class FakePhotos:
                }.get(order.key, lambda r: (r.capture_time or datetime.max, r.id))
         return tuple(r.id for r in sorted(rows, key=key, reverse=order.is_descending))
 
-    def count(self, catalog_id: int, flt: PhotoFilter = PhotoFilter()) -> int:
-        return len(self.ids(catalog_id, flt))
+    def first_ids_and_count(self, catalog_id: int, flt: PhotoFilter, order: SortOrder,
+                            limit: int) -> tuple[tuple[int, ...], int]:
+        ids = self.ids(catalog_id, flt, order)
+        return ids[:limit], len(ids)
 
     def id_array(self, catalog_id: int, flt: PhotoFilter = PhotoFilter(), order: SortOrder = SortOrder(), *,
                  limit: int | None = None) -> tuple[int, ...]:

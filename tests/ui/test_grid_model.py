@@ -56,8 +56,8 @@ class FakeSource:
             self.gate.wait(10)
         return tuple(self.ids)[:limit]
 
-    def count(self) -> int:
-        return len(self.ids)
+    def load_head(self, limit: int) -> tuple[tuple[int, ...], int]:
+        return self.load_ids(limit), len(self.ids)
 
     def summary(self, pid: int) -> PhotoSummary:
         return PhotoSummary(

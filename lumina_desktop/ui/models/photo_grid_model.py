@@ -71,8 +71,8 @@ class PhotoSource(Protocol):
     def load_ids(self, limit: int | None = None) -> Sequence[int]:
         """The ids in order (the first ``limit`` if given); an int64 array is kept as it is."""
 
-    def count(self) -> int:
-        """How many ids :meth:`load_ids` would return."""
+    def load_head(self, limit: int) -> tuple[Sequence[int], int]:
+        """The first ``limit`` ids, and how many :meth:`load_ids` would return."""
 
     def load_page(self, ids: Sequence[int]) -> dict[int, PhotoSummary]: ...
 
@@ -93,8 +93,8 @@ class CatalogPhotoSource:
     def load_ids(self, limit: int | None = None) -> Sequence[int]:
         return self.photos.id_array(self.catalog_id, self.filter, self.order, limit=limit)
 
-    def count(self) -> int:
-        return self.photos.count(self.catalog_id, self.filter)
+    def load_head(self, limit: int) -> tuple[Sequence[int], int]:
+        return self.photos.first_ids_and_count(self.catalog_id, self.filter, self.order, limit)
 
     def load_page(self, ids: Sequence[int]) -> dict[int, PhotoSummary]:
         return self.photos.page(ids)
@@ -167,8 +167,9 @@ def as_id_array(ids: Sequence[int]) -> np.ndarray:
 def head_ids(source: PhotoSource, limit: int) -> IdList:
     """Worker: a new query's first ``limit`` ids in an array as long as the whole list (zeros
     after them, the ``known`` rows indexed)."""
-    head = as_id_array(source.load_ids(limit))
-    total = max(source.count(), len(head)) if len(head) >= limit else len(head)
+    first, total = source.load_head(limit)
+    head = as_id_array(first)
+    total = max(total, len(head)) if len(head) >= limit else len(head)
     if total == len(head):
         return index_ids(head, EMPTY_IDS)
     ids = np.zeros(total, dtype=np.int64)
