@@ -360,6 +360,9 @@ def test_culling_keys_in_the_grid_flag_by_content_and_filter(window: MainWindow,
     browser = window.browser
     assert browser is not None
     model, view = browser.model, browser.view
+    # flags are kept by content: wait for the scan to have read every photo's (rows show at discovery)
+    qtbot.waitUntil(lambda: all((s := model.summary_at(r)) is not None and s.content_hash for r in range(6)),
+                    timeout=60000)
     ids = [model.data(model.index(r, 0), PhotoRole.PhotoId) for r in range(6)]
 
     def at(i: int):  # type: ignore[no-untyped-def]
