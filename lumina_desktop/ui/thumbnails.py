@@ -11,15 +11,17 @@ On the GUI thread the image becomes a ``QPixmap`` — with a ``compose`` functio
 ``render_cell``) the whole grid cell, so painting a cell is one blit — stored in an LRU bounded
 in bytes and keyed by ``(photo_id, px, content_hash, spec)`` (``px`` the displayed size, ``spec``
 what else the cell shows, ``None`` for a bare thumbnail), and announced with one
-``thumbnails_ready`` signal per ~30 ms (a screenful arriving in several batches is repainted
-once or twice, not per batch).  After a zoom or rating change the photo's previous pixmap stands
+``thumbnails_ready`` signal per :data:`READY_FLUSH_MS` (a screenful arriving in several batches
+is repainted a few times, not per batch).  After a zoom or rating change the photo's previous pixmap stands
 in until the new one is ready.
 
 Scheduling: :meth:`ThumbnailLoader.request` *replaces* the queue with the caller's ordered list
 (visible rows, then one screen ahead); whatever was queued and not yet started is dropped.  At
 most ``max_batches_in_flight`` (default two: both threads of the interactive lane; one at a time
 made a jump to another part of a million photos wait for four batches in a row, 230 → 145 ms a
-screen under load) small batches run at a time.  A page query waits for at most one batch.  Every
+screen under load) small batches (four thumbnails: a page query waits for at most ~4 ms of
+decoding; eight made a jump wait 15–20 ms for its page) run at a time.  The requests on screen
+are announced as soon as the last of them is ready, the others gathered for ``flush_ms``.  Every
 batch carries the loader's ``generation``; :meth:`reset` bumps it and results of older
 generations are dropped unseen.
 """
@@ -95,8 +97,8 @@ class ThumbnailLoader(QObject):
     thumbnails_ready = Signal(object)   # tuple[int, ...]: photo ids whose pixmap is now cached
 
     def __init__(self, executor: Executor, images: PhotoPictures, *, cache_bytes: int = DEFAULT_CACHE_BYTES,
-                 batch_size: int = 8, max_batches_in_flight: int = 2, compose: Compose | None = None,
-                 parent: QObject | None = None) -> None:
+                 batch_size: int = 4, max_batches_in_flight: int = 2, compose: Compose | None = None,
+                 flush_ms: int = READY_FLUSH_MS, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._executor = executor
         self._compose = compose
@@ -108,6 +110,8 @@ class ThumbnailLoader(QObject):
         self._keys_of: dict[int, set[ThumbKey]] = {}     # photo id -> its cached keys (any size)
         self._cached_bytes = 0
         self._pending: list[ThumbnailRequest] = []
+        self._pending_keys: set[ThumbKey] = set()
+        self._urgent: set[ThumbKey] = set()      # on screen: announced as soon as the last of them is ready
         self._in_flight: set[ThumbKey] = set()
         self._batches_in_flight = 0
         self._failed: set[ThumbKey] = set()
@@ -116,7 +120,7 @@ class ThumbnailLoader(QObject):
         self._ready: list[int] = []
         self._flush_timer = QTimer(self)
         self._flush_timer.setSingleShot(True)
-        self._flush_timer.setInterval(READY_FLUSH_MS)
+        self._flush_timer.setInterval(flush_ms)
         self._flush_timer.timeout.connect(self._on_flush_timer_timeout)
         self.stale_dropped = 0          # results dropped because their generation was old (tests, stats)
         self.loaded = 0                 # pixmaps made
@@ -168,11 +172,22 @@ class ThumbnailLoader(QObject):
                 del self._keys_of[key[0]]
 
     # -- requests
-    def request(self, requests: Sequence[ThumbnailRequest]) -> None:
-        """Replace the queue with ``requests`` (first = most wanted); start what can start."""
+    def request(self, requests: Sequence[ThumbnailRequest], urgent: int = 0) -> None:
+        """Replace the queue with ``requests`` (first = most wanted); start what can start.
+
+        The first ``urgent`` requests are on screen: when the last of them is ready the batch is
+        announced at once, not after the :data:`READY_FLUSH_MS` that gathers the others.
+        """
         self._pending = [r for r in requests
                          if r.key not in self._cache and r.key not in self._in_flight and r.key not in self._failed]
+        self._pending_keys = {r.key for r in self._pending}
+        self._urgent = {r.key for r in requests[:urgent]
+                        if r.key in self._pending_keys or r.key in self._in_flight}
         self._submit()
+
+    def is_coming(self, key: ThumbKey) -> bool:
+        """Whether ``key`` is queued or being read, or failed (asking again would change nothing)."""
+        return key in self._pending_keys or key in self._in_flight or key in self._failed
 
     @property
     def pending_count(self) -> int:
@@ -192,6 +207,8 @@ class ThumbnailLoader(QObject):
         self.generation += 1
         self._ready = []
         self._pending = []
+        self._pending_keys = set()
+        self._urgent = set()
         self._in_flight.clear()
         self._batches_in_flight = 0
         return self.generation
@@ -219,7 +236,9 @@ class ThumbnailLoader(QObject):
         while self._pending and self._batches_in_flight < self._max_batches:
             batch = tuple(self._pending[:self._batch_size])
             del self._pending[:self._batch_size]
-            self._in_flight.update(r.key for r in batch)
+            keys = [r.key for r in batch]
+            self._pending_keys.difference_update(keys)
+            self._in_flight.update(keys)
             self._batches_in_flight += 1
             generation, images = self.generation, self._images
             run_query(self._executor, lambda b=batch: read_thumbnails(images, b),
@@ -232,8 +251,10 @@ class ThumbnailLoader(QObject):
             return
         self._batches_in_flight -= 1
         ready: list[int] = []
+        was_urgent = bool(self._urgent)
         for req, image, is_degraded in results:
             self._in_flight.discard(req.key)
+            self._urgent.discard(req.key)
             if self._compose is not None and req.spec is not None:
                 image = self._compose(image, req.spec)   # the whole cell, composed once, here
             if image is None:
@@ -247,7 +268,10 @@ class ThumbnailLoader(QObject):
         self._submit()
         if ready:
             self._ready.extend(ready)
-            if not self._flush_timer.isActive():
+            if was_urgent and not self._urgent:     # the screen is complete: show it now
+                self._flush_timer.stop()
+                self._on_flush_timer_timeout()
+            elif not self._flush_timer.isActive():
                 self._flush_timer.start()
 
     def _on_flush_timer_timeout(self) -> None:

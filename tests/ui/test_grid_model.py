@@ -18,7 +18,7 @@ from lumina_desktop.storage.thumbnails import thumbnail_relpath
 from lumina_desktop.core.changes import KEY_ASPECTS
 from lumina_desktop.core.library import PhotoFlag, PhotoSummary
 from lumina_desktop.services.images import PhotoImages
-from lumina_desktop.ui.models.photo_grid_model import HEAD_ROWS, PhotoGridModel
+from lumina_desktop.ui.models.photo_grid_model import HEAD_ROWS, PAGE_SIZE, PhotoGridModel
 from lumina_desktop.ui.models.roles import PhotoRole
 from lumina_desktop.ui.thumbnails import ThumbnailLoader, ThumbnailRequest
 
@@ -142,9 +142,9 @@ def test_data_is_a_placeholder_until_its_page_arrives(qtbot, io_pool, thumbs_dir
     assert time.perf_counter() - t0 < 0.01
     qtbot.waitUntil(lambda: model.data(far, PhotoRole.Summary) is not None, timeout=5000)
     assert model.data(far) == "IMG_003457.JPG"
-    # pages are 500 ids, read on demand: never the whole list
-    assert all(len(p) <= 500 for p in source.page_calls) and len(source.page_calls) <= 4
-    assert 6 in model.loaded_pages
+    # pages of PAGE_SIZE ids, read on demand: never the whole list
+    assert all(len(p) <= PAGE_SIZE for p in source.page_calls) and len(source.page_calls) <= 4
+    assert 3456 // PAGE_SIZE in model.loaded_pages
 
 
 def test_thumbnails_load_visible_rows_then_one_screen_ahead(qtbot, io_pool, thumbs_dir) -> None:  # type: ignore[no-untyped-def]
@@ -168,7 +168,7 @@ def test_thumbnails_load_visible_rows_then_one_screen_ahead(qtbot, io_pool, thum
 def test_scrolling_away_drops_queued_thumbnails(qtbot, thumbs_dir) -> None:  # type: ignore[no-untyped-def]
     pool = ManualExecutor()
     loader = ThumbnailLoader(pool, PhotoImages(thumbs_dir), batch_size=2, max_batches_in_flight=1)
-    model = PhotoGridModel(pool, loader)
+    model = PhotoGridModel(pool, loader, page_size=500)   # rows 0–239 (the first window) are one page
     got: list[int] = []
     loader.thumbnails_ready.connect(lambda ids: got.extend(ids))
     model.set_source(FakeSource(range(1, 3001)))
@@ -405,3 +405,76 @@ def test_a_costly_list_is_not_read_in_the_middle_of_a_short_scan(qtbot, io_pool,
     model.apply_changes(PhotoChanges(1, frozenset({102}), frozenset({Aspect.ADDED}), True))
     model.flush_changes()                                 # the job ended at once
     qtbot.waitUntil(lambda: model.rowCount() == 102, timeout=600)
+
+
+def test_the_screen_is_announced_as_soon_as_its_last_thumbnail_is_ready(qtbot, thumbs_dir) -> None:  # type: ignore[no-untyped-def]
+    pool = ManualExecutor()
+    loader = ThumbnailLoader(pool, PhotoImages(thumbs_dir), batch_size=2, max_batches_in_flight=2, flush_ms=60_000)
+    got: list[tuple[int, ...]] = []
+    loader.thumbnails_ready.connect(got.append)
+    loader.request([ThumbnailRequest(pid, 256, fake_hash(pid)) for pid in range(1, 7)], urgent=4)
+    pool.run_one()                      # photos 1 and 2: more of the screen is coming, so they wait
+    qtbot.wait(50)
+    assert got == []
+    pool.run_one()                      # photos 3 and 4 complete the screen: announced now, not in 60 s
+    qtbot.waitUntil(lambda: got == [(1, 2, 3, 4)], timeout=2000)
+    pool.run_one()                      # photos 5 and 6 (a screen ahead) are gathered as before
+    qtbot.wait(50)
+    assert got == [(1, 2, 3, 4)] and loader.is_coming(ThumbnailRequest(5, 256, fake_hash(5)).key) is False
+    assert not loader.is_idle           # …waiting in the 60 s flush
+
+
+def test_painting_cells_whose_thumbnails_are_coming_does_not_requeue_the_screen(qtbot, thumbs_dir) -> None:  # type: ignore[no-untyped-def]
+    pool = ManualExecutor()
+    loader = ThumbnailLoader(pool, PhotoImages(thumbs_dir), batch_size=2, max_batches_in_flight=1)
+    model = PhotoGridModel(pool, loader, page_size=500)
+    model.set_source(FakeSource(range(1, 301)))
+    pool.run_one()                                # the ids
+    qtbot.waitUntil(lambda: model.rowCount() == 300 and not model.is_loading, timeout=5000)
+    model.set_visible_rows(0, 29)
+    pool.run_one()                                # page 0
+    qtbot.waitUntil(lambda: loader.in_flight_count == 2, timeout=5000)
+    pumps = model.pumps
+    for _ in range(3):                            # the view paints the screen again and again
+        for row in range(30):
+            assert model.cell_pixmap(row) is None and model.data(model.index(row, 0), PhotoRole.Thumbnail) is None
+        qtbot.wait(5)
+    assert model.pumps == pumps                   # every one is queued or being read: nothing to work out
+    loader.clear_cache()                          # a pixmap that went (evicted) is asked for again
+    pool.run_one()
+    qtbot.waitUntil(lambda: model.cell_pixmap(0) is not None, timeout=5000)
+    loader.clear_cache()
+    assert model.cell_pixmap(0) is None
+    qtbot.waitUntil(lambda: model.pumps > pumps, timeout=2000)
+
+
+def test_the_libjpeg_path_and_pillows_agree(tmp_path: Path) -> None:
+    """JPEGs from the store are decoded by libjpeg-turbo; other files, and JPEGs it does not take
+    (CMYK), by Pillow — the same pixels either way, in the layout the screen uses."""
+    import numpy as np
+
+    from lumina_desktop.services import images
+    from lumina_desktop.services.images import decode_fitted
+
+    ramp = np.zeros((1500, 2000, 3), dtype=np.uint8)
+    ramp[..., 0] = np.linspace(0, 255, 2000, dtype=np.uint8)[None, :]
+    ramp[..., 1] = np.linspace(0, 255, 1500, dtype=np.uint8)[:, None]
+    ramp[..., 2] = 90
+    Image.fromarray(ramp).save(tmp_path / "big.jpg", quality=92)
+    Image.fromarray(ramp).save(tmp_path / "big.png")
+    fast = decode_fitted(tmp_path / "big.jpg", 300)                 # DCT-scaled decode, then fitted
+    slow = decode_fitted(tmp_path / "big.png", 300)                 # Pillow
+    assert fast is not None and slow is not None and (fast.width, fast.height) == (slow.width, slow.height) == (300, 225)
+    a = np.frombuffer(fast.data, np.uint8).reshape(225, 300, 4).astype(int)
+    b = np.frombuffer(slow.data, np.uint8).reshape(225, 300, 4).astype(int)
+    assert (a[..., 3] == 255).all() and np.abs(a - b)[..., :3].mean() < 3     # BGRA, opaque, same picture
+    assert abs(a[112, 150, 2] - 127) < 8 and abs(a[112, 150, 0] - 90) < 8    # red (byte 2) across, blue (byte 0) flat
+    Image.fromarray(ramp[..., 1]).save(tmp_path / "grey.jpg")
+    grey = decode_fitted(tmp_path / "grey.jpg", 200, layout="RGB")
+    assert grey is not None and grey.mode == "RGB" and grey.data[0] == grey.data[1] == grey.data[2]
+    Image.fromarray(ramp).convert("CMYK").save(tmp_path / "cmyk.jpg")
+    assert images._decode_fitted_jpeg((tmp_path / "cmyk.jpg").read_bytes(), 200, True, "BGRA") is None
+    cmyk = decode_fitted(tmp_path / "cmyk.jpg", 200)                # Pillow's path
+    assert cmyk is not None and (cmyk.width, cmyk.height) == (200, 150)
+    (tmp_path / "cut.jpg").write_bytes((tmp_path / "big.jpg").read_bytes()[:5000])
+    assert images._decode_fitted_jpeg((tmp_path / "cut.jpg").read_bytes(), 200, True, "BGRA") is None  # libjpeg warns

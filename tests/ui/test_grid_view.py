@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QElapsedTimer, QTimer
+from PySide6.QtCore import QElapsedTimer, QItemSelectionModel, QPoint, QRect, Qt, QTimer
 
 from lumina_desktop.services.images import PhotoImages
 from lumina_desktop.ui.models.photo_grid_model import PhotoGridModel
@@ -125,7 +125,7 @@ def test_zoom_changes_the_cell_and_keeps_the_top_photo(qtbot, grid) -> None:  # 
     view, model, _ = grid
     with qtbot.waitSignal(model.ids_loaded, timeout=10000):
         model.set_source(FakeSource(range(1, 5001)))
-    qtbot.waitUntil(lambda: view.visualRect(model.index(4999, 0)).isValid(), timeout=10000)
+    qtbot.waitUntil(lambda: not model.is_loading, timeout=10000)      # every id read, not just the first rows
     view.scrollTo(model.index(2000, 0), view.ScrollHint.PositionAtTop)
     top = view.top_visible_photo_id()
     assert top is not None
@@ -134,3 +134,94 @@ def test_zoom_changes_the_cell_and_keeps_the_top_photo(qtbot, grid) -> None:  # 
     qtbot.waitUntil(lambda: view.visible_rows()[0] <= model.row_of(top) <= view.visible_rows()[1], timeout=10000)
     view.set_thumb_px(20)
     assert view.thumb_px == 96   # clamped to the slider's range
+
+
+def test_a_scroll_after_a_quiet_spell_is_reported_at_once(qtbot, grid) -> None:  # type: ignore[no-untyped-def]
+    view, model, _ = grid
+    model.set_source(FakeSource(range(1, 5001)))
+    qtbot.waitUntil(lambda: model.rowCount() == 5000 and not model.is_loading, timeout=10000)
+    qtbot.wait(50)                                     # quiet
+    reports: list[tuple[int, int]] = []
+    view.visible_rows_changed.connect(lambda first, last: reports.append((first, last)))
+    bar = view.verticalScrollBar()
+    bar.setValue(bar.maximum() // 2)
+    # the jump is reported before setValue returns: the page and thumbnail reads start now
+    assert reports == [view.visible_rows()] and reports[0][0] > 1000
+    bar.setValue(bar.maximum() // 2 + 5000)            # scrolling goes on: wait until it settles
+    bar.setValue(bar.maximum() // 2 + 10000)
+    assert len(reports) == 1
+    qtbot.waitUntil(lambda: len(reports) == 2, timeout=2000)
+    assert reports[1] == view.visible_rows() and reports[1][0] > reports[0][0]
+
+
+def test_rows_added_at_the_end_keep_the_place_in_a_long_list(qtbot, grid) -> None:  # type: ignore[no-untyped-def]
+    """A scan adds photos while the user looks at the middle of 100,000: the screen stays put
+    (QListView laid every row out again and fell back near the top while it did)."""
+    view, model, _ = grid
+    source = FakeSource(range(1, N + 1))
+    model.set_source(source)
+    qtbot.waitUntil(lambda: model.rowCount() == N and not model.is_loading, timeout=10000)
+    view.scroll_to_photo(N // 2)
+    bar = view.verticalScrollBar()
+    value, first = bar.value(), view.visible_rows()[0]
+    assert first <= N // 2 - 1 < first + view.columns
+    moved: list[int] = []
+    bar.valueChanged.connect(moved.append)
+    source.ids += list(range(N + 1, N + 301))
+    with qtbot.waitSignal(model.rowsInserted, timeout=5000):
+        model.refresh()
+    qtbot.wait(100)
+    assert model.rowCount() == N + 300 and moved == [] and bar.value() == value
+    assert view.visible_rows()[0] == first and view.top_visible_photo_id() == model.photo_id_at(first)
+    assert bar.maximum() >= view.visualRect(model.index(N + 299, 0)).bottom() - view.viewport().height()
+
+
+def test_cells_are_placed_and_found_by_arithmetic(qtbot, grid) -> None:  # type: ignore[no-untyped-def]
+    view, model, _ = grid
+    model.set_source(FakeSource(range(1, 1001)))
+    qtbot.waitUntil(lambda: model.rowCount() == 1000 and not model.is_loading, timeout=10000)
+    cols, cell = view.columns, view.gridSize()
+    assert cols == view.viewport().width() // view.delegate.cell_size().width() and cols * cell.width() <= view.viewport().width()
+    view.scrollTo(model.index(500, 0), view.ScrollHint.PositionAtTop)
+    for row in (500, 501, 500 + cols, 520, 999):
+        rect = view.visualRect(model.index(row, 0))
+        assert rect.size() == cell and rect.x() == (row % cols) * cell.width()
+        assert rect.y() == (row // cols - 500 // cols) * cell.height()
+        assert view.indexAt(rect.center()).row() == row
+    assert not view.indexAt(view.visualRect(model.index(999, 0)).center() + QPoint(cell.width(), 0)).isValid() \
+        or 999 % cols == cols - 1                                     # nothing after the last photo
+    # the keyboard walks the grid: right is the next photo, down the same column one line on
+    view.setCurrentIndex(model.index(500, 0))
+    qtbot.keyClick(view, Qt.Key.Key_Right)
+    assert view.current_photo_id() == 502
+    qtbot.keyClick(view, Qt.Key.Key_Down)
+    assert view.currentIndex().row() == 501 + cols
+    qtbot.keyClick(view, Qt.Key.Key_End)
+    assert view.current_photo_id() == 1000 and view.visible_rows()[1] == 999
+    qtbot.keyClick(view, Qt.Key.Key_Home)
+    assert view.current_photo_id() == 1 and view.verticalScrollBar().value() == 0
+
+
+def test_a_drag_selects_the_cells_it_crosses_as_ranges(qtbot, grid) -> None:  # type: ignore[no-untyped-def]
+    view, model, _ = grid
+    model.set_source(FakeSource(range(1, 1001)))
+    qtbot.waitUntil(lambda: model.rowCount() == 1000 and not model.is_loading, timeout=10000)
+    cols, cell = view.columns, view.gridSize()
+    vp = view.viewport()
+    start = view.visualRect(model.index(1, 0)).center()                      # line 0, column 1
+    end = view.visualRect(model.index(2 * cols + 2, 0)).center()             # line 2, column 2
+    qtbot.mousePress(vp, Qt.MouseButton.LeftButton, pos=start)
+    qtbot.mouseMove(vp, start + QPoint(5, 5))
+    qtbot.mouseMove(vp, end)
+    shot = vp.grab()                       # the band is drawn while dragging
+    qtbot.mouseRelease(vp, Qt.MouseButton.LeftButton, pos=end)
+    expected = tuple(pid for line in range(3) for pid in (line * cols + 2, line * cols + 3))
+    assert view.selected_photo_ids() == expected
+    assert len(view.selectionModel().selection()) == 3                       # one range per line
+    inside = QPoint((start.x() + end.x()) // 2, start.y() + cell.height())
+    after = vp.grab()                      # …and gone once the button is up (the selection stays)
+    assert shot.toImage().pixelColor(inside) != after.toImage().pixelColor(inside)
+    # whole lines: one range, whatever their number
+    view.setSelection(QRect(0, 0, cols * cell.width(), 3 * cell.height()),
+                      QItemSelectionModel.SelectionFlag.ClearAndSelect)
+    assert view.selected_photo_ids() == tuple(range(1, 3 * cols + 1)) and len(view.selectionModel().selection()) == 1

@@ -260,11 +260,7 @@ class ThumbnailDelegate(QStyledItemDelegate):
         return self._style.size
 
     def set_item_size(self, size: QSize) -> None:
-        """The size items report: the view's grid cell.
-
-        Equal to the grid on purpose: QListView's batched icon-mode layout shifts every batch
-        by the centring offset of items smaller than the grid, breaking rows at batch edges.
-        """
+        """The size items report: the view's grid cell (the natural cell widened to fill a row)."""
         self._item = QSize(size)
 
     def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:

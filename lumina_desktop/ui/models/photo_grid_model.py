@@ -34,7 +34,8 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import numpy as np
-from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, QStringListModel, Qt, QTimer, Signal
+from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, Qt, QTimer, Signal
+from PySide6.QtGui import QStandardItemModel
 
 from lumina_desktop.core.changes import Aspect, PhotoChanges
 from lumina_desktop.core.library import PhotoFilter, PhotoSummary, SortOrder
@@ -48,10 +49,10 @@ from lumina_desktop.ui.thumbnails import ThumbnailLoader, ThumbnailRequest
 
 log = logging.getLogger(__name__)
 
-PAGE_SIZE = 500
+PAGE_SIZE = 200               # a page of summaries: 2.8 ms at 1M photos (500: 9.6 ms)
 MAX_ROW_SHIFT = 4000          # more rows than this added or removed at once: the rows are made afresh
 HEAD_ROWS = 2000              # a new query shows its first rows before the whole id list is read
-MAX_PAGES = 64
+MAX_PAGES = 160               # 32,000 summaries cached
 MAX_PAGES_IN_FLIGHT = 3
 DEFAULT_WINDOW = 120
 IDS_MIN_INTERVAL_S = 2.0      # change feed: the id list is re-read at most this often while changes go on,
@@ -201,17 +202,19 @@ def _ranges(rows: Iterable[int]) -> list[tuple[int, int]]:
     return out
 
 
-class PhotoGridModel(QStringListModel):
+class PhotoGridModel(QStandardItemModel):
     """Rows = photo ids of the current query.  Only ids live here in full; summaries are paged.
 
-    A QAbstractListModel whose ``rowCount()`` stays in C++: it derives from QStringListModel
-    only for that, and its string list holds ``len(ids)`` empty strings, nothing else (every
-    role is answered by :meth:`data` from the ids and the page cache).  QListView's icon-mode
-    layout asks ``index()`` → ``hasIndex()`` → ``rowCount()`` twice per row; with a Python
-    ``rowCount`` that is 200,000 Python calls per layout of 100,000 photos (≈ 170 ms, several
-    times more while a scan keeps the GIL busy), in C++ the whole layout takes ≈ 20 ms.  Rows
-    change only through this class (``_apply_ids``); do not call ``insertRows``/``removeRows``/
-    ``setStringList`` from outside.
+    A one-column list model whose ``rowCount()`` and ``index()`` stay in C++: it derives from
+    QStandardItemModel only for that, and never creates an item (its rows are ``len(ids)`` null
+    pointers, 8 MB for a million; every role is answered by :meth:`data` from the ids and the
+    page cache).  What Qt asks of a model in bulk — ``index()`` → ``hasIndex()`` →
+    ``rowCount()`` for every row of a selection range or a layout — stays in C++ (with a Python
+    ``rowCount``, QListView's layout of 100,000 photos made 200,000 Python calls, ≈ 170 ms, several
+    times more while a scan kept the GIL busy).  Making a million rows takes ≈ 4 ms (QStringListModel,
+    used before, made a million empty strings: 45 ms, the longest stall of opening a million
+    photos).  Rows change only through this class (``_apply_ids``); do not call
+    ``insertRows``/``removeRows``/``setRowCount``/``setItem`` from outside.
     """
 
     count_changed = Signal(int)
@@ -221,7 +224,7 @@ class PhotoGridModel(QStringListModel):
 
     def __init__(self, executor: Executor, thumbnails: ThumbnailLoader, parent: QObject | None = None, *,
                  page_size: int = PAGE_SIZE, max_pages: int = MAX_PAGES) -> None:
-        super().__init__(parent)
+        super().__init__(0, 1, parent)
         self._executor = executor
         self._thumbs = thumbnails
         self._page_size = page_size
@@ -265,6 +268,7 @@ class PhotoGridModel(QStringListModel):
         self._last_stale_flush = -1e9
         self.ids_reads = 0                      # id-list reads started (tests, benchmarks)
         self.page_reads = 0
+        self.pumps = 0                          # times the wanted pages and thumbnails were worked out
         thumbnails.thumbnails_ready.connect(self._on_thumbnails_ready)
 
     # -- queries
@@ -440,9 +444,7 @@ class PhotoGridModel(QStringListModel):
             self._stale_pages.clear()
             self._wanted_pages.clear()
             self._page_epoch += 1
-            self.setStringList([])                # the model reset (begin/endResetModel inside)…
-            if len(ids):
-                self.insertRows(0, len(ids))      # …then its rows, made in C++ (no list of 1M "")
+            self._make_rows(len(ids))
         elif result.is_unchanged:
             if not from_feed and not completing:
                 self._invalidate_pages()
@@ -477,13 +479,12 @@ class PhotoGridModel(QStringListModel):
     def _apply_changed_ids(self, result: IdList, from_feed: bool = False) -> bool:
         """Same query, new ids: grow or shrink at the end, then announce the rows whose photo
         changed.  True if the rows were made afresh instead (more than :data:`MAX_ROW_SHIFT`
-        rows come or go: QStringListModel adds rows one by one, 20,000 took 0.1 s alone and
-        1.4 s with a view; a reset of a million rows takes 0.05 s)."""
+        rows come or go, a big import: one reset, which the owner handles like a new query's,
+        keeping the selection by photo id)."""
         n_old, n_new = len(result.base), len(result.ids)
         self._ids, self._index = result.ids, result.index
         if abs(n_new - n_old) > MAX_ROW_SHIFT:
-            self.setStringList([])
-            self.insertRows(0, n_new)
+            self._make_rows(n_new)
             self._repage()
             return True
         if n_new > n_old:
@@ -500,13 +501,24 @@ class PhotoGridModel(QStringListModel):
 
     def _announce_rows(self, first: int, last: int) -> None:
         """Rows ``first``–``last`` show other photos: ``dataChanged`` for those on screen (and one
-        screen ahead) only.  Views read rows as they paint them, so the others need no signal,
-        and QListView's icon mode walks every row of the range it is given (a photo added at
-        the top of a million rows: a second of the GUI thread for rows nobody sees)."""
+        screen ahead) only.  Views read rows as they paint them, so the others need no signal
+        (a photo added at the top of a million rows shifts them all; QListView, used before,
+        walked every row of the range it was given: a second of the GUI thread)."""
         lo, _, hi = self._span()
         lo, hi = max(first, lo), min(last, hi)
         if lo <= hi:
-            self.dataChanged.emit(self.index(lo), self.index(hi), [*_SUMMARY_ROLES, int(PhotoRole.PhotoId)])
+            self.dataChanged.emit(self.index(lo, 0), self.index(hi, 0), [*_SUMMARY_ROLES, int(PhotoRole.PhotoId)])
+
+    def _make_rows(self, n: int) -> None:
+        """A model reset to ``n`` rows: views hear ``modelAboutToBeReset`` / ``modelReset`` only."""
+        self.beginResetModel()
+        was_blocked = self.blockSignals(True)   # the row signals inside the reset: no view listens
+        try:
+            self.setRowCount(0)
+            self.setRowCount(n)
+        finally:
+            self.blockSignals(was_blocked)
+        self.endResetModel()
 
     def _repage(self) -> None:
         """The rows moved (the change feed says which photos changed, handled apart): pages on
@@ -592,6 +604,7 @@ class PhotoGridModel(QStringListModel):
 
     def _pump(self) -> None:
         """Fetch missing/stale pages of the window (then pages data() asked for); queue thumbnails."""
+        self.pumps += 1
         if not len(self._ids):
             self._thumbs.request(())
             return
@@ -603,13 +616,16 @@ class PhotoGridModel(QStringListModel):
                 break
             if (p not in self._pages or p in self._stale_pages) and p not in self._pages_in_flight:
                 self._fetch_page(p)
-        first, _, ahead_last = self._span()
+        first, last, ahead_last = self._span()
         requests: list[ThumbnailRequest] = []
+        on_screen = 0
         for row in range(first, ahead_last + 1):
             s = self._summary(row, schedule=False)
             if s is not None:
                 requests.append(self.thumbnail_request(s))
-        self._thumbs.request(requests)
+            if row == last:
+                on_screen = len(requests)
+        self._thumbs.request(requests, urgent=on_screen)
 
     def _fetch_page(self, page: int) -> None:
         source = self._source
@@ -652,7 +668,7 @@ class PhotoGridModel(QStringListModel):
                 changed.append(row)
         self._evict_pages()
         for a, b in _ranges(changed):
-            self.dataChanged.emit(self.index(a), self.index(b), _SUMMARY_ROLES)
+            self.dataChanged.emit(self.index(a, 0), self.index(b, 0), _SUMMARY_ROLES)
         self._pump()
 
     def _page_ids(self, page: int) -> list[int]:
@@ -674,7 +690,7 @@ class PhotoGridModel(QStringListModel):
         roles = [int(PhotoRole.Thumbnail)]
         for row in self._index.rows_of(photo_ids).tolist():
             if row >= 0:
-                idx = self.index(row)
+                idx = self.index(row, 0)
                 self.dataChanged.emit(idx, idx, roles)
 
     # -- lookups (all O(1))
@@ -719,9 +735,11 @@ class PhotoGridModel(QStringListModel):
         return self._thumbnail_of(s) if s is not None else None
 
     def _thumbnail_of(self, s: PhotoSummary) -> Any:
-        pixmap = self._thumbs.pixmap_for(self.thumbnail_request(s).key)
+        key = self.thumbnail_request(s).key
+        pixmap = self._thumbs.pixmap_for(key)
         if pixmap is None:
-            self._schedule_pump()
+            if not self._thumbs.is_coming(key):
+                self._schedule_pump()   # (each paint of a cell still loading would re-queue every row)
             return self._thumbs.any_pixmap(s.id)  # another zoom's or look's, until this one is ready
         return pixmap
 
@@ -734,8 +752,9 @@ class PhotoGridModel(QStringListModel):
                 self._schedule_pump()
         return s
 
-    # -- QAbstractItemModel: rowCount() and flags() stay in C++ (see the class docstring); the
-    # editable / drag flags QStringListModel adds are inert (the view neither edits nor drags).
+    # -- QAbstractItemModel: rowCount(), index() and flags() stay in C++ (see the class docstring);
+    # the editable / drag flags QStandardItemModel gives item-less rows are inert (the view
+    # neither edits nor drags).
 
     def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         row = index.row()

@@ -1,16 +1,28 @@
-"""PhotoGridView: the thumbnail grid (QListView in icon mode) over a PhotoGridModel (GUI thread).
+"""PhotoGridView: the thumbnail grid over a PhotoGridModel (GUI thread).
 
-Reports its visible row range to the model 40 ms after scrolling or resizing settles, so the
-model reads pages and thumbnails for what is on screen first.  Selection leaves the view as
-photo ids, never as QModelIndex lists.
+A QAbstractItemView laid out by arithmetic: every cell has the grid's size, row ``r`` sits at
+line ``r // columns``, column ``r % columns``, so placing, hit-testing, scrolling to and
+painting a cell cost the same at ten photos or ten million, and nothing is ever laid out.
+(QListView, used before, laid a million rows out in batches, then, in icon mode, put every item
+in a BSP tree: one 50–100 ms stall of the GUI thread per layout; any row added at the end laid
+everything out again and the scroll position fell back near the top while it did.)  Only the
+cells on screen are painted, by the delegate, from pixmaps the model already holds.
+
+Reports its visible row range to the model — a scroll after a quiet spell at once, then 15 ms
+after scrolling or resizing settles — so the model reads pages and thumbnails for what is on
+screen first.  Selection leaves the view as photo ids, never as QModelIndex lists.
 """
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 
-from PySide6.QtCore import QItemSelection, QItemSelectionModel, QModelIndex, QPoint, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QMouseEvent, QContextMenuEvent, QKeyEvent, QPalette, QResizeEvent
-from PySide6.QtWidgets import QAbstractItemView, QListView, QWidget
+from PySide6.QtCore import (
+    QEvent, QItemSelection, QItemSelectionModel, QModelIndex, QPersistentModelIndex, QPoint, QRect, QSize, Qt,
+    QTimer, Signal,
+)
+from PySide6.QtGui import QColor, QContextMenuEvent, QKeyEvent, QMouseEvent, QPainter, QPaintEvent, QPalette, QRegion, QResizeEvent
+from PySide6.QtWidgets import QAbstractItemView, QStyle, QStyleOptionViewItem, QWidget
 
 from lumina_desktop.ui.models.roles import PhotoRole
 from lumina_desktop.ui.culling_keys import culling_action
@@ -18,7 +30,7 @@ from lumina_desktop.ui.delegates.thumbnail_delegate import DEFAULT_THUMB_PX, Thu
 from lumina_desktop.ui.models.photo_grid_model import PhotoGridModel
 
 VISIBLE_DEBOUNCE_MS = 15
-LAYOUT_BATCH = 200
+AnyIndex = QModelIndex | QPersistentModelIndex
 
 
 def row_ranges(rows: Iterable[int]) -> list[tuple[int, int]]:
@@ -32,7 +44,7 @@ def row_ranges(rows: Iterable[int]) -> list[tuple[int, int]]:
     return out
 
 
-class PhotoGridView(QListView):
+class PhotoGridView(QAbstractItemView):
     open_requested = Signal(int)               # photo id (double-click, Enter, Space)
     context_menu_requested = Signal(QPoint)    # global position; the owner builds the menu
     visible_rows_changed = Signal(int, int)    # first, last (inclusive), after the debounce
@@ -40,31 +52,31 @@ class PhotoGridView(QListView):
     stack_toggle_requested = Signal(object)    # photo id of a stack's cell to open (None: close the open stack)
 
     def __init__(self, parent: QWidget | None = None, thumb_px: int = DEFAULT_THUMB_PX) -> None:
+        # (state first: Qt calls the overrides below from inside the setters that follow)
+        self._grid = QSize(1, 1)
+        self._cols = 1
+        self._hover = QPersistentModelIndex()
+        self._band: tuple[QPoint, QPoint] | None = None   # rubber band: press and current point, contents coordinates
+        self._band_origin: QPoint | None = None
+        self._last_report = -1.0
+        self._visible_timer: QTimer | None = None
         super().__init__(parent)
-        self.setViewMode(QListView.ViewMode.IconMode)
-        self.setMovement(QListView.Movement.Static)
-        self.setResizeMode(QListView.ResizeMode.Adjust)
-        self.setUniformItemSizes(True)
-        self.setLayoutMode(QListView.LayoutMode.Batched)
-        self.setBatchSize(LAYOUT_BATCH)
         self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.setSelectionRectVisible(True)
         self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
-        self.setWrapping(True)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOn)   # the width never flips
         self.setMouseTracking(True)
         self.setDragEnabled(False)
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.delegate = ThumbnailDelegate(self, thumb_px)
         self.delegate.set_thumb_px(thumb_px, self.palette().color(QPalette.ColorRole.Text).rgba())
         self.setItemDelegate(self.delegate)
-        self.setGridSize(self.delegate.cell_size())
+        self._grid = self.delegate.cell_size()
         self._visible_timer = QTimer(self)
         self._visible_timer.setSingleShot(True)
         self._visible_timer.setInterval(VISIBLE_DEBOUNCE_MS)
         self._visible_timer.timeout.connect(self._on_visible_timer_timeout)
-        self._pending_anchor: int | None = None
-        self.verticalScrollBar().valueChanged.connect(self._schedule_visible_report)
-        self.verticalScrollBar().rangeChanged.connect(self._on_scrollbar_range_changed)
+        self.verticalScrollBar().valueChanged.connect(self._on_scrolled)
         self.activated.connect(self._on_self_activated)
         self.doubleClicked.connect(self._on_self_activated)
 
@@ -76,9 +88,21 @@ class PhotoGridView(QListView):
     def setModel(self, model: PhotoGridModel) -> None:  # type: ignore[override]
         super().setModel(model)
         model.set_cell_style(self.delegate.cell_style)
-        model.modelReset.connect(self._schedule_visible_report)
-        model.rowsInserted.connect(self._schedule_visible_report)
+        model.modelReset.connect(self._on_rows_changed)
+        model.rowsInserted.connect(self._on_rows_changed)
+        model.rowsRemoved.connect(self._on_rows_changed)
+        self._on_rows_changed()
+
+    def _on_rows_changed(self) -> None:
+        """Rows came or went: the scroll range follows (the position stays), the screen repaints."""
+        self._hover = QPersistentModelIndex()
+        self.updateGeometries()
+        self.viewport().update()
         self._schedule_visible_report()
+
+    def _row_count(self) -> int:
+        model = self.model()
+        return model.rowCount() if model is not None else 0
 
     # -- zoom
     @property
@@ -91,74 +115,254 @@ class PhotoGridView(QListView):
         model = self.grid_model()
         if model is not None:
             model.set_cell_style(style)
-        self._fit_grid_to_width(anchor)
+        self._fit_grid_to_width(anchor, force=True)
         self._schedule_visible_report()
 
-    # -- visible range
-    def _schedule_visible_report(self) -> None:
-        self._visible_timer.start()
+    def gridSize(self) -> QSize:  # noqa: N802 — QListView's name, kept for callers
+        """The cell every row occupies (the natural cell widened to share the row's spare width)."""
+        self._fit_grid_to_width()
+        return QSize(self._grid)
 
-    def visible_rows(self) -> tuple[int, int]:
-        """(first, last) rows intersecting the viewport; (0, -1) when nothing is laid out yet."""
+    @property
+    def columns(self) -> int:
+        self._fit_grid_to_width()
+        return self._cols
+
+    def _fit_grid_to_width(self, anchor: int | None = None, *, force: bool = False) -> None:
+        """Share the row's spare width among the columns, so the grid fills the view evenly;
+        ``anchor`` (a photo id) stays at the top.  Cheap when nothing changed (called before
+        geometry is read: a hidden view gets no resize events)."""
+        cell = self.delegate.cell_size()
+        width = self.viewport().width()
+        cols = max(1, width // cell.width())
+        grid = QSize(max(cell.width(), width // cols), cell.height())
+        if grid != self._grid or cols != self._cols or force:
+            self._grid, self._cols = grid, cols
+            self.delegate.set_item_size(grid)
+            self.updateGeometries()
+            if anchor is not None:
+                self.scroll_to_photo(anchor)
+            self.viewport().update()
+
+    # -- geometry: all arithmetic
+    def _cell_rect(self, row: int) -> QRect:
+        """Row ``row``'s cell in contents coordinates."""
+        g = self._grid
+        return QRect((row % self._cols) * g.width(), (row // self._cols) * g.height(), g.width(), g.height())
+
+    def _contents_height(self) -> int:
+        n = self._row_count()
+        return -(-n // self._cols) * self._grid.height()
+
+    def visualRect(self, index: AnyIndex) -> QRect:  # noqa: N802
+        if not index.isValid() or index.row() >= self._row_count():
+            return QRect()
+        return self._cell_rect(index.row()).translated(0, -self.verticalOffset())
+
+    def indexAt(self, point: QPoint) -> QModelIndex:  # noqa: N802
         model = self.model()
-        n = model.rowCount() if model is not None else 0
-        if n == 0:
-            return (0, -1)
-        self.executeDelayedItemsLayout()  # never measure a layout that is about to be replaced
-        origin = self.visualRect(model.index(0, 0))
-        grid = self.gridSize()
-        if not origin.isValid() or grid.width() <= 0 or grid.height() <= 0:
-            return (0, -1)
-        cols = self._columns(model, n, origin.y(), grid.width())
-        vp = self.viewport().rect()
-        first_line = max(0, (vp.top() - origin.y()) // grid.height())
-        last_line = max(0, (vp.bottom() - origin.y()) // grid.height())
-        first = min(n - 1, first_line * cols)
-        last = min(n - 1, (last_line + 1) * cols - 1)
-        return (first, last)
+        g = self._grid
+        if model is None or point.x() < 0 or point.x() >= self._cols * g.width():
+            return QModelIndex()
+        y = point.y() + self.verticalOffset()
+        if y < 0:
+            return QModelIndex()
+        row = (y // g.height()) * self._cols + point.x() // g.width()
+        return model.index(row, 0) if row < model.rowCount() else QModelIndex()
 
-    def _columns(self, model: PhotoGridModel | object, n: int, y0: int, cell_w: int) -> int:
-        """Items on the first line: a guess from the widths, corrected against the layout."""
-        index = model.index  # type: ignore[attr-defined]
-        cols = max(1, min(n, self.viewport().width() // cell_w))
-        while cols > 1 and self.visualRect(index(cols - 1, 0)).y() != y0:
-            cols -= 1
-        while cols < n and self.visualRect(index(cols, 0)).y() == y0 and self.visualRect(index(cols, 0)).isValid():
-            cols += 1
-        return cols
-
-    def _on_visible_timer_timeout(self) -> None:
-        first, last = self.visible_rows()
-        model = self.grid_model()
-        if last < 0:
-            if model is not None and model.rowCount() > 0:
-                self._visible_timer.start()  # not laid out yet: ask again shortly
+    def scrollTo(self, index: AnyIndex, hint: QAbstractItemView.ScrollHint = QAbstractItemView.ScrollHint.EnsureVisible) -> None:  # noqa: N802
+        if not index.isValid():
             return
-        if model is not None:
-            model.set_visible_rows(first, last)
-        self.visible_rows_changed.emit(first, last)
+        rect = self._cell_rect(index.row())
+        bar = self.verticalScrollBar()
+        height = self.viewport().height()
+        top = bar.value()
+        hints = QAbstractItemView.ScrollHint
+        if hint == hints.PositionAtTop:
+            top = rect.top()
+        elif hint == hints.PositionAtBottom:
+            top = rect.bottom() + 1 - height
+        elif hint == hints.PositionAtCenter:
+            top = rect.center().y() - height // 2
+        elif rect.top() < top:
+            top = rect.top()
+        elif rect.bottom() + 1 > top + height:
+            top = rect.bottom() + 1 - height
+        bar.setValue(max(0, min(top, bar.maximum())))
+
+    def horizontalOffset(self) -> int:  # noqa: N802
+        return 0
+
+    def verticalOffset(self) -> int:  # noqa: N802
+        return self.verticalScrollBar().value()
+
+    def isIndexHidden(self, index: AnyIndex) -> bool:  # noqa: N802
+        return False
+
+    def moveCursor(self, action: QAbstractItemView.CursorAction, modifiers: Qt.KeyboardModifier) -> QModelIndex:  # noqa: N802
+        model = self.model()
+        n = self._row_count()
+        if model is None or n == 0:
+            return QModelIndex()
+        current = self.currentIndex()
+        if not current.isValid():
+            return model.index(0, 0)
+        row, cols = current.row(), self._cols
+        page = max(1, self.viewport().height() // self._grid.height()) * cols
+        moves = QAbstractItemView.CursorAction
+        step = {moves.MoveLeft: -1, moves.MovePrevious: -1, moves.MoveRight: 1, moves.MoveNext: 1,
+                moves.MoveUp: -cols, moves.MoveDown: cols, moves.MovePageUp: -page, moves.MovePageDown: page}
+        if action == moves.MoveHome:
+            row = 0
+        elif action == moves.MoveEnd:
+            row = n - 1
+        elif action in step:
+            target = row + step[action]
+            if action in (moves.MoveUp, moves.MoveDown) and not 0 <= target < n:
+                target = row          # no line above the first / below the last: stay
+            row = target
+        return model.index(max(0, min(n - 1, row)), 0)
+
+    def _rows_in(self, rect: QRect) -> list[tuple[int, int]]:
+        """Inclusive row runs of the cells meeting ``rect`` (viewport coordinates)."""
+        n = self._row_count()
+        g, cols = self._grid, self._cols
+        r = rect.normalized().translated(0, self.verticalOffset())
+        if n == 0 or r.right() < 0 or r.left() >= cols * g.width() or r.bottom() < 0:
+            return []
+        c0, c1 = max(0, r.left() // g.width()), min(cols - 1, r.right() // g.width())
+        l0, l1 = max(0, r.top() // g.height()), r.bottom() // g.height()
+        if c0 == 0 and c1 == cols - 1:                      # whole lines: one run
+            first, last = l0 * cols, min(n - 1, (l1 + 1) * cols - 1)
+            return [(first, last)] if first <= last else []
+        out = []
+        for line in range(l0, l1 + 1):
+            first, last = line * cols + c0, min(n - 1, line * cols + c1)
+            if first > last:
+                break
+            out.append((first, last))
+        return out
+
+    def setSelection(self, rect: QRect, command: QItemSelectionModel.SelectionFlag) -> None:  # noqa: N802
+        model, sm = self.model(), self.selectionModel()
+        if model is None or sm is None:
+            return
+        selection = QItemSelection()
+        for first, last in self._rows_in(rect):
+            selection.select(model.index(first, 0), model.index(last, 0))
+        sm.select(selection, command)
+
+    def visualRegionForSelection(self, selection: QItemSelection) -> QRegion:  # noqa: N802
+        """The lines on screen that hold selected or deselected rows (what to repaint)."""
+        first, last = self.visible_rows()
+        region = QRegion()
+        if last < 0:
+            return region
+        width = self._cols * self._grid.width()
+        for rng in selection:
+            top, bottom = max(first, rng.top()), min(last, rng.bottom())
+            if top <= bottom:
+                a, b = self._cell_rect(top), self._cell_rect(bottom)
+                region += QRect(0, a.top() - self.verticalOffset(), width, b.bottom() - a.top() + 1)
+        return region
+
+    def updateGeometries(self) -> None:  # noqa: N802
+        bar = self.verticalScrollBar()
+        height = self.viewport().height()
+        bar.setPageStep(max(1, height))
+        bar.setSingleStep(max(1, self._grid.height() // 4))
+        bar.setRange(0, max(0, self._contents_height() - height))
+        self.horizontalScrollBar().setRange(0, 0)
+        super().updateGeometries()
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         anchor = self.top_visible_photo_id() if event.size().width() != event.oldSize().width() else None
         super().resizeEvent(event)
         self._fit_grid_to_width(anchor)
+        self.updateGeometries()
         self._schedule_visible_report()
 
-    def _fit_grid_to_width(self, anchor: int | None = None) -> None:
-        """Share the row's spare width among the columns, so the grid fills the view evenly.
+    # -- painting
+    def paintEvent(self, event: QPaintEvent) -> None:
+        model = self.model()
+        first, last = self._rows_meeting(event.rect())
+        painter = QPainter(self.viewport())
+        if model is not None and last >= first:
+            option = QStyleOptionViewItem()
+            self.initViewItemOption(option)
+            base_state = option.state & ~(QStyle.StateFlag.State_Selected | QStyle.StateFlag.State_MouseOver
+                                          | QStyle.StateFlag.State_HasFocus)
+            sm = self.selectionModel()
+            current, hover = self.currentIndex(), self._hover
+            has_focus = self.hasFocus()
+            delegate = self.delegate
+            offset = self.verticalOffset()
+            for row in range(first, last + 1):
+                index = model.index(row, 0)
+                option.rect = self._cell_rect(row).translated(0, -offset)
+                state = base_state
+                if sm is not None and sm.isSelected(index):
+                    state |= QStyle.StateFlag.State_Selected
+                if hover.isValid() and hover.row() == row:
+                    state |= QStyle.StateFlag.State_MouseOver
+                if has_focus and current.isValid() and current.row() == row:
+                    state |= QStyle.StateFlag.State_HasFocus
+                option.state = state
+                delegate.paint(painter, option, index)
+        if self._band is not None:
+            self._paint_band(painter)
+        painter.end()
 
-        A new grid size re-lays the items out (in batches); ``anchor`` stays at the top.
-        """
-        cell = self.delegate.cell_size()
-        width = self.viewport().width() - 4   # QListView breaks a row when x + cell >= right edge
-        cols = max(1, width // cell.width())
-        grid = QSize(max(cell.width(), width // cols), cell.height())
-        if grid != self.gridSize():
-            self.delegate.set_item_size(grid)
-            self.setGridSize(grid)
-            self.executeDelayedItemsLayout()  # start the new layout now: old positions are void
-            if anchor is not None:
-                self.scroll_to_photo(anchor)
+    def _rows_meeting(self, rect: QRect) -> tuple[int, int]:
+        n = self._row_count()
+        g = self._grid
+        if n == 0 or g.height() <= 0:
+            return (0, -1)
+        offset = self.verticalOffset()
+        l0 = max(0, (rect.top() + offset) // g.height())
+        l1 = max(0, (rect.bottom() + offset) // g.height())
+        return (min(n, l0 * self._cols), min(n - 1, (l1 + 1) * self._cols - 1))
+
+    def _paint_band(self, painter: QPainter) -> None:
+        assert self._band is not None
+        a, b = self._band
+        band = QRect(a, b).normalized().translated(0, -self.verticalOffset())
+        hl = QColor(self.palette().color(QPalette.ColorRole.Highlight))
+        fill = QColor(hl)
+        fill.setAlpha(50)
+        painter.setPen(hl)
+        painter.setBrush(fill)
+        painter.drawRect(band.adjusted(0, 0, -1, -1))
+
+    # -- visible range
+    def _schedule_visible_report(self) -> None:
+        if self._visible_timer is not None:
+            self._visible_timer.start(VISIBLE_DEBOUNCE_MS)
+
+    def _on_scrolled(self, _value: int) -> None:
+        """A scroll after a quiet spell is reported at once (a jump to another part of the list
+        starts its reads 15 ms sooner); scrolls that follow within the debounce wait for it."""
+        if self._band is not None:
+            self.viewport().update()
+        if self._visible_timer is None or self._visible_timer.isActive() or time.monotonic() - self._last_report < VISIBLE_DEBOUNCE_MS / 1000:
+            self._schedule_visible_report()
+        else:
+            self._on_visible_timer_timeout()
+
+    def visible_rows(self) -> tuple[int, int]:
+        """(first, last) rows intersecting the viewport; (0, -1) when there are none."""
+        first, last = self._rows_meeting(self.viewport().rect())
+        return (first, last) if last >= first else (0, -1)
+
+    def _on_visible_timer_timeout(self) -> None:
+        self._last_report = time.monotonic()
+        first, last = self.visible_rows()
+        if last < 0:
+            return
+        model = self.grid_model()
+        if model is not None:
+            model.set_visible_rows(first, last)
+        self.visible_rows_changed.emit(first, last)
 
     # -- scroll anchor (kept across model resets and zoom changes)
     def top_visible_photo_id(self) -> int | None:
@@ -169,29 +373,12 @@ class PhotoGridView(QListView):
         return model.photo_id_at(first) if last >= 0 else None
 
     def scroll_to_photo(self, photo_id: int) -> None:
-        """Put ``photo_id`` at the top; waits for the batched layout to reach it if needed."""
-        self._pending_anchor = photo_id
-        self._try_anchor()
-
-    def _try_anchor(self) -> None:
+        """Put ``photo_id``'s line at the top (nothing happens if it is not in the list)."""
         model = self.grid_model()
-        if self._pending_anchor is None or model is None:
-            return
-        row = model.row_of(self._pending_anchor)
-        if row < 0:
-            self._pending_anchor = None
-            return
-        idx = model.index(row, 0)
-        self.executeDelayedItemsLayout()
-        if self.visualRect(idx).isValid():
-            self._pending_anchor = None
-            self.scrollTo(idx, QAbstractItemView.ScrollHint.PositionAtTop)
+        row = model.row_of(photo_id) if model is not None else -1
+        if model is not None and row >= 0:
+            self.scrollTo(model.index(row, 0), QAbstractItemView.ScrollHint.PositionAtTop)
             self._schedule_visible_report()
-
-    def _on_scrollbar_range_changed(self, _lo: int, _hi: int) -> None:
-        if self._pending_anchor is not None:
-            self._try_anchor()
-        self._schedule_visible_report()
 
     # -- selection as photo ids
     def selected_photo_ids(self) -> tuple[int, ...]:
@@ -248,6 +435,37 @@ class PhotoGridView(QListView):
                 event.accept()
                 return
         super().mousePressEvent(event)
+        if event.button() == Qt.MouseButton.LeftButton:
+            self._band_origin = event.position().toPoint() + QPoint(0, self.verticalOffset())
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        super().mouseMoveEvent(event)    # a drag with the left button selects the rows it crosses (setSelection)
+        pos = event.position().toPoint()
+        self._set_hover(self.indexAt(pos))
+        origin = self._band_origin
+        if origin is not None and event.buttons() & Qt.MouseButton.LeftButton:
+            self._band = (origin, pos + QPoint(0, self.verticalOffset()))
+            self.viewport().update()
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        super().mouseReleaseEvent(event)
+        self._band_origin = None
+        if self._band is not None:
+            self._band = None
+            self.viewport().update()
+
+    def viewportEvent(self, event: QEvent) -> bool:  # noqa: N802
+        if event.type() == QEvent.Type.Leave:
+            self._set_hover(QModelIndex())
+        return super().viewportEvent(event)
+
+    def _set_hover(self, index: QModelIndex) -> None:
+        if index == self._hover:
+            return
+        for old_or_new in (self._hover, index):
+            if old_or_new.isValid():
+                self.viewport().update(self.visualRect(old_or_new))
+        self._hover = QPersistentModelIndex(index)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.key() == Qt.Key.Key_S and not event.modifiers():
