@@ -225,3 +225,64 @@ def test_a_drag_selects_the_cells_it_crosses_as_ranges(qtbot, grid) -> None:  # 
     view.setSelection(QRect(0, 0, cols * cell.width(), 3 * cell.height()),
                       QItemSelectionModel.SelectionFlag.ClearAndSelect)
     assert view.selected_photo_ids() == tuple(range(1, 3 * cols + 1)) and len(view.selectionModel().selection()) == 1
+
+
+def test_a_change_over_a_million_rows_repaints_only_the_screen(qtbot, grid) -> None:  # type: ignore[no-untyped-def]
+    """QAbstractItemView asks visualRect of every row of a changed range it can see (200 Python
+    calls per page read); the grid repaints the part on screen with arithmetic."""
+    _, model, _ = grid
+    calls: list[int] = []
+
+    class CountingView(PhotoGridView):
+        def visualRect(self, index):  # type: ignore[no-untyped-def]  # noqa: N802
+            calls.append(index.row())
+            return super().visualRect(index)
+
+    view = CountingView()
+    qtbot.addWidget(view)
+    view.setModel(model)
+    view.resize(1000, 700)
+    view.show()
+    model.set_source(FakeSource(range(1, 1_000_001)))
+    qtbot.waitUntil(lambda: model.rowCount() == 1_000_000 and not model.is_loading, timeout=20000)
+    qtbot.wait(50)
+    calls.clear()
+    t0 = time.perf_counter()
+    model.dataChanged.emit(model.index(0, 0), model.index(199, 0), [int(PhotoRole.Rating)])
+    model.dataChanged.emit(model.index(0, 0), model.index(999_999, 0), [int(PhotoRole.Rating)])
+    assert time.perf_counter() - t0 < 0.05 and len(calls) <= 2, len(calls)
+    view.selectionModel().select(model.index(1, 0), QItemSelectionModel.SelectionFlag.ClearAndSelect)
+    qtbot.waitUntil(lambda: visible_thumbnails(view, model), timeout=10000)
+    image = view.viewport().grab().toImage()
+    cell0, cell1 = view.visualRect(model.index(0, 0)), view.visualRect(model.index(1, 0))
+    probe = QPoint(3, cell0.height() // 2)                       # the frame's edge, left of the picture
+    assert image.pixelColor(cell1.topLeft() + probe) != image.pixelColor(cell0.topLeft() + probe)
+
+
+def test_a_jump_reads_the_page_on_screen_before_the_one_ahead(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from tests.ui.test_grid_model import ManualExecutor
+
+    write_thumbnails(tmp_path)
+    pool = ManualExecutor()
+    loader = ThumbnailLoader(pool, PhotoImages(tmp_path), batch_size=4, max_batches_in_flight=2)
+    model = PhotoGridModel(pool, loader, page_size=100)
+    source = FakeSource(range(1, 1001))
+    model.set_source(source)
+    pool.run_one()                                            # the ids (a short list: all at once)
+    qtbot.waitUntil(lambda: model.rowCount() == 1000 and not model.is_loading, timeout=5000)
+    while pool.queue or not loader.is_idle:                  # the first screen: pages, thumbnails
+        if pool.queue:
+            pool.run_one()
+        qtbot.wait(5)
+    source.page_calls.clear()
+    model.set_visible_rows(560, 589)                          # on screen: page 5; a screen ahead: page 6
+    assert len(pool.queue) == 1
+    pool.run_one()
+    assert source.page_calls[0][0] == 501                    # rows 500–599
+    qtbot.waitUntil(lambda: loader.in_flight_count > 0, timeout=5000)   # the screen's thumbnails start…
+    assert len(source.page_calls) == 1
+    while pool.queue or not loader.is_idle:
+        if pool.queue:
+            pool.run_one()
+        qtbot.wait(5)
+    assert [c[0] for c in source.page_calls] == [501, 601]   # …and the page ahead is read after

@@ -89,6 +89,7 @@ class CellSpec:
 
 
 BURST_NONE, BURST_MEMBER, BURST_BEST = 0, 1, 2
+FRAME_NONE, FRAME_HOVER, FRAME_SELECTED = 0, 1, 2
 GOOD_QUALITY, POOR_QUALITY = 70, 40          # the badge turns amber below good, red below poor
 _GOOD = QColor(46, 160, 67, 225)
 _FAIR = QColor(210, 140, 20, 230)
@@ -268,16 +269,22 @@ class ThumbnailDelegate(QStyledItemDelegate):
 
     # -- painting
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> None:
-        st = self._style
-        full = option.rect  # type: ignore[attr-defined]
-        x = full.x() + (full.width() - st.cell_w) // 2
         state = option.state  # type: ignore[attr-defined]
-        if state & (QStyle.StateFlag.State_Selected | QStyle.StateFlag.State_MouseOver):
-            self._paint_frame(painter, QRect(x, full.y(), st.cell_w, full.height()),
-                              option.palette, bool(state & QStyle.StateFlag.State_Selected))  # type: ignore[attr-defined]
         model = index.model()
         cell_pixmap = getattr(model, "cell_pixmap", None)   # PhotoGridModel: a direct Python call
         pixmap = cell_pixmap(index.row()) if cell_pixmap is not None else index.data(PhotoRole.Thumbnail)
+        frame = FRAME_SELECTED if state & QStyle.StateFlag.State_Selected else \
+            FRAME_HOVER if state & QStyle.StateFlag.State_MouseOver else FRAME_NONE
+        self.paint_cell(painter, option.rect, pixmap, frame, option.palette)  # type: ignore[attr-defined]
+
+    def paint_cell(self, painter: QPainter, full: QRect, pixmap: object, frame: int, palette: QPalette) -> None:
+        """One cell in ``full`` (the grid cell): the frame (``FRAME_*``), then the composed
+        pixmap, or a placeholder while it is on its way.  The grid view calls this directly,
+        without a QStyleOptionViewItem per cell."""
+        st = self._style
+        x = full.x() + (full.width() - st.cell_w) // 2
+        if frame:
+            self._paint_frame(painter, QRect(x, full.y(), st.cell_w, full.height()), palette, frame == FRAME_SELECTED)
         if isinstance(pixmap, QPixmap):
             if pixmap.width() == st.cell_w and pixmap.height() == st.cell_h:
                 painter.drawPixmap(x, full.y(), pixmap)       # the usual case: one blit

@@ -608,7 +608,13 @@ class PhotoGridModel(QStandardItemModel):
         if not len(self._ids):
             self._thumbs.request(())
             return
+        first, last, ahead_last = self._span()
+        on_screen = range(first // self._page_size, last // self._page_size + 1)
         wanted = list(self._window_pages())
+        if any(p not in self._pages or p in self._stale_pages for p in on_screen):
+            # the pages on screen first: the page a screen ahead waits, so the screen's
+            # thumbnails do not queue behind its read (a jump far down the list)
+            wanted = [p for p in wanted if p in on_screen]
         wanted += sorted(self._wanted_pages - set(wanted))
         self._wanted_pages.clear()
         for p in wanted:
@@ -616,7 +622,6 @@ class PhotoGridModel(QStandardItemModel):
                 break
             if (p not in self._pages or p in self._stale_pages) and p not in self._pages_in_flight:
                 self._fetch_page(p)
-        first, last, ahead_last = self._span()
         requests: list[ThumbnailRequest] = []
         on_screen = 0
         for row in range(first, ahead_last + 1):

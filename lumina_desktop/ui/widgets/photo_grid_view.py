@@ -15,18 +15,20 @@ screen first.  Selection leaves the view as photo ids, never as QModelIndex list
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from PySide6.QtCore import (
     QEvent, QItemSelection, QItemSelectionModel, QModelIndex, QPersistentModelIndex, QPoint, QRect, QSize, Qt,
     QTimer, Signal,
 )
 from PySide6.QtGui import QColor, QContextMenuEvent, QKeyEvent, QMouseEvent, QPainter, QPaintEvent, QPalette, QRegion, QResizeEvent
-from PySide6.QtWidgets import QAbstractItemView, QStyle, QStyleOptionViewItem, QWidget
+from PySide6.QtWidgets import QAbstractItemView, QWidget
 
 from lumina_desktop.ui.models.roles import PhotoRole
 from lumina_desktop.ui.culling_keys import culling_action
-from lumina_desktop.ui.delegates.thumbnail_delegate import DEFAULT_THUMB_PX, ThumbnailDelegate
+from lumina_desktop.ui.delegates.thumbnail_delegate import (
+    DEFAULT_THUMB_PX, FRAME_HOVER, FRAME_NONE, FRAME_SELECTED, ThumbnailDelegate,
+)
 from lumina_desktop.ui.models.photo_grid_model import PhotoGridModel
 
 VISIBLE_DEBOUNCE_MS = 15
@@ -266,6 +268,18 @@ class PhotoGridView(QAbstractItemView):
                 region += QRect(0, a.top() - self.verticalOffset(), width, b.bottom() - a.top() + 1)
         return region
 
+    def dataChanged(self, top_left: AnyIndex, bottom_right: AnyIndex, roles: Sequence[int] = ()) -> None:  # noqa: N802
+        """Repaint the part of the changed rows that is on screen.  (QAbstractItemView asks
+        ``visualRect`` of every row of a range — 200 Python calls for each page of summaries
+        read; there are no editors to update here.)"""
+        first, last = self.visible_rows()
+        lo, hi = max(first, top_left.row()), min(last, bottom_right.row())
+        if last < 0 or lo > hi:
+            return
+        a, b = self._cell_rect(lo), self._cell_rect(hi)
+        rect = a if lo == hi else QRect(0, a.top(), self._cols * self._grid.width(), b.bottom() - a.top() + 1)
+        self.viewport().update(rect.translated(0, -self.verticalOffset()))
+
     def updateGeometries(self) -> None:  # noqa: N802
         bar = self.verticalScrollBar()
         height = self.viewport().height()
@@ -284,34 +298,41 @@ class PhotoGridView(QAbstractItemView):
 
     # -- painting
     def paintEvent(self, event: QPaintEvent) -> None:
-        model = self.model()
-        first, last = self._rows_meeting(event.rect())
+        """The cells meeting the damaged region, each a blit of its composed pixmap (or a
+        placeholder) through the delegate's :meth:`~ThumbnailDelegate.paint_cell`."""
+        model = self.grid_model()
         painter = QPainter(self.viewport())
-        if model is not None and last >= first:
-            option = QStyleOptionViewItem()
-            self.initViewItemOption(option)
-            base_state = option.state & ~(QStyle.StateFlag.State_Selected | QStyle.StateFlag.State_MouseOver
-                                          | QStyle.StateFlag.State_HasFocus)
-            sm = self.selectionModel()
-            current, hover = self.currentIndex(), self._hover
-            has_focus = self.hasFocus()
-            delegate = self.delegate
-            offset = self.verticalOffset()
-            for row in range(first, last + 1):
-                index = model.index(row, 0)
-                option.rect = self._cell_rect(row).translated(0, -offset)
-                state = base_state
-                if sm is not None and sm.isSelected(index):
-                    state |= QStyle.StateFlag.State_Selected
-                if hover.isValid() and hover.row() == row:
-                    state |= QStyle.StateFlag.State_MouseOver
-                if has_focus and current.isValid() and current.row() == row:
-                    state |= QStyle.StateFlag.State_HasFocus
-                option.state = state
-                delegate.paint(painter, option, index)
+        rows: set[int] = set()
+        for rect in event.region():
+            first, last = self._rows_meeting(rect)
+            rows.update(range(first, last + 1))
+        if model is not None and rows:
+            first, last = min(rows), max(rows)
+            selected = self._selected_rows(first, last)
+            hover = self._hover.row() if self._hover.isValid() else -1
+            paint_cell, cell_pixmap = self.delegate.paint_cell, model.cell_pixmap
+            palette = self.palette()
+            g, cols, offset = self._grid, self._cols, self.verticalOffset()
+            gw, gh = g.width(), g.height()
+            for row in sorted(rows):
+                frame = FRAME_SELECTED if row in selected else FRAME_HOVER if row == hover else FRAME_NONE
+                paint_cell(painter, QRect((row % cols) * gw, (row // cols) * gh - offset, gw, gh),
+                           cell_pixmap(row), frame, palette)
         if self._band is not None:
             self._paint_band(painter)
         painter.end()
+
+    def _selected_rows(self, first: int, last: int) -> set[int]:
+        """Selected rows among ``first``–``last``, from the selection's ranges (not row by row)."""
+        sm = self.selectionModel()
+        out: set[int] = set()
+        if sm is None:
+            return out
+        for rng in sm.selection():
+            top, bottom = max(first, rng.top()), min(last, rng.bottom())
+            if top <= bottom:
+                out.update(range(top, bottom + 1))
+        return out
 
     def _rows_meeting(self, rect: QRect) -> tuple[int, int]:
         n = self._row_count()
