@@ -88,7 +88,7 @@ def decode_fitted(path: Path, px: int, *, can_enlarge: bool = True, layout: str 
     except (OSError, ValueError, Image.DecompressionBombError):
         return None
     size = fit_size(im.width, im.height, px)
-    if size != im.size and (can_enlarge or size[0] < im.width):
+    if size != im.size and (can_enlarge or size[0] < im.width or size[1] < im.height):
         im = im.resize(size, Image.Resampling.BILINEAR if size[0] < im.width else Image.Resampling.BICUBIC,
                        reducing_gap=2.0 if size[0] < im.width else None)
     return Picture.of(im, layout)
@@ -111,7 +111,7 @@ def _decode_fitted_jpeg(data: bytes, px: int, can_enlarge: bool, layout: str) ->
         return None
     mode = "RGBX" if bgrx else "RGB"     # (Pillow resamples the four bytes alike: BGRX stays BGRX)
     im = Image.frombuffer(mode, (pixels.shape[1], pixels.shape[0]), pixels, "raw", mode, 0, 1)
-    if size != im.size and (can_enlarge or size[0] < im.width):
+    if size != im.size and (can_enlarge or size[0] < im.width or size[1] < im.height):
         im = im.resize(size, Image.Resampling.BOX if size[0] < im.width else Image.Resampling.BICUBIC)
     return Picture(im.width, im.height, "BGRA" if bgrx else "RGB", im.tobytes())
 

@@ -476,5 +476,8 @@ def test_the_libjpeg_path_and_pillows_agree(tmp_path: Path) -> None:
     assert images._decode_fitted_jpeg((tmp_path / "cmyk.jpg").read_bytes(), 200, True, "BGRA") is None
     cmyk = decode_fitted(tmp_path / "cmyk.jpg", 200)                # Pillow's path
     assert cmyk is not None and (cmyk.width, cmyk.height) == (200, 150)
+    Image.new("RGB", (3, 2000), (10, 200, 10)).save(tmp_path / "thin.jpg")
+    thin = decode_fitted(tmp_path / "thin.jpg", 96, can_enlarge=False)      # never taller than the box
+    assert thin is not None and thin.height == 96
     (tmp_path / "cut.jpg").write_bytes((tmp_path / "big.jpg").read_bytes()[:5000])
     assert images._decode_fitted_jpeg((tmp_path / "cut.jpg").read_bytes(), 200, True, "BGRA") is None  # libjpeg warns

@@ -286,3 +286,85 @@ def test_a_jump_reads_the_page_on_screen_before_the_one_ahead(qtbot, tmp_path: P
             pool.run_one()
         qtbot.wait(5)
     assert [c[0] for c in source.page_calls] == [501, 601]   # …and the page ahead is read after
+
+
+@pytest.fixture
+def small_grid(qtbot, grid):  # type: ignore[no-untyped-def]
+    view, model, loader = grid
+    model.set_source(FakeSource(range(1, 501)))
+    qtbot.waitUntil(lambda: model.rowCount() == 500 and not model.is_loading, timeout=10000)
+    return view, model, loader
+
+
+def test_shift_click_and_shift_keys_select_a_run_in_reading_order(qtbot, small_grid) -> None:  # type: ignore[no-untyped-def]
+    view, model, _ = small_grid
+    vp, cols = view.viewport(), view.columns
+    centre = lambda row: view.visualRect(model.index(row, 0)).center()  # noqa: E731
+    qtbot.mouseClick(vp, Qt.MouseButton.LeftButton, pos=centre(2))
+    qtbot.mouseClick(vp, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.ShiftModifier, pos=centre(cols))
+    assert view.selected_photo_ids() == tuple(range(3, cols + 2))           # photos 3 … the next line's first
+    qtbot.mouseClick(vp, Qt.MouseButton.LeftButton, pos=centre(1))
+    qtbot.keyClick(view, Qt.Key.Key_Down, Qt.KeyboardModifier.ShiftModifier)
+    assert view.selected_photo_ids() == tuple(range(2, cols + 3))           # a whole line's worth
+    qtbot.mouseClick(vp, Qt.MouseButton.LeftButton, pos=centre(cols - 1))
+    qtbot.keyClick(view, Qt.Key.Key_Right, Qt.KeyboardModifier.ShiftModifier)
+    assert view.selected_photo_ids() == (cols, cols + 1)                    # across the line's end: two
+
+
+def test_a_drag_past_the_cells_keeps_selecting_and_scrolls_on(qtbot, small_grid) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtGui import QCursor
+
+    view, model, _ = small_grid
+    vp, bar = view.viewport(), view.verticalScrollBar()
+    start = view.visualRect(model.index(1, 0)).center()
+    qtbot.mousePress(vp, Qt.MouseButton.LeftButton, pos=start)
+    qtbot.mouseMove(vp, start + QPoint(5, 5))
+    outside = QPoint(vp.width() + 15, vp.height() + 10)                      # past the right edge and the bottom
+    QCursor.setPos(vp.mapToGlobal(outside))
+    qtbot.mouseMove(vp, outside)
+    first = len(view.selected_photo_ids())
+    assert first > view.columns                                             # the band's lines, to the right edge
+    qtbot.waitUntil(lambda: bar.value() > 0 and len(view.selected_photo_ids()) > first, timeout=5000)
+    qtbot.mouseRelease(vp, Qt.MouseButton.LeftButton, pos=outside)
+    assert view.selected_photo_ids()[0] == 2
+
+
+def test_the_hover_follows_the_content_under_a_still_pointer(qtbot, small_grid) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtGui import QCursor
+
+    view, model, _ = small_grid
+    vp = view.viewport()
+    point = view.visualRect(model.index(0, 0)).center()
+    QCursor.setPos(vp.mapToGlobal(point))
+    qtbot.mouseMove(vp, point)
+    assert view._hover.row() == 0   # noqa: SLF001
+    view.verticalScrollBar().setValue(view.gridSize().height() * 3)
+    assert view._hover.row() == view.indexAt(point).row() == 3 * view.columns   # noqa: SLF001
+
+
+def test_a_new_query_starts_at_the_top_and_opening_happens_once(qtbot, small_grid) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtCore import QEvent, QPointF
+    from PySide6.QtGui import QMouseEvent
+    from PySide6.QtWidgets import QApplication
+
+    view, model, _ = small_grid
+    bar = view.verticalScrollBar()
+    assert bar.singleStep() == view.gridSize().height()                   # a wheel notch: three lines
+    view.scroll_to_photo(400)
+    assert bar.value() > 0
+    with qtbot.waitSignal(model.ids_loaded, timeout=5000):
+        model.set_source(FakeSource(range(1001, 1401)))                    # another query
+    assert bar.value() == 0 and view.visible_rows()[0] == 0
+    opened: list[int] = []
+    view.open_requested.connect(opened.append)
+    view.setCurrentIndex(model.index(3, 0))
+    qtbot.keyClick(view, Qt.Key.Key_Return)
+    assert opened == [1004]
+    vp = view.viewport()
+    p = QPointF(view.visualRect(model.index(5, 0)).center())
+    for kind in (QEvent.Type.MouseButtonPress, QEvent.Type.MouseButtonRelease, QEvent.Type.MouseButtonDblClick,
+                 QEvent.Type.MouseButtonRelease):
+        held = Qt.MouseButton.NoButton if kind == QEvent.Type.MouseButtonRelease else Qt.MouseButton.LeftButton
+        QApplication.sendEvent(vp, QMouseEvent(kind, p, vp.mapToGlobal(p), Qt.MouseButton.LeftButton, held,
+                                               Qt.KeyboardModifier.NoModifier))
+    assert opened == [1004, 1006]                                          # a double-click opens once

@@ -21,7 +21,7 @@ from PySide6.QtCore import (
     QEvent, QItemSelection, QItemSelectionModel, QModelIndex, QPersistentModelIndex, QPoint, QRect, QSize, Qt,
     QTimer, Signal,
 )
-from PySide6.QtGui import QColor, QContextMenuEvent, QKeyEvent, QMouseEvent, QPainter, QPaintEvent, QPalette, QRegion, QResizeEvent
+from PySide6.QtGui import QColor, QContextMenuEvent, QCursor, QKeyEvent, QMouseEvent, QPainter, QPaintEvent, QPalette, QRegion, QResizeEvent
 from PySide6.QtWidgets import QAbstractItemView, QWidget
 
 from lumina_desktop.ui.models.roles import PhotoRole
@@ -61,6 +61,7 @@ class PhotoGridView(QAbstractItemView):
         self._band: tuple[QPoint, QPoint] | None = None   # rubber band: press and current point, contents coordinates
         self._band_origin: QPoint | None = None
         self._last_report = -1.0
+        self._generation = -1                 # the model's query generation shown
         self._visible_timer: QTimer | None = None
         super().__init__(parent)
         self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
@@ -79,8 +80,7 @@ class PhotoGridView(QAbstractItemView):
         self._visible_timer.setInterval(VISIBLE_DEBOUNCE_MS)
         self._visible_timer.timeout.connect(self._on_visible_timer_timeout)
         self.verticalScrollBar().valueChanged.connect(self._on_scrolled)
-        self.activated.connect(self._on_self_activated)
-        self.doubleClicked.connect(self._on_self_activated)
+        self.doubleClicked.connect(self._on_self_activated)   # Enter and Space: keyPressEvent
 
     # -- model
     def grid_model(self) -> PhotoGridModel | None:
@@ -96,9 +96,14 @@ class PhotoGridView(QAbstractItemView):
         self._on_rows_changed()
 
     def _on_rows_changed(self) -> None:
-        """Rows came or went: the scroll range follows (the position stays), the screen repaints."""
+        """Rows came or went: the scroll range follows (the position stays), the screen repaints;
+        a new query starts at the top (its owner then follows the current photo, if it is there)."""
         self._hover = QPersistentModelIndex()
         self.updateGeometries()
+        model = self.grid_model()
+        if model is not None and model.generation != self._generation:
+            self._generation = model.generation
+            self.verticalScrollBar().setValue(0)
         self.viewport().update()
         self._schedule_visible_report()
 
@@ -175,6 +180,7 @@ class PhotoGridView(QAbstractItemView):
     def scrollTo(self, index: AnyIndex, hint: QAbstractItemView.ScrollHint = QAbstractItemView.ScrollHint.EnsureVisible) -> None:  # noqa: N802
         if not index.isValid():
             return
+        self._fit_grid_to_width()            # (a view not shown yet has had no resize event)
         rect = self._cell_rect(index.row())
         bar = self.verticalScrollBar()
         height = self.viewport().height()
@@ -246,13 +252,28 @@ class PhotoGridView(QAbstractItemView):
         return out
 
     def setSelection(self, rect: QRect, command: QItemSelectionModel.SelectionFlag) -> None:  # noqa: N802
+        """A rubber band selects the cells it covers; a shift-click or shift+key (Qt passes the
+        rectangle from the anchor's centre to the new cell's) selects the photos between the
+        two in reading order, as QListView did."""
         model, sm = self.model(), self.selectionModel()
-        if model is None or sm is None:
+        n = self._row_count()
+        if model is None or sm is None or n == 0:
             return
         selection = QItemSelection()
-        for first, last in self._rows_in(rect):
-            selection.select(model.index(first, 0), model.index(last, 0))
+        if self.state() != QAbstractItemView.State.DragSelectingState and (rect.width() != 1 or rect.height() != 1):
+            a, b = sorted((self._row_nearest(rect.topLeft()), self._row_nearest(rect.bottomRight())))
+            selection.select(model.index(a, 0), model.index(b, 0))
+        else:
+            for first, last in self._rows_in(rect):
+                selection.select(model.index(first, 0), model.index(last, 0))
         sm.select(selection, command)
+
+    def _row_nearest(self, point: QPoint) -> int:
+        """The row at a viewport point, clamped into the grid."""
+        g, cols = self._grid, self._cols
+        line = max(0, (point.y() + self.verticalOffset()) // g.height())
+        col = min(cols - 1, max(0, point.x() // g.width()))
+        return min(self._row_count() - 1, line * cols + col)
 
     def visualRegionForSelection(self, selection: QItemSelection) -> QRegion:  # noqa: N802
         """The lines on screen that hold selected or deselected rows (what to repaint)."""
@@ -284,7 +305,7 @@ class PhotoGridView(QAbstractItemView):
         bar = self.verticalScrollBar()
         height = self.viewport().height()
         bar.setPageStep(max(1, height))
-        bar.setSingleStep(max(1, self._grid.height() // 4))
+        bar.setSingleStep(max(1, self._grid.height()))      # a line a step, as QListView: 3 a wheel notch
         bar.setRange(0, max(0, self._contents_height() - height))
         self.horizontalScrollBar().setRange(0, 0)
         super().updateGeometries()
@@ -365,6 +386,9 @@ class PhotoGridView(QAbstractItemView):
         starts its reads 15 ms sooner); scrolls that follow within the debounce wait for it."""
         if self._band is not None:
             self.viewport().update()
+        pointer = self.viewport().mapFromGlobal(QCursor.pos())
+        if self.viewport().rect().contains(pointer):
+            self._set_hover(self.indexAt(pointer))   # the cell under a still pointer changed
         if self._visible_timer is None or self._visible_timer.isActive() or time.monotonic() - self._last_report < VISIBLE_DEBOUNCE_MS / 1000:
             self._schedule_visible_report()
         else:
@@ -447,7 +471,8 @@ class PhotoGridView(QAbstractItemView):
         model = self.grid_model()
         if idx.isValid() and model is not None and model.is_stacked and event.button() == Qt.MouseButton.LeftButton:
             cell = self.visualRect(idx)
-            box = self.delegate.cell_style.box.translated(cell.topLeft())
+            st = self.delegate.cell_style
+            box = st.box.translated(cell.x() + (cell.width() - st.cell_w) // 2, cell.y())   # the delegate centres the cell
             badge = box.adjusted(box.width() * 6 // 10, 0, 0, -(box.height() - max(24, box.height() // 6)))
             pid = model.photo_id_at(idx.row())
             if badge.contains(event.position().toPoint()) and pid is not None and \
@@ -462,11 +487,27 @@ class PhotoGridView(QAbstractItemView):
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
         super().mouseMoveEvent(event)    # a drag with the left button selects the rows it crosses (setSelection)
         pos = event.position().toPoint()
-        self._set_hover(self.indexAt(pos))
+        index = self.indexAt(pos)
+        self._set_hover(index)
         origin = self._band_origin
-        if origin is not None and event.buttons() & Qt.MouseButton.LeftButton:
-            self._band = (origin, pos + QPoint(0, self.verticalOffset()))
-            self.viewport().update()
+        if origin is None or not event.buttons() & Qt.MouseButton.LeftButton:
+            return
+        offset = QPoint(0, self.verticalOffset())
+        self._band = (origin, pos + offset)
+        self.viewport().update()
+        states = QAbstractItemView.State
+        if not index.isValid() and self.state() in (states.NoState, states.DragSelectingState):
+            # Qt's base class drag-selects only over a cell: past the last one, or outside the
+            # view, the band still selects what it covers, and the view scrolls on
+            self.setState(states.DragSelectingState)
+            command = self.selectionCommand(QModelIndex(), event)
+            if event.modifiers() & Qt.KeyboardModifier.ControlModifier:
+                command = QItemSelectionModel.SelectionFlag.Select
+            self.setSelection(QRect(origin - offset, pos), command)
+            margin = self.autoScrollMargin()
+            if event.source() != Qt.MouseEventSource.MouseEventSynthesizedByQt and \
+                    not self.viewport().rect().adjusted(0, margin, 0, -margin).contains(pos):
+                self.startAutoScroll()
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:
         super().mouseReleaseEvent(event)
@@ -500,7 +541,8 @@ class PhotoGridView(QAbstractItemView):
             self.culling_requested.emit(*action)
             event.accept()
             return
-        if event.key() == Qt.Key.Key_Space and not event.modifiers():
+        if event.key() in (Qt.Key.Key_Space, Qt.Key.Key_Return, Qt.Key.Key_Enter) and \
+                not event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier:
             pid = self.current_photo_id()
             if pid is not None:
                 self.open_requested.emit(pid)
