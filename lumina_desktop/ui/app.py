@@ -45,6 +45,9 @@ class AppContext:
         self.registry = registry or BUILTIN_KINDS
         self.services: AppServices | None = None
         self.io = ThreadPoolExecutor(max_workers=settings.interactive_workers, thread_name_prefix="lumina-ui-io")
+        # reads over a whole catalog the window can wait for (the filter choices): never ahead of
+        # a page of the grid on ``io``
+        self.slow_io = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lumina-ui-slow")
 
     def adopt(self, services: AppServices) -> None:
         self.services = services
@@ -56,6 +59,7 @@ class AppContext:
     def shutdown(self) -> None:
         self.stop_jobs(cancel=True)
         self.io.shutdown(wait=True, cancel_futures=True)
+        self.slow_io.shutdown(wait=True, cancel_futures=True)
         if self.services is not None:
             self.services.close()
             self.services = None

@@ -645,10 +645,15 @@ def main() -> None:
         app = QApplication.instance() or QApplication([sys.argv[0]])
         ctx = Ctx(settings, db, ThreadPoolExecutor(max_workers=settings.interactive_workers,
                                                    thread_name_prefix="lumina-ui-io"))
+        slow_io = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lumina-ui-slow")   # as the app's
         try:   # the service layer
             from lumina_desktop.services.images import PhotoImages
             from lumina_desktop.services.photos import PhotoQuery
-            browser = PhotoBrowserWidget(ctx.io, PhotoQuery(db), PhotoImages(settings.thumbnails_dir))
+            try:
+                browser = PhotoBrowserWidget(ctx.io, PhotoQuery(db), PhotoImages(settings.thumbnails_dir),
+                                             slow_io=slow_io)
+            except TypeError:   # a checkout before the slow lane
+                browser = PhotoBrowserWidget(ctx.io, PhotoQuery(db), PhotoImages(settings.thumbnails_dir))
         except ImportError:
             browser = PhotoBrowserWidget(ctx)
         browser.resize(1400, 900)
@@ -685,6 +690,7 @@ def main() -> None:
         finally:
             browser.close()
             ctx.io.shutdown(wait=True, cancel_futures=True)
+            slow_io.shutdown(wait=True, cancel_futures=True)
             del app
         window_phases(result, settings, db, cat.id, base / "incoming2", args.workers, make=args.scan_files)
         result["rss_mb"]["after_window"] = rss_mb()

@@ -347,7 +347,7 @@ class MainWindow(QMainWindow):
         self.library.failed.connect(self._show_error)
         self.library.scan_started.connect(self._on_library_scan_started)
         self.browser = PhotoBrowserWidget(self.ctx.io, services.photos, services.images, culling=services.bursts,
-                                          tags=services.tags)
+                                          tags=services.tags, slow_io=self.ctx.slow_io)
         self.browser.rescan_requested.connect(lambda ids: self.library and self.library.rescan(tuple(ids)))
         self.browser.details_toggled.connect(self.details_action.setChecked)
         self.details_action.setEnabled(True)
