@@ -192,6 +192,10 @@ def test_summaries_details_options_and_helpers(conn, lib) -> None:  # type: igno
     assert [c.label for c in opts.cameras] == ["Canon EOS 5D", "NIKON D750"]
     assert opts.kinds == (MediaKind.IMAGE, MediaKind.RAW, MediaKind.VIDEO) and opts.total == 7
     assert opts.first_date == date(2019, 3, 28) and opts.last_date == date(2020, 5, 2)
+    # its pass over the catalog runs on one core (no parallel workers), for this transaction only
+    assert conn.execute("SHOW max_parallel_workers_per_gather").fetchone()[0] == "0"
+    conn.rollback()
+    assert conn.execute("SHOW max_parallel_workers_per_gather").fetchone()[0] != "0"
 
     assert library.folder_ids_of(conn, [ids["a.jpg"], ids["b.jpg"], ids["clip.mp4"]]) == (fa, fb)
     assert library.photo_paths(conn, [ids["a.jpg"]]) == {ids["a.jpg"]: "/photos/x/a.jpg"}
