@@ -353,3 +353,10 @@ def format_flags(d: PhotoDetails) -> str:
     if d.stars:
         parts.append("★" * d.stars)
     return " · ".join(parts) or "— (P pick, X reject, 0–5 stars)"
+
+
+def not_flagged_yet(n: int) -> str:
+    """Why a culling action left ``n`` photos as they were: the scan has not read them."""
+    photos, them = ("1 photo", "it") if n == 1 else (f"{n:,} photos", "them")
+    return (f"{photos} not flagged: the scan has not read {them} yet (flags stay with a photo's content). "
+            f"Flag {them} again once the scan has read {them}.")
