@@ -563,8 +563,24 @@ class PgJobStore:
 
     @contextmanager
     def transaction(self) -> Iterator[psycopg.Connection]:
+        """A transaction of the engine's bookkeeping (claims, a batch's results and its commit).
+
+        While this process holds a lease, the server also ends such a transaction left idle for
+        the lease (``idle_in_transaction_session_timeout``, this transaction only): a process
+        paused inside one (SIGSTOP, a debugger) would otherwise keep its batch rows locked, and
+        ``jobs resume`` of the job it lost waited for it forever.
+        """
         with self.db.connection() as conn, conn.transaction():
+            lease_s = self._lease_s()
+            if lease_s:
+                conn.execute("SELECT set_config('idle_in_transaction_session_timeout', %s, true)",
+                             (f"{int(lease_s * 1000)}",))
             yield conn
+
+    def _lease_s(self) -> float | None:
+        with self._live_lock:
+            leases = [lease for _, _, lease in self._attached.values() if lease]
+        return max(leases) if leases else None
 
     # -- liveness
     def attach(self, worker_id: str, role: str, threads: int, lease_s: float | None = None) -> None:
