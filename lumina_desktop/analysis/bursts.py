@@ -328,15 +328,17 @@ def affected_window(frames_new: Iterable[Frame], gap_s: float = DEFAULT_GAP_S
     for f in frames_new:
         if f.camera is not None and f.time is not None:
             spans.setdefault(f.camera, []).append((f.time - reach, f.time + reach))
-    out: dict[str, list[tuple[datetime, datetime]]] = {}
-    for camera, ranges in sorted(spans.items()):
-        merged: list[tuple[datetime, datetime]] = []
-        for start, end in sorted(ranges):
-            if merged and start <= merged[-1][1]:
-                merged[-1] = (merged[-1][0], max(merged[-1][1], end))
-            else:
-                merged.append((start, end))
-        out[camera] = merged
+    return {camera: merge_windows(ranges) for camera, ranges in sorted(spans.items())}
+
+
+def merge_windows(windows: Iterable[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:
+    """Time windows merged where they overlap, in order."""
+    out: list[tuple[datetime, datetime]] = []
+    for lo, hi in sorted(windows):
+        if out and lo <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], hi))
+        else:
+            out.append((lo, hi))
     return out
 
 

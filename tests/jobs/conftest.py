@@ -28,6 +28,18 @@ def wait_until(cond: Callable[[], Any], timeout_s: float = 30.0, interval_s: flo
         time.sleep(interval_s)
 
 
+def seen_interrupted(db: Any, job_id: int) -> bool:
+    """Any process's liveness check (``recover_dead``) has marked the job's dead owner: interrupted."""
+    from lumina_desktop.core.jobs import JobState
+    from lumina_desktop.db import jobs as jobs_db
+    from lumina_desktop.db.jobs import PgJobStore
+
+    PgJobStore(db).recover_dead()
+    with db.connection() as c:
+        job = jobs_db.get_job(c, job_id)
+    return job is not None and job.state == JobState.INTERRUPTED
+
+
 @pytest.fixture
 def settings(tmp_path: Path):  # type: ignore[no-untyped-def]
     return load_settings({"data_dir": str(tmp_path), "background_workers": 8, "batch_size": 10},

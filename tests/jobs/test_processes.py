@@ -12,8 +12,7 @@ import pytest
 
 from lumina_desktop.core.jobs import JobState
 from lumina_desktop.db import jobs as jobs_db
-from lumina_desktop.db.jobs import PgJobStore
-from tests.jobs.conftest import wait_until
+from tests.jobs.conftest import seen_interrupted, wait_until
 from tests.jobs.test_engine import results
 
 pytestmark = [pytest.mark.db, pytest.mark.slow]
@@ -56,12 +55,7 @@ def test_sigkill_mid_job_then_resume_equals_uninterrupted_run(test_db, db, coord
     assert summary["succeeded"][0] < 40
     # its liveness lock went with it: any process sees the owner dead at once (this test's own
     # coordinator may be the one whose heartbeat notices first)
-    def interrupted() -> bool:
-        PgJobStore(db).recover_dead()
-        with db.connection() as c:
-            return jobs_db.get_job(c, job_id).state == JobState.INTERRUPTED  # type: ignore[union-attr]
-
-    assert wait_until(interrupted, 2, 0.05)
+    assert wait_until(lambda: seen_interrupted(db, job_id), 2, 0.05)
     coordinator.resume(job_id)
     resumed = coordinator.wait(job_id, 60)
     assert resumed.state == JobState.SUCCEEDED, resumed.error

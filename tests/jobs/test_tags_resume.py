@@ -16,10 +16,8 @@ import pytest
 
 from lumina_desktop.analysis.tagging import TAGS_VERSION
 from lumina_desktop.core.jobs import JobState
-from lumina_desktop.db import jobs as jobs_db
-from lumina_desktop.db.jobs import PgJobStore
 from lumina_desktop.services.tags import TagsService
-from tests.jobs.conftest import wait_until
+from tests.jobs.conftest import seen_interrupted, wait_until
 from tests.jobs.test_scan import PHOTOS, make_jpeg, rows, scan
 
 pytestmark = [pytest.mark.db, pytest.mark.slow]
@@ -126,12 +124,7 @@ def test_sigkill_mid_tags_job_then_resume_equals_an_uninterrupted_run(test_db, d
     user_before = stored(conn, cat.id)["user"]
     assert len(user_before) == 2 and {r[1] for r in user_before} == {"holiday in rome", tag}
 
-    def interrupted() -> bool:
-        PgJobStore(db).recover_dead()
-        with db.connection() as c:
-            return jobs_db.get_job(c, job_id).state == JobState.INTERRUPTED  # type: ignore[union-attr]
-
-    assert wait_until(interrupted, 5, 0.05)
+    assert wait_until(lambda: seen_interrupted(db, job_id), 5, 0.05)
     coordinator.resume(job_id)
     resumed = coordinator.wait(job_id, 120)
     conn.commit()

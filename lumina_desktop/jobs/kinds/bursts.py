@@ -71,15 +71,6 @@ def runs(frames: Sequence[FrameRow], gap_s: float) -> list[list[int]]:
     return [g for g in groups.values() if len(g) > 1]
 
 
-def _merge(windows: Sequence[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:
-    """Time windows merged where they overlap, in order."""
-    out: list[tuple[datetime, datetime]] = []
-    for lo, hi in sorted(windows):
-        if out and lo <= out[-1][1]:
-            out[-1] = (out[-1][0], max(out[-1][1], hi))
-        else:
-            out.append((lo, hi))
-    return out
 
 
 def _covered(windows: Sequence[tuple[datetime, datetime]], starts: Sequence[datetime], lo: datetime,
@@ -101,7 +92,7 @@ def runs_around(seeds: Sequence[FrameRow], gap_s: float,
         return []
     reach = timedelta(seconds=bursts_analysis.join_reach_s(gap_s))
     seed_ids = {s.id for s in seeds}
-    windows = _merge([(s.time - reach, s.time + reach) for s in seeds])
+    windows = bursts_analysis.merge_windows([(s.time - reach, s.time + reach) for s in seeds])
     while True:
         frames = {f.id: f for f in frames_between(windows)}
         uuids = sorted({f.burst_uuid for f in frames.values() if f.burst_uuid})
@@ -115,7 +106,7 @@ def runs_around(seeds: Sequence[FrameRow], gap_s: float,
                  if not _covered(windows, starts, t - reach, t + reach)]
         if not wider:
             return found
-        windows = _merge([*windows, *wider])
+        windows = bursts_analysis.merge_windows([*windows, *wider])
 
 
 # more changed photos than this: the whole catalog's frames are read at once

@@ -192,9 +192,10 @@ def index_ids(ids: Sequence[int], base: np.ndarray, base_index: IdIndex | None =
     return IdList(arr, IdIndex.of(arr), base, first, last)
 
 
-def _ranges(rows: Iterable[int]) -> list[tuple[int, int]]:
+def row_ranges(rows: Iterable[int]) -> list[tuple[int, int]]:
+    """Sorted rows → inclusive (first, last) runs."""
     out: list[tuple[int, int]] = []
-    for r in sorted(rows):
+    for r in sorted(set(rows)):
         if out and r == out[-1][1] + 1:
             out[-1] = (out[-1][0], r)
         else:
@@ -672,7 +673,7 @@ class PhotoGridModel(QStandardItemModel):
                 self._summaries[pid] = new
                 changed.append(row)
         self._evict_pages()
-        for a, b in _ranges(changed):
+        for a, b in row_ranges(changed):
             self.dataChanged.emit(self.index(a, 0), self.index(b, 0), _SUMMARY_ROLES)
         self._pump()
 

@@ -29,21 +29,10 @@ from lumina_desktop.ui.culling_keys import culling_action
 from lumina_desktop.ui.delegates.thumbnail_delegate import (
     DEFAULT_THUMB_PX, FRAME_HOVER, FRAME_NONE, FRAME_SELECTED, ThumbnailDelegate,
 )
-from lumina_desktop.ui.models.photo_grid_model import PhotoGridModel
+from lumina_desktop.ui.models.photo_grid_model import PhotoGridModel, row_ranges
 
 VISIBLE_DEBOUNCE_MS = 15
 AnyIndex = QModelIndex | QPersistentModelIndex
-
-
-def row_ranges(rows: Iterable[int]) -> list[tuple[int, int]]:
-    """Sorted rows → inclusive (first, last) runs."""
-    out: list[tuple[int, int]] = []
-    for r in sorted(set(rows)):
-        if out and r == out[-1][1] + 1:
-            out[-1] = (out[-1][0], r)
-        else:
-            out.append((r, r))
-    return out
 
 
 class PhotoGridView(QAbstractItemView):
