@@ -122,16 +122,14 @@ def render_cell(image: QImage | None, spec: CellSpec) -> QImage:
     flags = PhotoFlag(spec.flags)
     out = QImage(st.cell_w, st.cell_h, QImage.Format.Format_ARGB32_Premultiplied)
     out.fill(Qt.GlobalColor.transparent)
-    p = QPainter(out)
-    p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
-    box = st.box
+    p = QPainter(out)   # no SmoothPixmapTransform: the picture is drawn at its size (scaled first if
+    box = st.box        # not), and the hint made every blit of the edge strips 60 times slower
     if image is not None and not image.isNull():
         area = fit_rect(image.width(), image.height(), box)
         p.drawImage(area, image if image.size() == area.size() else
                     image.scaled(area.size(), Qt.AspectRatioMode.IgnoreAspectRatio,
                                  Qt.TransformationMode.SmoothTransformation))
-        p.setPen(_EDGE)
-        p.drawRect(area.adjusted(0, 0, -1, -1))
+        _paint_edge(p, area)
     else:
         area = placeholder_rect(box)
         p.fillRect(area, _PLACEHOLDER)
@@ -158,6 +156,29 @@ def render_cell(image: QImage | None, spec: CellSpec) -> QImage:
                    fm.elidedText(display_name(spec.file_name), Qt.TextElideMode.ElideMiddle, text_rect.width()))
     p.end()
     return out
+
+
+_EDGE_STRIPS: list[QImage] = []   # a horizontal and a vertical strip of the edge colour, made once
+
+
+def _paint_edge(p: QPainter, area: QRect) -> None:
+    """A faint one-pixel edge just inside ``area``, blitted from two premade strips: ``drawRect``
+    with a pen took 0.26 ms of the 0.43 ms a cell took to compose (cProfile), and a translucent
+    ``fillRect`` more than one pixel high 0.08 ms; a blit without SmoothPixmapTransform takes 1 µs."""
+    if not _EDGE_STRIPS:
+        for w, h in ((MAX_THUMB_PX * 2, 1), (1, MAX_THUMB_PX * 2)):
+            strip = QImage(w, h, QImage.Format.Format_ARGB32_Premultiplied)
+            strip.fill(_EDGE)
+            _EDGE_STRIPS.append(strip)
+    across, down = _EDGE_STRIPS
+    x, y, w, h = area.x(), area.y(), area.width(), area.height()
+    p.drawImage(x, y, across, 0, 0, w, 1)
+    if h > 1:
+        p.drawImage(x, y + h - 1, across, 0, 0, w, 1)
+    if h > 2:
+        p.drawImage(x, y + 1, down, 0, 0, 1, h - 2)
+        if w > 1:
+            p.drawImage(x + w - 1, y + 1, down, 0, 0, 1, h - 2)
 
 
 def _pill(p: QPainter, fm: QFontMetrics, x: int, y: int, text: str, fg: QColor, bg: QColor) -> None:
