@@ -116,12 +116,19 @@ def placeholder_rect(box: QRect) -> QRect:
     return QRect(box.x(), box.y() + (box.height() - h) // 2, box.width(), h)
 
 
-def render_cell(image: QImage | None, spec: CellSpec) -> QImage:
-    """The whole cell (transparent background) as a new premultiplied ARGB image (GUI thread)."""
+def cell_size(spec: CellSpec) -> tuple[int, int]:
+    """The size of the image :func:`render_cell` makes for ``spec``."""
+    return spec.style.cell_w, spec.style.cell_h
+
+
+def render_cell(image: QImage | None, spec: CellSpec, out: QImage | None = None) -> QImage:
+    """The whole cell (transparent background) as a premultiplied ARGB image (GUI thread):
+    painted into ``out`` (blank, of :func:`cell_size`) if given, else into a new image."""
     st = spec.style
     flags = PhotoFlag(spec.flags)
-    out = QImage(st.cell_w, st.cell_h, QImage.Format.Format_ARGB32_Premultiplied)
-    out.fill(Qt.GlobalColor.transparent)
+    if out is None:
+        out = QImage(st.cell_w, st.cell_h, QImage.Format.Format_ARGB32_Premultiplied)
+        out.fill(Qt.GlobalColor.transparent)
     p = QPainter(out)   # no SmoothPixmapTransform: the picture is drawn at its size (scaled first if
     box = st.box        # not), and the hint made every blit of the edge strips 60 times slower
     if image is not None and not image.isNull():
@@ -300,16 +307,26 @@ class ThumbnailDelegate(QStyledItemDelegate):
 
     def paint_cell(self, painter: QPainter, full: QRect, pixmap: object, frame: int, palette: QPalette) -> None:
         """One cell in ``full`` (the grid cell): the frame (``FRAME_*``), then the composed
-        pixmap, or a placeholder while it is on its way.  The grid view calls this directly,
-        without a QStyleOptionViewItem per cell."""
+        cell (a QPixmap, or a QImage painted in the loader's cell memory), or a placeholder
+        while it is on its way.  The grid view calls this directly, without a
+        QStyleOptionViewItem per cell."""
         st = self._style
         x = full.x() + (full.width() - st.cell_w) // 2
         if frame:
             self._paint_frame(painter, QRect(x, full.y(), st.cell_w, full.height()), palette, frame == FRAME_SELECTED)
-        if isinstance(pixmap, QPixmap):
+        if isinstance(pixmap, QImage):
             if pixmap.width() == st.cell_w and pixmap.height() == st.cell_h:
-                painter.drawPixmap(x, full.y(), pixmap)       # the usual case: one blit
+                painter.drawImage(x, full.y(), pixmap)        # the usual case: one blit
             else:                                             # another zoom's cell, until reloaded
+                painter.save()
+                painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
+                painter.drawImage(fit_rect(pixmap.width(), pixmap.height(),
+                                           QRect(x, full.y(), st.cell_w, st.cell_h)), pixmap)
+                painter.restore()
+        elif isinstance(pixmap, QPixmap):
+            if pixmap.width() == st.cell_w and pixmap.height() == st.cell_h:
+                painter.drawPixmap(x, full.y(), pixmap)
+            else:
                 painter.save()
                 painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
                 painter.drawPixmap(fit_rect(pixmap.width(), pixmap.height(),

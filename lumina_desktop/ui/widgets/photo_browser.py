@@ -23,7 +23,8 @@ from lumina_desktop.core.library import FilterOptions, PhotoFilter, SmartView, S
 from lumina_desktop.services.images import PhotoPictures
 from lumina_desktop.services.photos import PhotoQueries
 from lumina_desktop.ui.culling_keys import apply_culling
-from lumina_desktop.ui.delegates.thumbnail_delegate import DEFAULT_THUMB_PX, MAX_THUMB_PX, MIN_THUMB_PX, render_cell
+from lumina_desktop.ui.delegates.thumbnail_delegate import (DEFAULT_THUMB_PX, MAX_THUMB_PX, MIN_THUMB_PX, cell_size,
+                                                            render_cell)
 from lumina_desktop.ui.models.photo_grid_model import CatalogPhotoSource, PhotoGridModel
 from lumina_desktop.ui.models.roles import PhotoRole
 from lumina_desktop.ui.tasks import report_error, run_op
@@ -69,7 +70,8 @@ class PhotoBrowserWidget(QWidget):
         # (the app's lane for such reads), so a page of the grid never waits behind them (a
         # reopened catalog's first screen waited 0.4 s)
         self._options_io = slow_io or io
-        self.loader = ThumbnailLoader(io, images, compose=render_cell, parent=self)
+        self.loader = ThumbnailLoader(io, images, compose=render_cell, cell_size=cell_size,
+                                      memory_executor=self._options_io, parent=self)
         self.model = PhotoGridModel(io, self.loader, parent=self)
         self.filter_bar = FilterBarWidget()
         self.zoom_slider = QSlider(Qt.Orientation.Horizontal)

@@ -1,0 +1,106 @@
+"""CellMemory: composed grid cells are painted into memory set aside (and touched) once, reused
+when a cell is evicted, so a growing cache costs the GUI thread no page faults."""
+from __future__ import annotations
+
+import resource
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6.QtGui import QColor, QImage, QPainter
+
+from lumina_desktop.services.images import PhotoImages
+from lumina_desktop.ui.delegates.thumbnail_delegate import CellSpec, CellStyle, cell_size, render_cell
+from lumina_desktop.ui.thumbnails import CellMemory, ThumbnailLoader, ThumbnailRequest
+from tests.ui.test_cell_render import as_array
+from tests.ui.test_grid_model import ManualExecutor, fake_hash, write_thumbnails
+
+pytestmark = pytest.mark.ui
+
+
+def test_memory_is_set_aside_for_a_size_asked_for_often_and_touched_off_the_gui_thread(qapp) -> None:  # type: ignore[no-untyped-def]
+    lane = ManualExecutor()
+    memory = CellMemory(lane, budget_bytes=10 * 100 * 120 * 4, after=3)
+    assert memory.take(100, 120) is None and memory.take(100, 120) is None and memory.sizes == ()
+    assert memory.take(100, 120) is None            # the third ask sets memory aside…
+    assert memory.sizes == ((100, 120),) and len(lane.queue) == 1
+    assert memory.take(100, 120) is None            # …but hands none out until it is touched
+    lane.run_one()
+    qapp.processEvents()
+    assert memory.is_ready(100, 120)
+    image, slot = memory.take(100, 120)
+    pool, row = slot
+    assert (image.width(), image.height()) == (100, 120) and (pool.rows[row] == 0).all()
+    painter = QPainter(image)
+    painter.fillRect(0, 0, 1, 1, QColor(255, 0, 0))
+    painter.end()
+    assert pool.rows[row][0, :4].tolist() == [0, 0, 255, 255]    # painted in place (BGRA), not in a copy
+    memory.give_back(slot)
+    again, slot2 = memory.take(100, 120)
+    assert slot2[1] == row and as_array(again)[0, 0].tolist() == [0, 0, 0, 0]   # the row again, blank
+    taken = [memory.take(100, 120) for _ in range(40)]
+    assert sum(t is not None for t in taken) == len(pool.rows) - 1 and taken[-1] is None   # all in use
+
+
+def test_a_new_size_keeps_the_old_memory_until_its_last_cell_goes(qapp) -> None:  # type: ignore[no-untyped-def]
+    lane = ManualExecutor()
+    memory = CellMemory(lane, budget_bytes=4 * 50 * 50 * 4, after=1)
+    memory.take(50, 50)
+    lane.run_one()
+    qapp.processEvents()
+    old = [memory.take(50, 50)[1] for _ in range(2)]
+    memory.take(60, 60)                              # zoomed: memory for the new size too
+    assert set(memory.sizes) == {(50, 50), (60, 60)}
+    lane.run_one()
+    qapp.processEvents()
+    assert memory.take(60, 60) is not None           # (a cell of the new size)
+    memory.take(70, 70)                              # zoomed again: no third size while both are in use
+    assert set(memory.sizes) == {(50, 50), (60, 60)} and not lane.queue
+    memory.take(60, 60)                              # back: the 70 px size was asked once and holds none
+    for slot in old:
+        memory.give_back(slot)                       # the old size's cells were evicted
+    assert memory.sizes == ((60, 60),)
+
+
+def test_the_grid_caches_cells_composed_in_set_aside_memory_without_page_faults(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    write_thumbnails(tmp_path)
+    lane = ManualExecutor()
+    style = CellStyle.for_zoom(180)
+    one_cell = style.cell_w * style.cell_h * 4
+    loader = ThumbnailLoader(lane, PhotoImages(tmp_path), compose=render_cell, cell_size=cell_size,
+                             cache_bytes=one_cell * 300, batch_size=50, max_batches_in_flight=1)
+    memory = loader.memory
+    assert memory is not None
+
+    def request(ids: range) -> None:
+        loader.request([ThumbnailRequest(pid, 180, fake_hash(pid), 256, CellSpec(style, f"IMG_{pid}.JPG", 0, None))
+                        for pid in ids])
+        while lane.queue:
+            lane.run_one()
+            qtbot.wait(1)
+
+    request(range(1, 101))                            # the first screens: fresh memory, then set aside
+    assert memory.is_ready(style.cell_w, style.cell_h)
+    before = resource.getrusage(resource.RUSAGE_THREAD).ru_minflt
+    request(range(101, 301))                          # 200 more cells: the cache grows into the memory
+    faults = resource.getrusage(resource.RUSAGE_THREAD).ru_minflt - before
+    assert faults < 2000, f"{faults} page faults for 200 cells (fresh memory takes ~40 a cell)"
+    cell = loader.pixmap(200, 180, fake_hash(200), CellSpec(style, "IMG_200.JPG", 0, None))
+    assert isinstance(cell, QImage)
+    reference = render_cell(_qimage(PhotoImages(tmp_path), fake_hash(200)), CellSpec(style, "IMG_200.JPG", 0, None))
+    assert np.array_equal(as_array(cell), as_array(reference))   # the same pixels as a cell of its own
+    pool = next(p for p in memory._pools.values())   # noqa: SLF001
+    request(range(301, 501))                          # past the cache's bound: evicted rows are reused
+    assert loader.cached_bytes <= one_cell * 300
+    in_memory = sum(1 for _, _, slot in loader._cache.values() if slot is not None)   # noqa: SLF001
+    assert pool.in_use == in_memory and in_memory > 150
+    loader.clear_cache()
+    assert pool.in_use == 0
+
+
+def _qimage(images: PhotoImages, content_hash: str) -> QImage:
+    from lumina_desktop.ui.thumbnails import to_qimage
+
+    picture = images.thumbnail(content_hash, 256, 180)
+    assert picture is not None
+    return to_qimage(picture)
