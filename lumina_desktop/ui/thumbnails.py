@@ -28,7 +28,10 @@ most ``max_batches_in_flight`` (default two: both threads of the interactive lan
 made a jump to another part of a million photos wait for four batches in a row, 230 → 145 ms a
 screen under load) small batches (four thumbnails: a page query waits for at most ~4 ms of
 decoding; eight made a jump wait 15–20 ms for its page) run at a time.  The requests on screen
-are announced as soon as the last of them is ready, the others gathered for ``flush_ms``.  Every
+are read first — those a screen ahead start only when the last of the screen's has started (a
+jump's screen was then 4–7 ms sooner at 1M: its decoding no longer shared the two cores with the
+screen ahead) — and announced as soon as the last of them is ready, the others gathered for
+``flush_ms``.  Every
 batch carries the loader's ``generation``; :meth:`reset` bumps it and results of older
 generations are dropped unseen.
 """
@@ -57,7 +60,7 @@ ThumbKey = tuple[int, int, str, Hashable]
 Compose = Callable[..., QImage]   # compose(image | None, spec, out=None): the cell, painted into ``out`` if given
 CellSize = Callable[[Any], tuple[int, int]]   # the composed cell's size for a spec
 Picture = QPixmap | QImage
-CELL_MEMORY_AFTER = 64   # cells composed at one size before memory is set aside for that size
+CELL_MEMORY_AFTER = 32   # cells composed at one size before memory is set aside for it (a screen: 25–50)
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,7 +114,13 @@ class _Slots:
         self.rows = np.empty((count, h, w * 4), np.uint8)   # (numpy backs it with huge pages where it can)
         self.free = list(range(count - 1, -1, -1))
         self.ready = False
+        self.dropped = False    # no longer kept: not worth touching
         self.in_use = 0
+
+    def touch(self) -> None:
+        """Worker: write every page once (numpy releases the GIL), unless it was dropped meanwhile."""
+        if not self.dropped:
+            self.rows.fill(0)
 
 
 Slot = tuple[_Slots, int]
@@ -122,7 +131,8 @@ class CellMemory:
 
     :meth:`take` hands out a blank (transparent) ``QImage`` in a free row, or None: the size is
     new, its memory is still being touched, or every row is in use.  A size gets memory once
-    ``after`` cells of it were asked for (zooming through sizes sets none aside); at most two
+    ``after`` cells of it were asked for (about a screen, so zooming through sizes sets little
+    aside, and memory set aside for a size left before it was touched is not touched); at most two
     sizes hold memory (the current one and the one being replaced), and a size no longer asked
     for goes when its last cell is given back.  ``touch`` runs on ``executor``; numpy releases
     the GIL while it writes (96 MB: ~25 ms of one core, off the GUI thread).
@@ -162,6 +172,7 @@ class CellMemory:
         pool.in_use -= 1
         if pool.in_use == 0 and pool.size != self._current:
             self._pools.pop(pool.size, None)
+            pool.dropped = True
 
     @property
     def sizes(self) -> tuple[tuple[int, int], ...]:
@@ -176,6 +187,7 @@ class CellMemory:
         for size, pool in list(self._pools.items()):
             if pool.in_use == 0 and size != self._current:
                 del self._pools[size]
+                pool.dropped = True
 
     def _set_aside(self, size: tuple[int, int]) -> None:
         w, h = size
@@ -186,7 +198,7 @@ class CellMemory:
         def touched(_result: object) -> None:
             pool.ready = True
 
-        run_query(self._executor, lambda: pool.rows.fill(0), touched,
+        run_query(self._executor, pool.touch, touched,
                   lambda exc: log.warning("setting aside memory for grid cells failed: %s", exc))
 
 
@@ -345,8 +357,13 @@ class ThumbnailLoader(QObject):
 
     def _submit(self) -> None:
         while self._pending and self._batches_in_flight < self._max_batches:
-            batch = tuple(self._pending[:self._batch_size])
-            del self._pending[:self._batch_size]
+            size = self._batch_size
+            if self._urgent:   # the screen first: what is ahead waits until the screen is read
+                size = next((i for i, r in enumerate(self._pending[:size]) if r.key not in self._urgent), size)
+                if not size:
+                    break
+            batch = tuple(self._pending[:size])
+            del self._pending[:size]
             keys = [r.key for r in batch]
             self._pending_keys.difference_update(keys)
             self._in_flight.update(keys)

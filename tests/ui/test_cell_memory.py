@@ -104,3 +104,15 @@ def _qimage(images: PhotoImages, content_hash: str) -> QImage:
     picture = images.thumbnail(content_hash, 256, 180)
     assert picture is not None
     return to_qimage(picture)
+
+
+def test_memory_for_a_size_left_before_it_was_touched_is_not_touched(qapp) -> None:  # type: ignore[no-untyped-def]
+    lane = ManualExecutor()
+    memory = CellMemory(lane, budget_bytes=4 * 50 * 50 * 4, after=1)
+    memory.take(50, 50)                  # set aside, its touch queued…
+    pool = memory._pools[(50, 50)]       # noqa: SLF001
+    memory.take(60, 60)                  # …but the user zoomed on before it ran
+    assert (50, 50) not in memory.sizes and pool.dropped
+    pool.rows[:] = 7
+    lane.run_one()
+    assert (pool.rows == 7).all()        # not written: nobody will use it

@@ -481,3 +481,16 @@ def test_the_libjpeg_path_and_pillows_agree(tmp_path: Path) -> None:
     assert thin is not None and thin.height == 96
     (tmp_path / "cut.jpg").write_bytes((tmp_path / "big.jpg").read_bytes()[:5000])
     assert images._decode_fitted_jpeg((tmp_path / "cut.jpg").read_bytes(), 200, True, "BGRA") is None  # libjpeg warns
+
+
+def test_the_screen_is_read_before_anything_ahead_starts(qtbot, thumbs_dir) -> None:  # type: ignore[no-untyped-def]
+    pool = ManualExecutor()
+    loader = ThumbnailLoader(pool, PhotoImages(thumbs_dir), batch_size=2, max_batches_in_flight=2)
+    loader.request([ThumbnailRequest(pid, 256, fake_hash(pid)) for pid in range(1, 8)], urgent=3)
+    assert loader.in_flight_count == 3 and loader.pending_count == 4   # 1–2, then 3 alone: 4 is a screen ahead
+    pool.run_one()
+    qtbot.waitUntil(lambda: loader.in_flight_count == 1, timeout=2000)
+    assert loader.pending_count == 4                            # photo 3 of the screen is still being read
+    pool.run_one()
+    qtbot.waitUntil(lambda: loader.in_flight_count == 4, timeout=2000)   # the screen is read: 4–7 start
+    assert loader.pending_count == 0
