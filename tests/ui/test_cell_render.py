@@ -65,3 +65,28 @@ def test_badges_and_the_name_are_drawn_over_the_picture_and_below_it(qapp) -> No
     for where, region in corners.items():
         assert region.any(), where
     assert not changed[area.y() + 40:area.bottom() - 40, area.x() + 60:area.right() - 60].any()   # the middle stays
+
+
+def test_placeholders_are_blitted_with_the_pixels_a_translucent_fill_gives(qapp) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtCore import QRect
+    from PySide6.QtGui import QColor, QPainter, QPalette
+
+    from lumina_desktop.ui.delegates.thumbnail_delegate import ThumbnailDelegate, placeholder_rect
+
+    delegate = ThumbnailDelegate(thumb_px=180)
+    style = delegate.cell_style
+    for paint in ("cell", "composed"):
+        blitted = QImage(style.cell_w, style.cell_h, QImage.Format.Format_RGB32)
+        blitted.fill(QColor(240, 240, 240))
+        filled = blitted.copy()
+        painter = QPainter(blitted)
+        if paint == "cell":     # a cell whose thumbnail is on its way
+            delegate.paint_cell(painter, QRect(0, 0, style.cell_w, style.cell_h), None, 0, QPalette())
+        else:                   # a cell composed without a thumbnail (none stored)
+            painter.drawImage(0, 0, render_cell(None, CellSpec(style, "", 0, None)))
+        painter.end()
+        painter = QPainter(filled)
+        painter.fillRect(placeholder_rect(style.box), QColor(128, 128, 128, 48))
+        painter.end()
+        assert np.array_equal(as_array(blitted), as_array(filled)), paint
+        assert (as_array(blitted)[style.box.center().y(), style.box.center().x(), :3] < 240).all()

@@ -121,6 +121,23 @@ def cell_size(spec: CellSpec) -> tuple[int, int]:
     return spec.style.cell_w, spec.style.cell_h
 
 
+_PLACEHOLDERS: dict[tuple[int, int], QImage] = {}
+
+
+def placeholder_image(w: int, h: int) -> QImage:
+    """A ``w``×``h`` block of the translucent placeholder colour, made once a size: blitting it
+    takes 9 µs where ``fillRect`` with a translucent colour took 90 µs (a screen of placeholders,
+    painted on every jump, took 4 ms).  The same pixels either way."""
+    image = _PLACEHOLDERS.get((w, h))
+    if image is None:
+        if len(_PLACEHOLDERS) >= 32:
+            _PLACEHOLDERS.clear()
+        image = QImage(max(1, w), max(1, h), QImage.Format.Format_ARGB32_Premultiplied)
+        image.fill(_PLACEHOLDER)
+        _PLACEHOLDERS[(w, h)] = image
+    return image
+
+
 def render_cell(image: QImage | None, spec: CellSpec, out: QImage | None = None) -> QImage:
     """The whole cell (transparent background) as a premultiplied ARGB image (GUI thread):
     painted into ``out`` (blank, of :func:`cell_size`) if given, else into a new image."""
@@ -139,7 +156,7 @@ def render_cell(image: QImage | None, spec: CellSpec, out: QImage | None = None)
         _paint_edge(p, area)
     else:
         area = placeholder_rect(box)
-        p.fillRect(area, _PLACEHOLDER)
+        p.drawImage(area.topLeft(), placeholder_image(area.width(), area.height()))
         glyph = "⚠" if flags & PhotoFlag.ERROR else "?" if flags & PhotoFlag.MISSING else \
             "▶" if flags & PhotoFlag.VIDEO else ""
         if glyph:
@@ -333,7 +350,8 @@ class ThumbnailDelegate(QStyledItemDelegate):
                                             QRect(x, full.y(), st.cell_w, st.cell_h)), pixmap)
                 painter.restore()
         else:
-            painter.fillRect(placeholder_rect(st.box).translated(x, full.y()), _PLACEHOLDER)
+            area = placeholder_rect(st.box)
+            painter.drawImage(x + area.x(), full.y() + area.y(), placeholder_image(area.width(), area.height()))
 
     @staticmethod
     def _paint_frame(painter: QPainter, cell: QRect, palette: QPalette, is_selected: bool) -> None:
