@@ -270,3 +270,58 @@ def test_a_queued_job_that_starts_reporting_progress_is_read_as_running(qtbot, b
     jobs.listener.notify(progress=JobProgress(7, "process", 3, 10, 0.4, "Comparing", None, None,
                                               datetime.now(timezone.utc)))
     qtbot.waitUntil(lambda: getattr(snaps[-1], "state", None) == JobState.RUNNING, timeout=5000)
+
+
+# -- filter choices -----------------------------------------------------------------------------
+def test_filter_choices_are_kept_for_the_next_opening_until_the_catalog_changes(qtbot, io) -> None:  # type: ignore[no-untyped-def]
+    photos = FakePhotos(300)
+    browser = open_browser(qtbot, io, photos)
+    qtbot.waitUntil(lambda: browser.filter_bar._options.total == 300, timeout=5000)   # noqa: SLF001
+    assert photos.calls["filter_options"] == 1
+
+    def reopen() -> None:
+        browser.set_catalog(None)
+        with qtbot.waitSignal(browser.count_changed, timeout=5000):
+            browser.set_catalog(1)
+        qtbot.waitUntil(lambda: not browser.model.is_loading, timeout=5000)
+        qtbot.wait(100)
+
+    reopen()                                          # opened again: the choices are there at once, not read
+    assert photos.calls["filter_options"] == 1 and browser.filter_bar._options.total == 300   # noqa: SLF001
+    browser.note_change(change({7}, frozenset({Aspect.FLAGS})))   # a flag: the choices do not depend on it
+    reopen()
+    assert photos.calls["filter_options"] == 1
+    browser.set_catalog(None)
+    photos.put(301)
+    browser.note_change(change({301}, frozenset({Aspect.ADDED})))   # added while another catalog was shown
+    browser.note_change(change({1}, frozenset({Aspect.ADDED}), catalog_id=2))   # (another catalog's change)
+    reopen()
+    qtbot.waitUntil(lambda: browser.filter_bar._options.total == 301, timeout=5000)   # noqa: SLF001
+    assert photos.calls["filter_options"] == 2
+    browser.refresh()                                 # F5 reads everything again
+    qtbot.waitUntil(lambda: photos.calls["filter_options"] == 3, timeout=5000)
+
+
+def test_an_opening_while_its_choices_are_read_waits_for_that_read(qtbot, io) -> None:  # type: ignore[no-untyped-def]
+    import threading
+
+    gate = threading.Event()
+
+    class GatedPhotos(FakePhotos):
+        def filter_options(self, catalog_id: int):  # type: ignore[no-untyped-def]
+            gate.wait(10)
+            return super().filter_options(catalog_id)
+
+    photos = GatedPhotos(300)
+    browser = PhotoBrowserWidget(io, photos, FakePictures())
+    qtbot.addWidget(browser)
+    for _ in range(3):                                # opened, left and opened again while the read waits
+        with qtbot.waitSignal(browser.count_changed, timeout=5000):
+            browser.set_catalog(1)
+        qtbot.waitUntil(lambda: not browser.model.is_loading, timeout=5000)
+        browser.set_catalog(None)
+    browser.set_catalog(1)
+    gate.set()
+    qtbot.waitUntil(lambda: browser.filter_bar._options.total == 300, timeout=5000)   # noqa: SLF001
+    qtbot.wait(100)
+    assert photos.calls["filter_options"] == 1

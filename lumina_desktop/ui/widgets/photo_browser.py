@@ -27,7 +27,7 @@ from lumina_desktop.ui.delegates.thumbnail_delegate import (DEFAULT_THUMB_PX, MA
                                                             render_cell)
 from lumina_desktop.ui.models.photo_grid_model import CatalogPhotoSource, PhotoGridModel
 from lumina_desktop.ui.models.roles import PhotoRole
-from lumina_desktop.ui.tasks import report_error, run_op
+from lumina_desktop.ui.tasks import report_error, run_op, run_query
 from lumina_desktop.ui.thumbnails import ThumbnailLoader
 from lumina_desktop.ui.widgets.details_panel import DetailsPanel
 from lumina_desktop.ui.widgets.filter_bar import FilterBarWidget
@@ -37,6 +37,7 @@ from lumina_desktop.ui.windows.viewer_window import ViewerWindow
 log = logging.getLogger(__name__)
 DETAILS_PX = 250           # the details panel's default width
 OPTIONS_REFRESH_S = 30.0   # the filter choices (4 queries) are read again at most this often while photos change
+OPTIONS_KEEP_S = 600.0     # a catalog's filter choices are kept this long for its next opening, unless it changes
 _OPTION_ASPECTS = frozenset({Aspect.ADDED, Aspect.REMOVED, Aspect.ANALYSED, Aspect.FOLDERS})
 
 
@@ -61,8 +62,13 @@ class PhotoBrowserWidget(QWidget):
         self._restore: tuple[tuple[int, ...], int | None] | None = None
         self._restore_after_reset: tuple[tuple[int, ...], int | None] | None = None
         self._options_after_ids = False
-        self._options_token = 0
         self._options_age_s: float | None = None
+        # the filter choices by catalog, kept for the next opening until the change feed says the
+        # catalog changed (a pass over a million photos costs 0.45 s of a core, and it slowed the
+        # first scroll steps after every opening): what was read, when, and the reads on their way
+        self._options_kept: dict[int, tuple[FilterOptions, float]] = {}
+        self._options_epoch: dict[int, int] = {}
+        self._options_reading: dict[int, int] = {}
         self._options_timer = QTimer(self)
         self._options_timer.setSingleShot(True)
         self._options_timer.timeout.connect(self._load_options)
@@ -142,9 +148,10 @@ class PhotoBrowserWidget(QWidget):
         """Browse ``catalog_id`` (None: nothing); the folder filter is cleared."""
         self.catalog_id = catalog_id
         flt = replace(self.filter_bar.take_pending(), folder_id=None)
-        self.filter_bar.set_options(FilterOptions())
+        kept = self._kept_options(catalog_id)
+        self.filter_bar.set_options(kept or FilterOptions())
         self.filter_bar.set_filter(flt)
-        self._options_after_ids = True     # once the grid has its ids: its first screen comes first
+        self._options_after_ids = kept is None   # once the grid has its ids: its first screen comes first
         self._query()
 
     def set_folder(self, folder_id: int | None) -> None:
@@ -169,11 +176,13 @@ class PhotoBrowserWidget(QWidget):
             return
         self.model.refresh()
         self.details.refresh()
+        self._forget_options(self.catalog_id)
         self._load_options()
 
     def apply_changes(self, change: PhotoChanges) -> None:
         """The change feed for this catalog: the grid re-reads what the change affects, the details
         panel only if its photo changed, the filter choices at most every 30 s."""
+        self.note_change(change)
         if change.catalog_id != self.catalog_id or self.model.source is None:
             return
         self.model.apply_changes(change)
@@ -183,6 +192,11 @@ class PhotoBrowserWidget(QWidget):
         if change.aspects & _OPTION_ASPECTS and not self._options_timer.isActive():
             age = time.monotonic() - (self._options_age_s or -1e9)
             self._options_timer.start(max(0, int((OPTIONS_REFRESH_S - age) * 1000)))
+
+    def note_change(self, change: PhotoChanges) -> None:
+        """The change feed for any catalog, shown or not: filter choices kept for it are stale."""
+        if change.aspects & _OPTION_ASPECTS:
+            self._forget_options(change.catalog_id)
 
     def selected_photo_ids(self) -> tuple[int, ...]:
         return self.view.selected_photo_ids()
@@ -241,20 +255,49 @@ class PhotoBrowserWidget(QWidget):
             return
         self.model.set_source(CatalogPhotoSource(self.photos, self.catalog_id, self.current_filter, self.current_sort))
 
+    def _kept_options(self, catalog_id: int | None) -> FilterOptions | None:
+        kept = self._options_kept.get(catalog_id) if catalog_id is not None else None
+        if kept is None or time.monotonic() - kept[1] > OPTIONS_KEEP_S:
+            return None
+        return kept[0]
+
+    def _forget_options(self, catalog_id: int | None) -> None:
+        if catalog_id is not None:
+            self._options_kept.pop(catalog_id, None)
+            self._options_epoch[catalog_id] = self._options_epoch.get(catalog_id, 0) + 1
+
     def _load_options(self) -> None:
+        """The shown catalog's filter choices: those kept if the catalog has not changed since,
+        else read on the slow lane (once: a read of the same state on its way is awaited)."""
         catalog_id, photos = self.catalog_id, self.photos
-        self._options_token += 1
         self._options_timer.stop()
         if catalog_id is None:
             return
-        token = self._options_token
+        kept = self._kept_options(catalog_id)
+        if kept is not None:
+            self.filter_bar.set_options(kept)
+            return
+        epoch = self._options_epoch.get(catalog_id, 0)
+        if self._options_reading.get(catalog_id) == epoch:
+            return
+        self._options_reading[catalog_id] = epoch
         self._options_age_s = time.monotonic()
-        run_op(self._options_io, lambda: photos.filter_options(catalog_id), lambda opts: self._on_options_loaded(token, opts),
-               what="Could not read the filter choices", owner=self)
+        run_query(self._options_io, lambda: photos.filter_options(catalog_id),
+                  lambda opts: self._on_options_loaded(catalog_id, epoch, opts),
+                  lambda exc: self._on_options_failed(catalog_id, epoch, exc), owner=self)
 
-    def _on_options_loaded(self, token: int, options: FilterOptions) -> None:
-        if token == self._options_token:
-            self.filter_bar.set_options(options)
+    def _on_options_loaded(self, catalog_id: int, epoch: int, options: FilterOptions) -> None:
+        if self._options_reading.get(catalog_id) == epoch:
+            del self._options_reading[catalog_id]
+        if self._options_epoch.get(catalog_id, 0) == epoch:   # not changed since it was read: keep it
+            self._options_kept[catalog_id] = (options, time.monotonic())
+        if catalog_id == self.catalog_id:
+            self.filter_bar.set_options(options)   # (if it changed meanwhile, a newer read is coming)
+
+    def _on_options_failed(self, catalog_id: int, epoch: int, exc: BaseException) -> None:
+        if self._options_reading.get(catalog_id) == epoch:
+            del self._options_reading[catalog_id]
+        report_error("Could not read the filter choices", exc)
 
     # -- filter bar and zoom
     def _on_filter_bar_filter_changed(self, _flt: PhotoFilter) -> None:

@@ -432,6 +432,8 @@ class MainWindow(QMainWindow):
         only when photos or folders came or went (at most every 3 s while they keep coming)."""
         if self._closing or self.state is None or self.state.current is None:
             return
+        if self.browser is not None:
+            self.browser.note_change(change)   # (it keeps other catalogs' filter choices for their next opening)
         if self.state.current.id != change.catalog_id:
             return
         if self.browser is not None and self.stack.currentWidget() is self.browser:
