@@ -693,11 +693,10 @@ class PhotoGridModel(QStandardItemModel):
                     self._summaries.pop(pid, None)
 
     def _on_thumbnails_ready(self, photo_ids: tuple[int, ...]) -> None:
+        """One ``dataChanged`` a run of rows (a screen arriving is one or two, not one a cell)."""
         roles = [int(PhotoRole.Thumbnail)]
-        for row in self._index.rows_of(photo_ids).tolist():
-            if row >= 0:
-                idx = self.index(row, 0)
-                self.dataChanged.emit(idx, idx, roles)
+        for first, last in row_ranges(r for r in self._index.rows_of(photo_ids).tolist() if r >= 0):
+            self.dataChanged.emit(self.index(first, 0), self.index(last, 0), roles)
 
     # -- lookups (all O(1))
     @property
