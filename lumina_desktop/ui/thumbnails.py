@@ -107,99 +107,129 @@ def read_thumbnails(images: PhotoPictures, requests: tuple[ThumbnailRequest, ...
 
 
 class _Slots:
-    """``count`` cells of ``w``×``h`` premultiplied ARGB32 in one numpy array; ``ready`` once touched."""
+    """The cells of one size ``w``×``h``: chunks of rows of premultiplied ARGB32, each chunk made and
+    touched on a worker before its rows are handed out."""
 
-    def __init__(self, w: int, h: int, count: int) -> None:
+    def __init__(self, w: int, h: int, limit: int) -> None:
         self.size = (w, h)
-        self.rows = np.empty((count, h, w * 4), np.uint8)   # (numpy backs it with huge pages where it can)
-        self.free = list(range(count - 1, -1, -1))
-        self.ready = False
-        self.dropped = False    # no longer kept: not worth touching
+        self.limit = limit                       # rows at most: the cache's bound in cells, and a few
+        self.chunks: list[np.ndarray] = []
+        self.free: list[tuple[int, int]] = []    # (chunk, row), touched and unused
         self.in_use = 0
+        self.growing = False                     # a chunk is being made
+        self.dropped = False                     # no longer kept: make nothing more
 
-    def touch(self) -> None:
-        """Worker: write every page once (numpy releases the GIL), unless it was dropped meanwhile."""
-        if not self.dropped:
-            self.rows.fill(0)
+    @property
+    def rows(self) -> int:
+        return sum(len(c) for c in self.chunks)
+
+    def make_chunk(self, n: int) -> np.ndarray | None:
+        """Worker: ``n`` rows, every page written once (numpy releases the GIL and backs large
+        arrays with huge pages), or None if the size was left meanwhile."""
+        if self.dropped:
+            return None
+        w, h = self.size
+        rows = np.empty((n, h, w * 4), np.uint8)
+        rows.fill(0)
+        return rows
 
 
-Slot = tuple[_Slots, int]
+Slot = tuple[_Slots, int, int]   # the size's slots, chunk, row
 
 
 class CellMemory:
     """Memory for composed cells, set aside per cell size and touched on a worker (GUI thread API).
 
     :meth:`take` hands out a blank (transparent) ``QImage`` in a free row, or None: the size is
-    new, its memory is still being touched, or every row is in use.  A size gets memory once
-    ``after`` cells of it were asked for (about a screen, so zooming through sizes sets little
-    aside, and memory set aside for a size left before it was touched is not touched); at most two
-    sizes hold memory (the current one and the one being replaced), and a size no longer asked
-    for goes when its last cell is given back.  ``touch`` runs on ``executor``; numpy releases
-    the GIL while it writes (96 MB: ~25 ms of one core, off the GUI thread).
+    not the current one's, has no memory yet, or its next chunk is still being made.  The current
+    size (:meth:`set_current`: the zoom the grid asks for) gets memory once ``after`` cells of it
+    were asked for — about a screen, so zooming through sizes sets little aside — in chunks of
+    ``chunk`` rows, the next made when fewer than ``low`` are free, up to the cache's bound: memory
+    grows with the cache, as before.  A size no longer current goes when its last cell is given
+    back; at most two sizes hold memory.  Chunks are made on ``executor`` (the slow lane).
     """
 
-    def __init__(self, executor: Executor, budget_bytes: int, *, after: int = CELL_MEMORY_AFTER) -> None:
+    def __init__(self, executor: Executor, budget_bytes: int, *, after: int = CELL_MEMORY_AFTER,
+                 chunk: int = 128, low: int = 48) -> None:
         self._executor = executor
         self._budget = budget_bytes
         self._after = after
+        self._chunk = chunk
+        self._low = low
         self._pools: dict[tuple[int, int], _Slots] = {}
-        self._asked: dict[tuple[int, int], int] = {}
+        self._asked = 0
         self._current: tuple[int, int] | None = None
+
+    def set_current(self, w: int, h: int) -> None:
+        """The size the grid now asks for (a zoom): sizes left with no cell in use are dropped."""
+        if (w, h) != self._current:
+            self._current = (w, h)
+            self._asked = 0
+            for size, pool in list(self._pools.items()):
+                if pool.in_use == 0 and size != self._current:
+                    self._drop(pool)
 
     def take(self, w: int, h: int) -> tuple[QImage, Slot] | None:
         size = (w, h)
-        if size != self._current:
-            self._current = size
-            self._asked = {size: self._asked.get(size, 0)}
-            self._drop_unused()
         pool = self._pools.get(size)
         if pool is None:
-            self._asked[size] += 1
-            if self._asked[size] >= self._after and len(self._pools) < 2:
-                self._set_aside(size)
+            if size == self._current:
+                self._asked += 1
+                if self._asked >= self._after and len(self._pools) < 2:
+                    pool = self._pools[size] = _Slots(w, h, max(1, self._budget // (w * h * 4)) + 16)
+                    self._grow(pool)
             return None
-        if not pool.ready or not pool.free:
+        if len(pool.free) < self._low and size == self._current:
+            self._grow(pool)
+        if not pool.free:
             return None
-        row = pool.free.pop()
+        chunk, row = pool.free.pop()
         pool.in_use += 1
-        image = QImage(pool.rows[row].data, w, h, w * 4, QImage.Format.Format_ARGB32_Premultiplied)
+        image = QImage(pool.chunks[chunk][row].data, w, h, w * 4, QImage.Format.Format_ARGB32_Premultiplied)
         image.fill(Qt.GlobalColor.transparent)
-        return image, (pool, row)
+        return image, (pool, chunk, row)
 
     def give_back(self, slot: Slot) -> None:
-        pool, row = slot
-        pool.free.append(row)
+        pool, chunk, row = slot
+        pool.free.append((chunk, row))
         pool.in_use -= 1
         if pool.in_use == 0 and pool.size != self._current:
-            self._pools.pop(pool.size, None)
-            pool.dropped = True
+            self._drop(pool)
 
     @property
     def sizes(self) -> tuple[tuple[int, int], ...]:
         """The cell sizes holding memory (tests, stats)."""
         return tuple(self._pools)
 
-    def is_ready(self, w: int, h: int) -> bool:
+    def rows_of(self, w: int, h: int) -> tuple[int, int]:
+        """(rows made, rows free) for the size (tests, stats)."""
         pool = self._pools.get((w, h))
-        return pool is not None and pool.ready
+        return (pool.rows, len(pool.free)) if pool is not None else (0, 0)
 
-    def _drop_unused(self) -> None:
-        for size, pool in list(self._pools.items()):
-            if pool.in_use == 0 and size != self._current:
-                del self._pools[size]
-                pool.dropped = True
+    def _drop(self, pool: _Slots) -> None:
+        if self._pools.get(pool.size) is pool:
+            del self._pools[pool.size]
+        pool.dropped = True
 
-    def _set_aside(self, size: tuple[int, int]) -> None:
-        w, h = size
-        count = max(1, self._budget // (w * h * 4)) + 16    # the cache's bound in cells, and a few stand-ins
-        pool = _Slots(w, h, count)
-        self._pools[size] = pool
+    def _grow(self, pool: _Slots) -> None:
+        if pool.growing or pool.dropped or pool.rows >= pool.limit:
+            return
+        pool.growing = True
+        n = min(self._chunk, pool.limit - pool.rows)
 
-        def touched(_result: object) -> None:
-            pool.ready = True
+        def made(rows: np.ndarray | None) -> None:
+            pool.growing = False
+            if rows is not None and not pool.dropped:
+                pool.chunks.append(rows)
+                c = len(pool.chunks) - 1
+                pool.free.extend((c, r) for r in range(len(rows) - 1, -1, -1))
 
-        run_query(self._executor, pool.touch, touched,
-                  lambda exc: log.warning("setting aside memory for grid cells failed: %s", exc))
+        def failed(exc: BaseException) -> None:
+            pool.growing = False
+            pool.limit = pool.rows          # (out of memory, say: no more chunks; cells go on as pixmaps)
+            log.warning("setting aside memory for grid cells failed: %s", exc)
+
+        run_query(self._executor, lambda: pool.make_chunk(n), made, failed)
 
 
 class ThumbnailLoader(QObject):
@@ -307,6 +337,8 @@ class ThumbnailLoader(QObject):
         self._pending_keys = {r.key for r in self._pending}
         self._urgent = {r.key for r in requests[:urgent]
                         if r.key in self._pending_keys or r.key in self._in_flight}
+        if self.memory is not None and self._cell_size is not None and requests and requests[0].spec is not None:
+            self.memory.set_current(*self._cell_size(requests[0].spec))
         self._submit()
 
     def is_coming(self, key: ThumbKey) -> bool:
@@ -384,12 +416,12 @@ class ThumbnailLoader(QObject):
             self._in_flight.discard(req.key)
             self._urgent.discard(req.key)
             if self._compose is not None and req.spec is not None:
-                taken = self.memory.take(*self._cell_size(req.spec)) \
-                    if self.memory is not None and self._cell_size is not None else None
-                if taken is not None:   # the whole cell, composed once, here, in memory set aside
-                    self._store(req.key, self._compose(image, req.spec, taken[0]), taken[1])
-                else:
-                    self._store(req.key, QPixmap.fromImage(self._compose(image, req.spec)))
+                try:
+                    self._compose_and_store(req, image)
+                except Exception:   # noqa: BLE001 — one cell that cannot be drawn is not the grid's end
+                    log.exception("composing the cell of photo %s failed", req.photo_id)
+                    self._failed.add(req.key)
+                    continue
             elif image is None:
                 self._failed.add(req.key)
                 continue
@@ -400,12 +432,32 @@ class ThumbnailLoader(QObject):
             self.loaded += 1
             ready.append(req.photo_id)
         self._submit()
-        if ready:
+        self._announce(ready, was_urgent)
+
+    def _compose_and_store(self, req: ThumbnailRequest, image: QImage | None) -> None:
+        """The whole cell, composed once, here: in memory set aside if there is some, else as a pixmap."""
+        assert self._compose is not None
+        taken = self.memory.take(*self._cell_size(req.spec)) \
+            if self.memory is not None and self._cell_size is not None else None
+        if taken is None:
+            self._store(req.key, QPixmap.fromImage(self._compose(image, req.spec)))
+            return
+        try:
+            cell = self._compose(image, req.spec, taken[0])
+        except BaseException:
+            assert self.memory is not None
+            self.memory.give_back(taken[1])
+            raise
+        self._store(req.key, cell, taken[1])
+
+    def _announce(self, ready: list[int], was_urgent: bool) -> None:
+        if was_urgent and not self._urgent:     # the screen is complete (or all of it that can be): show it now
             self._ready.extend(ready)
-            if was_urgent and not self._urgent:     # the screen is complete: show it now
-                self._flush_timer.stop()
-                self._on_flush_timer_timeout()
-            elif not self._flush_timer.isActive():
+            self._flush_timer.stop()
+            self._on_flush_timer_timeout()
+        elif ready:
+            self._ready.extend(ready)
+            if not self._flush_timer.isActive():
                 self._flush_timer.start()
 
     def _on_flush_timer_timeout(self) -> None:
@@ -418,7 +470,10 @@ class ThumbnailLoader(QObject):
         if generation != self.generation:
             return
         self._batches_in_flight -= 1
+        was_urgent = bool(self._urgent)
         for req in batch:
             self._in_flight.discard(req.key)
+            self._urgent.discard(req.key)    # (else what is ahead would wait for them for ever)
             self._failed.add(req.key)
         self._submit()
+        self._announce([], was_urgent)

@@ -18,45 +18,63 @@ from tests.ui.test_grid_model import ManualExecutor, fake_hash, write_thumbnails
 pytestmark = pytest.mark.ui
 
 
-def test_memory_is_set_aside_for_a_size_asked_for_often_and_touched_off_the_gui_thread(qapp) -> None:  # type: ignore[no-untyped-def]
+def test_memory_is_set_aside_for_the_current_size_in_chunks_made_on_a_worker(qapp) -> None:  # type: ignore[no-untyped-def]
     lane = ManualExecutor()
-    memory = CellMemory(lane, budget_bytes=10 * 100 * 120 * 4, after=3)
+    memory = CellMemory(lane, budget_bytes=10 * 100 * 120 * 4, after=3, chunk=4, low=2)
+    memory.set_current(100, 120)
     assert memory.take(100, 120) is None and memory.take(100, 120) is None and memory.sizes == ()
     assert memory.take(100, 120) is None            # the third ask sets memory aside…
     assert memory.sizes == ((100, 120),) and len(lane.queue) == 1
-    assert memory.take(100, 120) is None            # …but hands none out until it is touched
+    assert memory.take(100, 120) is None            # …but hands none out until its chunk is made
     lane.run_one()
     qapp.processEvents()
-    assert memory.is_ready(100, 120)
+    assert memory.rows_of(100, 120) == (4, 4)
     image, slot = memory.take(100, 120)
-    pool, row = slot
-    assert (image.width(), image.height()) == (100, 120) and (pool.rows[row] == 0).all()
+    pool, chunk, row = slot
+    assert (image.width(), image.height()) == (100, 120) and (pool.chunks[chunk][row] == 0).all()
     painter = QPainter(image)
     painter.fillRect(0, 0, 1, 1, QColor(255, 0, 0))
     painter.end()
-    assert pool.rows[row][0, :4].tolist() == [0, 0, 255, 255]    # painted in place (BGRA), not in a copy
+    assert pool.chunks[chunk][row][0, :4].tolist() == [0, 0, 255, 255]   # painted in place (BGRA), not in a copy
     memory.give_back(slot)
     again, slot2 = memory.take(100, 120)
-    assert slot2[1] == row and as_array(again)[0, 0].tolist() == [0, 0, 0, 0]   # the row again, blank
-    taken = [memory.take(100, 120) for _ in range(40)]
-    assert sum(t is not None for t in taken) == len(pool.rows) - 1 and taken[-1] is None   # all in use
+    assert slot2[1:] == (chunk, row) and as_array(again)[0, 0].tolist() == [0, 0, 0, 0]   # the row again, blank
+    taken = [memory.take(100, 120) for _ in range(3)]
+    assert all(t is not None for t in taken) and len(lane.queue) == 1   # fewer than 2 free: the next chunk
+    assert memory.take(100, 120) is None                                # (all 4 in use meanwhile)
+    for _ in range(100):                            # take every row there is, letting chunks be made
+        if memory.take(100, 120) is None:
+            if not lane.queue:
+                break
+            lane.run_one()
+            qapp.processEvents()
+    assert memory.rows_of(100, 120) == (26, 0)      # grown up to the budget (10 cells) and 16 stand-ins, no more
 
 
 def test_a_new_size_keeps_the_old_memory_until_its_last_cell_goes(qapp) -> None:  # type: ignore[no-untyped-def]
     lane = ManualExecutor()
-    memory = CellMemory(lane, budget_bytes=4 * 50 * 50 * 4, after=1)
-    memory.take(50, 50)
-    lane.run_one()
-    qapp.processEvents()
+    memory = CellMemory(lane, budget_bytes=4 * 50 * 50 * 4, after=1, chunk=8, low=1)
+
+    def ready(w: int, h: int) -> None:
+        memory.set_current(w, h)
+        memory.take(w, h)
+        lane.run_one()
+        qapp.processEvents()
+
+    ready(50, 50)
     old = [memory.take(50, 50)[1] for _ in range(2)]
-    memory.take(60, 60)                              # zoomed: memory for the new size too
+    ready(60, 60)                                    # zoomed: memory for the new size too
     assert set(memory.sizes) == {(50, 50), (60, 60)}
-    lane.run_one()
-    qapp.processEvents()
-    assert memory.take(60, 60) is not None           # (a cell of the new size)
+    new = memory.take(60, 60)
+    assert new is not None
+    late = memory.take(50, 50)                       # a late cell of the old zoom (read before the zoom)…
+    assert late is not None
+    memory.give_back(late[1])
+    assert memory._current == (60, 60) and set(memory.sizes) == {(50, 50), (60, 60)}   # noqa: SLF001 …changes nothing
+    memory.set_current(70, 70)
     memory.take(70, 70)                              # zoomed again: no third size while both are in use
     assert set(memory.sizes) == {(50, 50), (60, 60)} and not lane.queue
-    memory.take(60, 60)                              # back: the 70 px size was asked once and holds none
+    memory.set_current(60, 60)                       # back
     for slot in old:
         memory.give_back(slot)                       # the old size's cells were evicted
     assert memory.sizes == ((60, 60),)
@@ -80,7 +98,7 @@ def test_the_grid_caches_cells_composed_in_set_aside_memory_without_page_faults(
             qtbot.wait(1)
 
     request(range(1, 101))                            # the first screens: fresh memory, then set aside
-    assert memory.is_ready(style.cell_w, style.cell_h)
+    assert memory.rows_of(style.cell_w, style.cell_h)[1] > 0
     before = resource.getrusage(resource.RUSAGE_THREAD).ru_minflt
     request(range(101, 301))                          # 200 more cells: the cache grows into the memory
     faults = resource.getrusage(resource.RUSAGE_THREAD).ru_minflt - before
@@ -106,13 +124,14 @@ def _qimage(images: PhotoImages, content_hash: str) -> QImage:
     return to_qimage(picture)
 
 
-def test_memory_for_a_size_left_before_it_was_touched_is_not_touched(qapp) -> None:  # type: ignore[no-untyped-def]
+def test_memory_for_a_size_left_before_its_turn_is_not_made(qapp) -> None:  # type: ignore[no-untyped-def]
     lane = ManualExecutor()
     memory = CellMemory(lane, budget_bytes=4 * 50 * 50 * 4, after=1)
-    memory.take(50, 50)                  # set aside, its touch queued…
+    memory.set_current(50, 50)
+    memory.take(50, 50)                  # set aside, its chunk queued…
     pool = memory._pools[(50, 50)]       # noqa: SLF001
-    memory.take(60, 60)                  # …but the user zoomed on before it ran
+    memory.set_current(60, 60)           # …but the user zoomed on before it ran
     assert (50, 50) not in memory.sizes and pool.dropped
-    pool.rows[:] = 7
     lane.run_one()
-    assert (pool.rows == 7).all()        # not written: nobody will use it
+    qapp.processEvents()
+    assert pool.chunks == [] and pool.rows == 0   # nothing allocated or written: nobody will use it

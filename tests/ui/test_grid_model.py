@@ -498,3 +498,22 @@ def test_the_screen_is_read_before_anything_ahead_starts(qtbot, thumbs_dir) -> N
     pool.run_one()
     qtbot.waitUntil(lambda: loader.in_flight_count == 4, timeout=2000)   # the screen is read: 4–7 start
     assert loader.pending_count == 0
+
+
+def test_a_screen_batch_that_fails_does_not_hold_up_what_is_ahead(qtbot, thumbs_dir) -> None:  # type: ignore[no-untyped-def]
+    class Failing(PhotoImages):
+        def thumbnail(self, content_hash: str, source_px: int, px: int):  # type: ignore[no-untyped-def]
+            if content_hash == fake_hash(3):
+                raise OSError("disk gone")
+            return super().thumbnail(content_hash, source_px, px)
+
+    pool = ManualExecutor()
+    loader = ThumbnailLoader(pool, Failing(thumbs_dir), batch_size=2, max_batches_in_flight=2, flush_ms=60_000)
+    got: list[tuple[int, ...]] = []
+    loader.thumbnails_ready.connect(got.append)
+    loader.request([ThumbnailRequest(pid, 256, fake_hash(pid)) for pid in range(1, 8)], urgent=3)
+    pool.run_one()                        # photos 1 and 2
+    pool.run_one()                        # photo 3: its read fails
+    qtbot.waitUntil(lambda: loader.in_flight_count == 4, timeout=2000)   # what is ahead starts all the same
+    qtbot.waitUntil(lambda: got == [(1, 2)], timeout=2000)               # and the screen is shown now
+    assert loader.is_coming(ThumbnailRequest(3, 256, fake_hash(3)).key)  # (remembered as failed)

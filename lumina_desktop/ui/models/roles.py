@@ -10,7 +10,7 @@ class PhotoRole(enum.IntEnum):
     """Custom roles, starting at ``Qt.UserRole + 1``."""
 
     PhotoId = Qt.ItemDataRole.UserRole + 1      # int
-    Thumbnail = enum.auto()                      # QPixmap or None (placeholder)
+    Thumbnail = enum.auto()                      # the composed cell: QImage (in CellMemory) or QPixmap, or None (placeholder)
     Rating = enum.auto()                         # int | None (-1 rejected, 0–5)
     Flags = enum.auto()                          # int (core.library.PhotoFlag)
     QualityScore = enum.auto()                   # float | None

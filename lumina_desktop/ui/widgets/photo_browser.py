@@ -291,8 +291,9 @@ class PhotoBrowserWidget(QWidget):
             del self._options_reading[catalog_id]
         if self._options_epoch.get(catalog_id, 0) == epoch:   # not changed since it was read: keep it
             self._options_kept[catalog_id] = (options, time.monotonic())
-        if catalog_id == self.catalog_id:
-            self.filter_bar.set_options(options)   # (if it changed meanwhile, a newer read is coming)
+        newer_coming = catalog_id in self._options_reading    # (a read of a newer state: it shows its own)
+        if catalog_id == self.catalog_id and not newer_coming:
+            self.filter_bar.set_options(options)   # (if it changed meanwhile, a newer read is scheduled)
 
     def _on_options_failed(self, catalog_id: int, epoch: int, exc: BaseException) -> None:
         if self._options_reading.get(catalog_id) == epoch:

@@ -430,10 +430,10 @@ class MainWindow(QMainWindow):
     def _on_bridge_photos_changed(self, change: PhotoChanges) -> None:
         """The change feed (any process): the grid re-reads what changed; the sidebar's counts
         only when photos or folders came or went (at most every 3 s while they keep coming)."""
-        if self._closing or self.state is None or self.state.current is None:
-            return
         if self.browser is not None:
             self.browser.note_change(change)   # (it keeps other catalogs' filter choices for their next opening)
+        if self._closing or self.state is None or self.state.current is None:
+            return
         if self.state.current.id != change.catalog_id:
             return
         if self.browser is not None and self.stack.currentWidget() is self.browser:
