@@ -15,8 +15,8 @@ what else the cell shows, ``None`` for a bare thumbnail), and announced with one
 is repainted a few times, not per batch).  After a zoom or rating change the photo's previous pixmap stands
 in until the new one is ready.
 
-Composed cells are painted into :class:`CellMemory`: rows of one numpy array per cell size,
-touched once on a worker, reused when a cell is evicted, and cached as the ``QImage`` painted
+Composed cells are painted into :class:`CellMemory`: rows of numpy arrays per cell size, made
+and touched in chunks on a worker as the cache grows, reused when a cell is evicted, and cached as the ``QImage`` painted
 there (no copy into a fresh ``QPixmap``).  A cell in fresh memory cost the GUI thread ~40 page
 faults (161 KB at 180 px): while the cache filled (its first ~600 cells, the first ~15 screens
 scrolled) that was ~1,400 faults and 5–25 ms a screen.  Until the memory for a size is ready (or
@@ -40,7 +40,7 @@ from __future__ import annotations
 import logging
 from collections import OrderedDict
 from collections.abc import Callable, Collection, Hashable, Sequence
-from concurrent.futures import Executor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -106,6 +106,18 @@ def read_thumbnails(images: PhotoPictures, requests: tuple[ThumbnailRequest, ...
     return tuple(out)
 
 
+_memory_lane: ThreadPoolExecutor | None = None
+
+
+def memory_lane() -> ThreadPoolExecutor:
+    """The process's one thread that makes cell memory ("lumina-ui-memory"): on the slow lane the
+    chunks waited behind the filter choices (0.45 s at a million photos) while the user scrolled."""
+    global _memory_lane
+    if _memory_lane is None:
+        _memory_lane = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lumina-ui-memory")
+    return _memory_lane
+
+
 class _Slots:
     """The cells of one size ``w``×``h``: chunks of rows of premultiplied ARGB32, each chunk made and
     touched on a worker before its rows are handed out."""
@@ -146,7 +158,7 @@ class CellMemory:
     were asked for — about a screen, so zooming through sizes sets little aside — in chunks of
     ``chunk`` rows, the next made when fewer than ``low`` are free, up to the cache's bound: memory
     grows with the cache, as before.  A size no longer current goes when its last cell is given
-    back; at most two sizes hold memory.  Chunks are made on ``executor`` (the slow lane).
+    back; at most two sizes hold memory.  Chunks are made on ``executor`` (:func:`memory_lane`).
     """
 
     def __init__(self, executor: Executor, budget_bytes: int, *, after: int = CELL_MEMORY_AFTER,
@@ -242,13 +254,13 @@ class ThumbnailLoader(QObject):
                  cell_size: CellSize | None = None, memory_executor: Executor | None = None,
                  flush_ms: int = READY_FLUSH_MS, parent: QObject | None = None) -> None:
         """``compose(image, spec, out=None)`` makes a request's whole cell; with ``cell_size``
-        (its size for a spec) cells are painted into :class:`CellMemory`, touched on
-        ``memory_executor`` (default: ``executor``)."""
+        (its size for a spec) cells are painted into :class:`CellMemory`, made on
+        ``memory_executor`` (default: :func:`memory_lane`)."""
         super().__init__(parent)
         self._executor = executor
         self._compose = compose
         self._cell_size = cell_size
-        self.memory = CellMemory(memory_executor or executor, cache_bytes) \
+        self.memory = CellMemory(memory_executor or memory_lane(), cache_bytes) \
             if compose is not None and cell_size is not None else None
         self._images = images
         self.cache_bytes = cache_bytes

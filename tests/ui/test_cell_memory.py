@@ -85,7 +85,7 @@ def test_the_grid_caches_cells_composed_in_set_aside_memory_without_page_faults(
     lane = ManualExecutor()
     style = CellStyle.for_zoom(180)
     one_cell = style.cell_w * style.cell_h * 4
-    loader = ThumbnailLoader(lane, PhotoImages(tmp_path), compose=render_cell, cell_size=cell_size,
+    loader = ThumbnailLoader(lane, PhotoImages(tmp_path), compose=render_cell, cell_size=cell_size, memory_executor=lane,
                              cache_bytes=one_cell * 300, batch_size=50, max_batches_in_flight=1)
     memory = loader.memory
     assert memory is not None

@@ -76,8 +76,7 @@ class PhotoBrowserWidget(QWidget):
         # (the app's lane for such reads), so a page of the grid never waits behind them (a
         # reopened catalog's first screen waited 0.4 s)
         self._options_io = slow_io or io
-        self.loader = ThumbnailLoader(io, images, compose=render_cell, cell_size=cell_size,
-                                      memory_executor=self._options_io, parent=self)
+        self.loader = ThumbnailLoader(io, images, compose=render_cell, cell_size=cell_size, parent=self)
         self.model = PhotoGridModel(io, self.loader, parent=self)
         self.filter_bar = FilterBarWidget()
         self.zoom_slider = QSlider(Qt.Orientation.Horizontal)
