@@ -38,9 +38,11 @@ generations are dropped unseen.
 from __future__ import annotations
 
 import logging
+import queue
+import threading
 from collections import OrderedDict
 from collections.abc import Callable, Collection, Hashable, Sequence
-from concurrent.futures import Executor, ThreadPoolExecutor
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass
 from typing import Any
 
@@ -106,15 +108,38 @@ def read_thumbnails(images: PhotoPictures, requests: tuple[ThumbnailRequest, ...
     return tuple(out)
 
 
-_memory_lane: ThreadPoolExecutor | None = None
+class _MemoryLane(Executor):
+    """One daemon thread running what is submitted, in order.  Only for making cell memory: work
+    that holds nothing (no file, no connection) and may simply stop when the program ends."""
+
+    def __init__(self, name: str) -> None:
+        self._queue: queue.SimpleQueue[tuple[Future[Any], Callable[[], Any]]] = queue.SimpleQueue()
+        threading.Thread(target=self._run, name=name, daemon=True).start()
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        future: Future[Any] = Future()
+        self._queue.put((future, lambda: fn(*args, **kwargs)))
+        return future
+
+    def _run(self) -> None:
+        while True:
+            future, call = self._queue.get()
+            if future.set_running_or_notify_cancel():
+                try:
+                    future.set_result(call())
+                except BaseException as exc:  # noqa: BLE001 — handed to the future, as an executor does
+                    future.set_exception(exc)
 
 
-def memory_lane() -> ThreadPoolExecutor:
+_memory_lane: _MemoryLane | None = None
+
+
+def memory_lane() -> Executor:
     """The process's one thread that makes cell memory ("lumina-ui-memory"): on the slow lane the
     chunks waited behind the filter choices (0.45 s at a million photos) while the user scrolled."""
     global _memory_lane
     if _memory_lane is None:
-        _memory_lane = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lumina-ui-memory")
+        _memory_lane = _MemoryLane("lumina-ui-memory")
     return _memory_lane
 
 

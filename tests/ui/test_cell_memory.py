@@ -135,3 +135,19 @@ def test_memory_for_a_size_left_before_its_turn_is_not_made(qapp) -> None:  # ty
     lane.run_one()
     qapp.processEvents()
     assert pool.chunks == [] and pool.rows == 0   # nothing allocated or written: nobody will use it
+
+
+def test_the_memory_lane_runs_calls_in_order_on_one_daemon_thread() -> None:
+    import threading
+
+    from lumina_desktop.ui.thumbnails import memory_lane
+
+    lane = memory_lane()
+    assert memory_lane() is lane
+    futures = [lane.submit(lambda i=i: (i, threading.current_thread().name, threading.current_thread().daemon))
+               for i in range(5)]
+    results = [f.result(timeout=5) for f in futures]
+    assert [r[0] for r in results] == list(range(5)) and {r[1:] for r in results} == {("lumina-ui-memory", True)}
+    failing = lane.submit(lambda: 1 / 0)
+    with pytest.raises(ZeroDivisionError):
+        failing.result(timeout=5)
