@@ -43,6 +43,7 @@ def open_browser(qtbot, io, photos: FakePhotos) -> PhotoBrowserWidget:  # type: 
         browser.set_catalog(1)
     qtbot.waitUntil(lambda: browser.model.summary_at(0) is not None, timeout=5000)
     qtbot.waitUntil(lambda: browser.loader.is_idle, timeout=5000)
+    qtbot.waitUntil(lambda: photos.calls.get("filter_options", 0) >= 1, timeout=5000)   # (once the grid is still)
     return browser
 
 
@@ -325,3 +326,30 @@ def test_an_opening_while_its_choices_are_read_waits_for_that_read(qtbot, io) ->
     qtbot.waitUntil(lambda: browser.filter_bar._options.total == 300, timeout=5000)   # noqa: SLF001
     qtbot.wait(100)
     assert photos.calls["filter_options"] == 1
+
+
+def test_the_choices_are_read_once_the_grid_is_still_not_while_it_scrolls(qtbot, io) -> None:  # type: ignore[no-untyped-def]
+    import time
+
+    from lumina_desktop.ui.widgets.photo_browser import OPTIONS_QUIET_S
+
+    photos = FakePhotos(3000)
+    browser = PhotoBrowserWidget(io, photos, FakePictures())
+    qtbot.addWidget(browser)
+    browser.resize(1000, 700)
+    browser.show()
+    with qtbot.waitSignal(browser.count_changed, timeout=5000):
+        browser.set_catalog(1)
+    qtbot.waitUntil(lambda: not browser.model.is_loading, timeout=5000)
+    bar = browser.view.verticalScrollBar()
+    end = time.monotonic() + 3 * OPTIONS_QUIET_S
+    step = 0
+    while time.monotonic() < end:                 # the user scrolls on from the moment it opens
+        step += 1
+        bar.setValue(bar.maximum() * (step % 20) // 20)
+        qtbot.wait(100)
+        assert photos.calls.get("filter_options", 0) == 0
+    stopped = time.monotonic()
+    qtbot.waitUntil(lambda: photos.calls.get("filter_options", 0) == 1, timeout=5000)
+    assert time.monotonic() - stopped >= OPTIONS_QUIET_S * 0.8   # read once the grid was still
+    qtbot.waitUntil(lambda: browser.filter_bar._options.total == 3000, timeout=5000)   # noqa: SLF001
