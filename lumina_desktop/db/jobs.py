@@ -567,8 +567,9 @@ class PgJobStore:
 
         While this process holds a lease, the server also ends such a transaction left idle for
         the lease (``idle_in_transaction_session_timeout``, this transaction only): a process
-        paused inside one (SIGSTOP, a debugger) would otherwise keep its batch rows locked, and
-        ``jobs resume`` of the job it lost waited for it forever.
+        paused inside one (SIGSTOP, a debugger) would otherwise keep its batch or progress rows
+        locked, and ``jobs resume`` of the job it lost waited for it forever.  Every write of the
+        engine's rows goes through here.
         """
         with self.db.connection() as conn, conn.transaction():
             lease_s = self._lease_s()
@@ -785,6 +786,8 @@ class PgJobStore:
     # -- progress
     def publish_progress(self, job_id: int, *, phase: str, done: int, total: int, fraction: float,
                          message: str, rate: float | None, eta_s: float | None) -> None:
-        with self.db.connection() as conn:
+        # an engine transaction: a process paused between this write and its commit held the
+        # progress row, and ``jobs resume`` (which resets it) waited forever (CI, twice)
+        with self.transaction() as conn:
             upsert_progress(conn, job_id, phase=phase, done=done, total=total, fraction=fraction,
                             message=message, rate=rate, eta_s=eta_s)

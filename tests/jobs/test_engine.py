@@ -336,3 +336,28 @@ def test_an_engine_transaction_left_idle_past_the_lease_is_ended_by_the_server(d
         store.detach("paused")
     with store.transaction() as tx:                      # no lease held: the server's default
         assert tx.execute("SHOW idle_in_transaction_session_timeout").fetchone()[0] == "0"
+
+
+def test_progress_is_written_in_an_engine_transaction_the_server_ends_if_left_idle(db, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """``jobs resume`` resets the progress row: a process paused between writing its progress and
+    committing it held that row, and resume waited forever (CI failed twice on
+    test_a_paused_owner_whose_job_was_taken_over_stops_quietly)."""
+    seen: list[str] = []
+    real = jobs_db.upsert_progress
+
+    def spy(conn, job_id, **kw):  # type: ignore[no-untyped-def]
+        seen.append(conn.execute("SHOW idle_in_transaction_session_timeout").fetchone()[0])
+        real(conn, job_id, **kw)
+
+    monkeypatch.setattr(jobs_db, "upsert_progress", spy)
+    store = PgJobStore(db)
+    job_id = store.create_job("demo", None, {"items": 4})
+    store.attach("paused", "app", 1, lease_s=1.0)
+    try:
+        store.publish_progress(job_id, phase="process", done=1, total=4, fraction=0.25, message="", rate=None,
+                               eta_s=None)
+    finally:
+        store.detach("paused")
+    assert seen == ["1s"]
+    with db.connection() as c:
+        assert jobs_db.get_job(c, job_id).progress.done == 1   # type: ignore[union-attr]
