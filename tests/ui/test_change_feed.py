@@ -34,13 +34,19 @@ def change(ids: set[int], aspects: frozenset[Aspect], catalog_id: int = 1, *, it
     return PhotoChanges(catalog_id, frozenset(ids), aspects, itemised)
 
 
-def open_browser(qtbot, io, photos: FakePhotos) -> PhotoBrowserWidget:  # type: ignore[no-untyped-def]
+def show_browser(qtbot, io, photos: FakePhotos) -> PhotoBrowserWidget:  # type: ignore[no-untyped-def]
+    """A browser on catalog 1, shown, its count known (nothing else waited for)."""
     browser = PhotoBrowserWidget(io, photos, FakePictures())
     qtbot.addWidget(browser)
     browser.resize(1000, 700)
     browser.show()
     with qtbot.waitSignal(browser.count_changed, timeout=5000):
         browser.set_catalog(1)
+    return browser
+
+
+def open_browser(qtbot, io, photos: FakePhotos) -> PhotoBrowserWidget:  # type: ignore[no-untyped-def]
+    browser = show_browser(qtbot, io, photos)
     qtbot.waitUntil(lambda: browser.model.summary_at(0) is not None, timeout=5000)
     qtbot.waitUntil(lambda: browser.loader.is_idle, timeout=5000)
     qtbot.waitUntil(lambda: photos.calls.get("filter_options", 0) >= 1, timeout=5000)   # (once the grid is still)
@@ -334,12 +340,7 @@ def test_the_choices_are_read_once_the_grid_is_still_not_while_it_scrolls(qtbot,
     from lumina_desktop.ui.widgets.photo_browser import OPTIONS_QUIET_S
 
     photos = FakePhotos(3000)
-    browser = PhotoBrowserWidget(io, photos, FakePictures())
-    qtbot.addWidget(browser)
-    browser.resize(1000, 700)
-    browser.show()
-    with qtbot.waitSignal(browser.count_changed, timeout=5000):
-        browser.set_catalog(1)
+    browser = show_browser(qtbot, io, photos)
     qtbot.waitUntil(lambda: not browser.model.is_loading, timeout=5000)
     bar = browser.view.verticalScrollBar()
     end = time.monotonic() + 3 * OPTIONS_QUIET_S

@@ -331,23 +331,14 @@ class ThumbnailDelegate(QStyledItemDelegate):
         x = full.x() + (full.width() - st.cell_w) // 2
         if frame:
             self._paint_frame(painter, QRect(x, full.y(), st.cell_w, full.height()), palette, frame == FRAME_SELECTED)
-        if isinstance(pixmap, QImage):
+        if isinstance(pixmap, (QImage, QPixmap)):
+            blit = painter.drawImage if isinstance(pixmap, QImage) else painter.drawPixmap
             if pixmap.width() == st.cell_w and pixmap.height() == st.cell_h:
-                painter.drawImage(x, full.y(), pixmap)        # the usual case: one blit
+                blit(x, full.y(), pixmap)                     # the usual case: one blit
             else:                                             # another zoom's cell, until reloaded
                 painter.save()
                 painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
-                painter.drawImage(fit_rect(pixmap.width(), pixmap.height(),
-                                           QRect(x, full.y(), st.cell_w, st.cell_h)), pixmap)
-                painter.restore()
-        elif isinstance(pixmap, QPixmap):
-            if pixmap.width() == st.cell_w and pixmap.height() == st.cell_h:
-                painter.drawPixmap(x, full.y(), pixmap)
-            else:
-                painter.save()
-                painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
-                painter.drawPixmap(fit_rect(pixmap.width(), pixmap.height(),
-                                            QRect(x, full.y(), st.cell_w, st.cell_h)), pixmap)
+                blit(fit_rect(pixmap.width(), pixmap.height(), QRect(x, full.y(), st.cell_w, st.cell_h)), pixmap)
                 painter.restore()
         else:
             area = placeholder_rect(st.box)
