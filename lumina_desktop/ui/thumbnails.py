@@ -43,7 +43,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Collection, Hashable, Sequence
 from concurrent.futures import Executor, Future
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -75,10 +75,10 @@ class ThumbnailRequest:
     content_hash: str
     source_px: int = 256
     spec: Hashable | None = None
+    key: ThumbKey = field(default=(0, 0, "", None), init=False, repr=False, compare=False)
 
-    @property
-    def key(self) -> ThumbKey:
-        return (self.photo_id, self.px, self.content_hash, self.spec)
+    def __post_init__(self) -> None:   # (the key is asked for on every paint of the cell: made once)
+        object.__setattr__(self, "key", (self.photo_id, self.px, self.content_hash, self.spec))
 
 
 def to_qimage(picture: Decoded) -> QImage:
@@ -89,22 +89,28 @@ def to_qimage(picture: Decoded) -> QImage:
     return QImage(picture.data, picture.width, picture.height, picture.width * depth, fmt).copy()
 
 
-ReadResult = tuple[ThumbnailRequest, QImage | None, bool]   # request, picture, is_degraded
+READ, DEGRADED, PASSED = "read", "degraded", "passed"   # what became of a request in a batch
+ReadResult = tuple[ThumbnailRequest, QImage | None, str]   # request, picture, READ / DEGRADED / PASSED
 
 
-def read_thumbnails(images: PhotoPictures, requests: tuple[ThumbnailRequest, ...]) -> tuple[ReadResult, ...]:
+def read_thumbnails(images: PhotoPictures, requests: tuple[ThumbnailRequest, ...],
+                    is_wanted: Callable[[ThumbKey], bool] | None = None) -> tuple[ReadResult, ...]:
     """Worker: each request's thumbnail decoded and fitted to ``px`` (None: none, missing or unreadable).
 
-    ``is_degraded`` marks a thumbnail that should exist but could not be read: the cell is shown
-    as a placeholder and retried after a refresh.
+    DEGRADED marks a thumbnail that should exist but could not be read: the cell is shown as a
+    placeholder and retried after a refresh.  A request no longer wanted when its turn comes
+    (``is_wanted``, asked before each: the user has scrolled on) is PASSED, not read.
     """
     out: list[ReadResult] = []
     for req in requests:
+        if is_wanted is not None and not is_wanted(req.key):
+            out.append((req, None, PASSED))
+            continue
         image = None
         if req.source_px and req.content_hash:
             picture = images.thumbnail(req.content_hash, req.source_px, req.px)
             image = to_qimage(picture) if picture is not None else None
-        out.append((req, image, bool(req.source_px) and image is None))
+        out.append((req, image, DEGRADED if req.source_px and image is None else READ))
     return tuple(out)
 
 
@@ -297,6 +303,7 @@ class ThumbnailLoader(QObject):
         self._pending: list[ThumbnailRequest] = []
         self._pending_keys: set[ThumbKey] = set()
         self._urgent: set[ThumbKey] = set()      # on screen: announced as soon as the last of them is ready
+        self._wanted: frozenset[ThumbKey] = frozenset()   # every key of the last request (read by workers)
         self._in_flight: set[ThumbKey] = set()
         self._batches_in_flight = 0
         self._failed: set[ThumbKey] = set()
@@ -308,6 +315,7 @@ class ThumbnailLoader(QObject):
         self._flush_timer.setInterval(flush_ms)
         self._flush_timer.timeout.connect(self._on_flush_timer_timeout)
         self.stale_dropped = 0          # results dropped because their generation was old (tests, stats)
+        self.passed_by = 0              # requests passed by, or read and dropped, once no longer wanted
         self.loaded = 0                 # pixmaps made
 
     # -- cache
@@ -369,6 +377,7 @@ class ThumbnailLoader(QObject):
         The first ``urgent`` requests are on screen: when the last of them is ready the batch is
         announced at once, not after the :data:`READY_FLUSH_MS` that gathers the others.
         """
+        self._wanted = frozenset(r.key for r in requests)   # (replaced, never changed: workers read it)
         self._pending = [r for r in requests
                          if r.key not in self._cache and r.key not in self._in_flight and r.key not in self._failed]
         self._pending_keys = {r.key for r in self._pending}
@@ -402,6 +411,7 @@ class ThumbnailLoader(QObject):
         self._pending = []
         self._pending_keys = set()
         self._urgent = set()
+        self._wanted = frozenset()
         self._in_flight.clear()
         self._batches_in_flight = 0
         return self.generation
@@ -438,9 +448,13 @@ class ThumbnailLoader(QObject):
             self._in_flight.update(keys)
             self._batches_in_flight += 1
             generation, images = self.generation, self._images
-            run_query(self._executor, lambda b=batch: read_thumbnails(images, b),
+            run_query(self._executor, lambda b=batch: read_thumbnails(images, b, self._is_wanted),
                       lambda res, g=generation: self._on_batch_read(g, res),
                       lambda exc, g=generation, b=batch: self._on_batch_failed(g, b, exc), owner=self)
+
+    def _is_wanted(self, key: ThumbKey) -> bool:
+        """Any thread: whether the last request asked for ``key``."""
+        return key in self._wanted
 
     def _on_batch_read(self, generation: int, results: tuple[ReadResult, ...]) -> None:
         if generation != self.generation:
@@ -448,10 +462,21 @@ class ThumbnailLoader(QObject):
             return
         self._batches_in_flight -= 1
         ready: list[int] = []
+        passed: list[ThumbnailRequest] = []
         was_urgent = bool(self._urgent)
-        for req, image, is_degraded in results:
+        for req, image, outcome in results:
             self._in_flight.discard(req.key)
+            if outcome == PASSED:
+                if req.key in self._wanted:   # asked for again after the worker passed it by
+                    passed.append(req)
+                else:
+                    self._urgent.discard(req.key)
+                    self.passed_by += 1
+                continue
             self._urgent.discard(req.key)
+            if req.key not in self._wanted:   # read just before the user scrolled on: not composed
+                self.passed_by += 1
+                continue
             if self._compose is not None and req.spec is not None:
                 try:
                     self._compose_and_store(req, image)
@@ -464,10 +489,13 @@ class ThumbnailLoader(QObject):
                 continue
             else:
                 self._store(req.key, QPixmap.fromImage(image))
-            if is_degraded:
+            if outcome == DEGRADED:
                 self._degraded.add(req.key)
             self.loaded += 1
             ready.append(req.photo_id)
+        if passed:
+            self._pending[:0] = passed
+            self._pending_keys.update(r.key for r in passed)
         self._submit()
         self._announce(ready, was_urgent)
 

@@ -189,12 +189,15 @@ def test_scrolling_away_drops_queued_thumbnails(qtbot, thumbs_dir) -> None:  # t
     pool.run_one()                                # the first thumbnail batch
     qtbot.waitUntil(lambda: got == [1, 2], timeout=5000)     # announced after the ~30 ms coalescing
     model.set_visible_rows(1500, 1509)            # the user scrolled on: rows 0–59 are no longer wanted
-    assert loader.pending_count == 0 and loader.in_flight_count == 2   # rows 2–3 were already started
+    assert loader.pending_count == 0 and loader.in_flight_count == 2   # rows 2–3 were already submitted
     while pool.queue or not loader.is_idle:    # run what was started, as it gets started
         if pool.queue:
             pool.run_one()
         qtbot.waitUntil(lambda: bool(pool.queue) or loader.is_idle, timeout=5000)
-    assert set(got) == {1, 2, 3, 4} | set(range(1501, 1521))  # nothing else of the old screen was read
+    # nothing else of the old screen was read: the batch of rows 2–3 ran after the scroll and
+    # passed them by (a jump's page read does not wait for the old screen's decoding)
+    assert set(got) == {1, 2} | set(range(1501, 1521))
+    assert loader.loaded == 22
 
 
 def test_stale_generation_results_are_dropped(qtbot, io_pool, thumbs_dir) -> None:  # type: ignore[no-untyped-def]
@@ -517,3 +520,78 @@ def test_a_screen_batch_that_fails_does_not_hold_up_what_is_ahead(qtbot, thumbs_
     qtbot.waitUntil(lambda: loader.in_flight_count == 4, timeout=2000)   # what is ahead starts all the same
     qtbot.waitUntil(lambda: got == [(1, 2)], timeout=2000)               # and the screen is shown now
     assert loader.is_coming(ThumbnailRequest(3, 256, fake_hash(3)).key)  # (remembered as failed)
+
+
+def test_a_batch_passes_by_what_the_user_scrolled_away_from_and_takes_back_what_is_wanted_again(qtbot, thumbs_dir) -> None:  # type: ignore[no-untyped-def]
+    class Counting(PhotoImages):
+        def __init__(self, root: Path) -> None:
+            super().__init__(root)
+            self.read: list[str] = []
+
+        def thumbnail(self, content_hash: str, source_px: int, px: int):  # type: ignore[no-untyped-def]
+            self.read.append(content_hash)
+            return super().thumbnail(content_hash, source_px, px)
+
+    pool = ManualExecutor()
+    images = Counting(thumbs_dir)
+    loader = ThumbnailLoader(pool, images, batch_size=3, max_batches_in_flight=1, flush_ms=1)
+    got: list[int] = []
+    loader.thumbnails_ready.connect(lambda ids: got.extend(ids))
+    req = {pid: ThumbnailRequest(pid, 256, fake_hash(pid)) for pid in range(1, 13)}
+    loader.request([req[p] for p in (1, 2, 3)], urgent=3)        # submitted, not yet started
+    loader.request([req[p] for p in (10, 11, 2)], urgent=3)      # a jump that still shows photo 2
+    pool.run_one()                                               # the batch of 1–3 starts only now
+    assert images.read == [fake_hash(2)]                         # 1 and 3 are passed by, unread
+    qtbot.waitUntil(lambda: len(pool.queue) == 1, timeout=2000)  # then 10–11 start
+    assert not loader.is_coming(req[1].key) and not loader.is_coming(req[3].key)   # not failed: askable again
+    loader.request([req[p] for p in (10, 11, 1)], urgent=3)      # photo 1 again, while 10–11 are read
+    pool.run_one()
+    qtbot.waitUntil(lambda: loader.is_idle or bool(pool.queue), timeout=2000)
+    while pool.queue:
+        pool.run_one()
+        qtbot.waitUntil(lambda: loader.is_idle or bool(pool.queue), timeout=2000)
+    qtbot.waitUntil(lambda: set(got) == {2, 10, 11, 1}, timeout=2000)
+    assert images.read.count(fake_hash(1)) == 1 and fake_hash(3) not in images.read
+    assert loader.pixmap(1, 256, fake_hash(1)) is not None and loader.pixmap(3, 256, fake_hash(3)) is None
+
+
+def test_a_request_passed_by_and_asked_for_again_before_its_batch_returns_is_read(qtbot, thumbs_dir) -> None:  # type: ignore[no-untyped-def]
+    pool = ManualExecutor()
+    loader = ThumbnailLoader(pool, PhotoImages(thumbs_dir), batch_size=2, max_batches_in_flight=1, flush_ms=1)
+    got: list[int] = []
+    loader.thumbnails_ready.connect(lambda ids: got.extend(ids))
+    a, b, c = (ThumbnailRequest(pid, 256, fake_hash(pid)) for pid in (1, 2, 3))
+    loader.request([a, b], urgent=2)
+    loader.request([c], urgent=1)            # scrolled away: the batch of 1–2 will pass both by
+    fut, fn = pool.queue.popleft()
+    result = fn()                            # the worker runs now, while only 3 is wanted ...
+    loader.request([a, b, c], urgent=3)      # ... and the user comes back before its result arrives
+    fut.set_result(result)
+    while pool.queue or not loader.is_idle:
+        if pool.queue:
+            pool.run_one()
+        qtbot.waitUntil(lambda: bool(pool.queue) or loader.is_idle, timeout=2000)
+    assert set(got) == {1, 2, 3}             # 1 and 2 were taken back into the queue and read
+
+
+def test_a_thumbnail_read_just_before_the_user_scrolled_on_is_not_composed(qtbot, thumbs_dir) -> None:  # type: ignore[no-untyped-def]
+    composed: list[int] = []
+
+    def compose(image, spec, out=None):  # type: ignore[no-untyped-def]
+        composed.append(spec)
+        return image
+
+    pool = ManualExecutor()
+    loader = ThumbnailLoader(pool, PhotoImages(thumbs_dir), batch_size=2, max_batches_in_flight=1, flush_ms=1,
+                             compose=compose)
+    a, b, c = (ThumbnailRequest(pid, 256, fake_hash(pid), spec=pid) for pid in (1, 2, 3))
+    loader.request([a, b], urgent=2)
+    fut, fn = pool.queue.popleft()
+    result = fn()                            # 1 and 2 are read ...
+    loader.request([c, b], urgent=2)         # ... and the user scrolls on before they arrive: 2 stays
+    fut.set_result(result)
+    qtbot.waitUntil(lambda: bool(pool.queue), timeout=2000)   # then 3 starts
+    assert composed == [2] and loader.passed_by == 1
+    assert loader.pixmap(1, 256, fake_hash(1), 1) is None and not loader.is_coming(a.key)   # askable again
+    pool.run_one()
+    qtbot.waitUntil(lambda: composed == [2, 3], timeout=2000)

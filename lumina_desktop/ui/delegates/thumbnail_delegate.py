@@ -18,7 +18,7 @@ keeps the GIL while it draws: on a worker it would starve the GUI thread instead
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, QRect, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter, QPalette, QPen, QPixmap
@@ -54,6 +54,14 @@ class CellStyle:
     badge_px: int
     glyph_px: int
     text_rgba: int
+    _hash: int = field(default=0, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_hash", hash((self.thumb_px, self.cell_w, self.cell_h, self.name_px,
+                                                self.badge_px, self.glyph_px, self.text_rgba)))
+
+    def __hash__(self) -> int:   # (every cache key holds the style: hashed once, not per lookup)
+        return self._hash
 
     @staticmethod
     def for_zoom(thumb_px: int, text_rgba: int = 0xFF000000) -> CellStyle:
@@ -86,6 +94,14 @@ class CellSpec:
     quality: int | None = None       # the overall score, rounded (a badge: green, amber, red)
     burst: int = 0                   # BURST_NONE, BURST_MEMBER or BURST_BEST
     stack: int = 0                   # frames under this cell when bursts are stacked (0: no stack)
+    _hash: int = field(default=0, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_hash", hash((self.style, self.file_name, self.flags, self.rating, self.quality,
+                                                self.burst, self.stack)))
+
+    def __hash__(self) -> int:   # (part of the pixmap cache key, looked up on every paint of a cell)
+        return self._hash
 
 
 BURST_NONE, BURST_MEMBER, BURST_BEST = 0, 1, 2
