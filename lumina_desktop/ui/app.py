@@ -157,6 +157,7 @@ def _quit_on_signals(window: MainWindow) -> None:
 def run(argv: Sequence[str]) -> int:
     """Open the main window; returns the exit code."""
     from lumina_desktop.log import setup_logging
+    from lumina_desktop.ui.collector import install_idle_collector
     from lumina_desktop.ui.theme import apply_theme
     from lumina_desktop.ui.windows.main_window import MainWindow
 
@@ -178,6 +179,7 @@ def run(argv: Sequence[str]) -> int:
     bridge.database_opened.connect(window.on_database_opened)
     bridge.database_failed.connect(window.on_database_failed)
     window.show()
+    install_idle_collector(app)   # (after the window is built: what exists now is frozen)
     start_database(ctx, bridge)
     _quit_on_signals(window)
     code = app.exec()

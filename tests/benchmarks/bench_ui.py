@@ -509,8 +509,19 @@ def open_window(settings: Settings, db: Database) -> Any:
         services = appmod.Services(db, co)
     window.resize(1400, 900)
     window.show()
+    install_collector()
     window.on_database_opened(services)
     return ctx, window
+
+
+def install_collector() -> None:
+    """Python's full garbage collections as the app schedules them (while the user is idle); a
+    checkout before the idle collector keeps CPython's own."""
+    try:
+        from lumina_desktop.ui.collector import install_idle_collector
+    except ImportError:
+        return
+    install_idle_collector()
 
 
 def dispose(window: Any) -> None:
@@ -659,6 +670,7 @@ def main() -> None:
         browser.resize(1400, 900)
         browser.show()
         run_until(lambda: browser.isVisible(), 5)
+        install_collector()    # as the app does once its window is up
         meter = StallMeter()
         try:
             meter.start()

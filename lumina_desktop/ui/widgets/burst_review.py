@@ -54,6 +54,7 @@ from lumina_desktop.ui.tasks import report_error, run_op, run_query
 from lumina_desktop.ui.thumbnails import ThumbnailLoader, ThumbnailRequest
 from lumina_desktop.ui.widgets.empty_state import EmptyStateWidget
 from lumina_desktop.ui.windows.viewer_window import ViewerImage, load_full, load_preview
+from lumina_desktop.ui.collector import note_activity
 
 log = logging.getLogger(__name__)
 
@@ -453,6 +454,7 @@ class BurstStripView(QTableView):
         vh.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         vh.setFixedWidth(max(170, QFontMetrics(vh.font()).horizontalAdvance("2024-05-01 10:00:00 · 0.8 s") + 20))
         self.verticalScrollBar().valueChanged.connect(self.viewport_changed)
+        self.verticalScrollBar().valueChanged.connect(lambda _v: note_activity())
         self.horizontalScrollBar().valueChanged.connect(self.viewport_changed)
 
     def strip_model(self) -> BurstStripModel:

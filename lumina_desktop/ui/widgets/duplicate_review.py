@@ -67,6 +67,7 @@ from lumina_desktop.ui.tasks import report_error, run_query
 from lumina_desktop.ui.thumbnails import ThumbnailLoader, ThumbnailRequest, to_qimage
 from lumina_desktop.ui.widgets.compare_view import MAX_PANES, ComparePhoto, CompareView
 from lumina_desktop.ui.widgets.empty_state import EmptyStateWidget
+from lumina_desktop.ui.collector import note_activity
 
 log = logging.getLogger(__name__)
 
@@ -508,6 +509,7 @@ class _QueueView(QListView):
         self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.verticalScrollBar().valueChanged.connect(self.viewport_changed)
+        self.verticalScrollBar().valueChanged.connect(lambda _v: note_activity())
 
     def resizeEvent(self, event: Any) -> None:
         super().resizeEvent(event)

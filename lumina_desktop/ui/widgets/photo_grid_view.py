@@ -25,6 +25,7 @@ from PySide6.QtGui import QColor, QContextMenuEvent, QCursor, QKeyEvent, QMouseE
 from PySide6.QtWidgets import QAbstractItemView, QWidget
 
 from lumina_desktop.ui.models.roles import PhotoRole
+from lumina_desktop.ui.collector import note_activity
 from lumina_desktop.ui.culling_keys import culling_action
 from lumina_desktop.ui.delegates.thumbnail_delegate import (
     DEFAULT_THUMB_PX, FRAME_HOVER, FRAME_NONE, FRAME_SELECTED, ThumbnailDelegate,
@@ -373,6 +374,7 @@ class PhotoGridView(QAbstractItemView):
     def _on_scrolled(self, _value: int) -> None:
         """A scroll after a quiet spell is reported at once (a jump to another part of the list
         starts its reads 15 ms sooner); scrolls that follow within the debounce wait for it."""
+        note_activity()
         if self._band is not None:
             self.viewport().update()
         pointer = self.viewport().mapFromGlobal(QCursor.pos())
@@ -456,6 +458,7 @@ class PhotoGridView(QAbstractItemView):
             self.open_requested.emit(pid)
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
+        note_activity()
         idx = self.indexAt(event.position().toPoint())
         model = self.grid_model()
         if idx.isValid() and model is not None and model.is_stacked and event.button() == Qt.MouseButton.LeftButton:
@@ -519,6 +522,7 @@ class PhotoGridView(QAbstractItemView):
         self._hover = QPersistentModelIndex(index)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
+        note_activity()
         if event.key() == Qt.Key.Key_S and not event.modifiers():
             model = self.grid_model()
             pid = self.current_photo_id()
