@@ -284,11 +284,13 @@ def visible_filled(browser: Any) -> bool:
     first, last = view.visible_rows()
     if last < 0 or model._window != (first, last):  # noqa: SLF001 — the model has been told
         return False
+    direct = hasattr(model, "cell_pixmap") and hasattr(model, "summary_at")   # (no trip through C++)
     for r in range(first, last + 1):
-        s = model.data(model.index(r, 0), PhotoRole.Summary)
+        s = model.summary_at(r) if direct else model.data(model.index(r, 0), PhotoRole.Summary)
         if s is None:
             return False
-        if s.thumb_px_for(256) is not None and model.data(model.index(r, 0), PhotoRole.Thumbnail) is None:
+        if s.thumb_px_for(256) is not None and \
+                (model.cell_pixmap(r) if direct else model.data(model.index(r, 0), PhotoRole.Thumbnail)) is None:
             return False
     return True
 

@@ -368,3 +368,46 @@ def test_a_new_query_starts_at_the_top_and_opening_happens_once(qtbot, small_gri
         QApplication.sendEvent(vp, QMouseEvent(kind, p, vp.mapToGlobal(p), Qt.MouseButton.LeftButton, held,
                                                Qt.KeyboardModifier.NoModifier))
     assert opened == [1004, 1006]                                          # a double-click opens once
+
+
+def test_a_page_of_summaries_read_while_the_thumbnails_are_coming_does_not_repaint_the_placeholders(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtCore import QEvent, QObject
+
+    from tests.ui.test_grid_model import ManualExecutor
+
+    class Paints(QObject):
+        n = 0
+
+        def eventFilter(self, obj, event):  # type: ignore[no-untyped-def]  # noqa: N802
+            if event.type() == QEvent.Type.Paint:
+                self.n += 1
+            return False
+
+    write_thumbnails(tmp_path)
+    pool = ManualExecutor()
+    loader = ThumbnailLoader(pool, PhotoImages(tmp_path), batch_size=4, max_batches_in_flight=2, flush_ms=1)
+    model = PhotoGridModel(pool, loader, page_size=500)
+    view = PhotoGridView()
+    qtbot.addWidget(view)
+    view.setModel(model)
+    view.resize(1000, 700)
+    view.show()
+    model.set_source(FakeSource(range(1, 1001)))
+    pool.run_one()                                            # the ids
+    qtbot.waitUntil(lambda: model.rowCount() == 1000 and not model.is_loading, timeout=5000)
+    qtbot.waitUntil(lambda: bool(pool.queue), timeout=5000)   # the first page is asked for
+    qtbot.wait(30)                                            # the placeholders are painted
+    paints = Paints()
+    view.viewport().installEventFilter(paints)
+    pool.run_one()                                            # the page: summaries, thumbnails still to read
+    qtbot.waitUntil(lambda: loader.in_flight_count > 0, timeout=5000)
+    qtbot.wait(30)
+    assert paints.n == 0                                      # the same placeholders: nothing to paint
+    while pool.queue:                                         # the thumbnails
+        pool.run_one()
+        qtbot.wait(5)
+    qtbot.waitUntil(lambda: visible_thumbnails(view, model), timeout=5000)
+    qtbot.waitUntil(lambda: paints.n > 0, timeout=5000)       # ... which are painted
+    seen = paints.n
+    model.dataChanged.emit(model.index(0, 0), model.index(3, 0), [int(PhotoRole.Rating)])
+    qtbot.waitUntil(lambda: paints.n > seen, timeout=5000)    # a change to a cell showing its picture repaints

@@ -48,6 +48,7 @@ class PhotoGridView(QAbstractItemView):
         self._grid = QSize(1, 1)
         self._cols = 1
         self._hover = QPersistentModelIndex()
+        self._placeholders: set[int] = set()  # rows last painted as a placeholder (their thumbnail was coming)
         self._band: tuple[QPoint, QPoint] | None = None   # rubber band: press and current point, contents coordinates
         self._band_origin: QPoint | None = None
         self._last_report = -1.0
@@ -89,6 +90,7 @@ class PhotoGridView(QAbstractItemView):
         """Rows came or went: the scroll range follows (the position stays), the screen repaints;
         a new query starts at the top (its owner then follows the current photo, if it is there)."""
         self._hover = QPersistentModelIndex()
+        self._placeholders.clear()   # (rows may show other photos now; the repaint below records them again)
         self.updateGeometries()
         model = self.grid_model()
         if model is not None and model.generation != self._generation:
@@ -287,6 +289,10 @@ class PhotoGridView(QAbstractItemView):
         lo, hi = max(first, top_left.row()), min(last, bottom_right.row())
         if last < 0 or lo > hi:
             return
+        model = self.grid_model()
+        if model is not None and roles and int(PhotoRole.PhotoId) not in roles and \
+                all(r in self._placeholders and model.cell_pixmap(r) is None for r in range(lo, hi + 1)):
+            return   # a page of summaries read while the thumbnails are still coming: still placeholders
         a, b = self._cell_rect(lo), self._cell_rect(hi)
         rect = a if lo == hi else QRect(0, a.top(), self._cols * self._grid.width(), b.bottom() - a.top() + 1)
         self.viewport().update(rect.translated(0, -self.verticalOffset()))
@@ -325,10 +331,17 @@ class PhotoGridView(QAbstractItemView):
             palette = self.palette()
             g, cols, offset = self._grid, self._cols, self.verticalOffset()
             gw, gh = g.width(), g.height()
+            placeholders = self._placeholders
+            placeholders.difference_update(rows)
             for row in sorted(rows):
                 frame = FRAME_SELECTED if row in selected else FRAME_HOVER if row == hover else FRAME_NONE
+                pixmap = cell_pixmap(row)
+                if pixmap is None:
+                    placeholders.add(row)
                 paint_cell(painter, QRect((row % cols) * gw, (row // cols) * gh - offset, gw, gh),
-                           cell_pixmap(row), frame, palette)
+                           pixmap, frame, palette)
+            if len(placeholders) > 4 * len(rows) + 256:   # (rows long scrolled away)
+                placeholders.intersection_update(rows)
         if self._band is not None:
             self._paint_band(painter)
         painter.end()
