@@ -511,14 +511,15 @@ def open_window(settings: Settings, db: Database) -> Any:
         services = appmod.Services(db, co)
     window.resize(1400, 900)
     window.show()
-    install_collector()
     window.on_database_opened(services)
     return ctx, window
 
 
 def install_collector() -> None:
     """Python's full garbage collections as the app schedules them (while the user is idle); a
-    checkout before the idle collector keeps CPython's own."""
+    checkout before the idle collector keeps CPython's own.  Installed before the bench's first
+    window: the app freezes what exists once its one window is up, and the bench's windows come
+    and go (frozen, their cycles would never be collected)."""
     try:
         from lumina_desktop.ui.collector import install_idle_collector
     except ImportError:
@@ -656,6 +657,8 @@ def main() -> None:
         from lumina_desktop.ui.widgets.photo_browser import PhotoBrowserWidget
 
         app = QApplication.instance() or QApplication([sys.argv[0]])
+        if os.environ.get("LUMINA_BENCH_CPYTHON_GC") is None:   # (set: CPython's own full passes, to compare)
+            install_collector()
         ctx = Ctx(settings, db, ThreadPoolExecutor(max_workers=settings.interactive_workers,
                                                    thread_name_prefix="lumina-ui-io"))
         slow_io = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lumina-ui-slow")   # as the app's
@@ -672,7 +675,6 @@ def main() -> None:
         browser.resize(1400, 900)
         browser.show()
         run_until(lambda: browser.isVisible(), 5)
-        install_collector()    # as the app does once its window is up
         meter = StallMeter()
         try:
             meter.start()
@@ -778,6 +780,8 @@ def window_phases(result: dict[str, Any], settings: Settings, db: Database, cata
     if make is not None:
         make_scan_folder(folder, make)
     app = QApplication.instance() or QApplication([sys.argv[0]])
+    if os.environ.get("LUMINA_BENCH_CPYTHON_GC") is None:
+        install_collector()      # (once: already done when the browser phases ran)
     counter = StatementCounter()
     result["window_scan"] = measure_window_scan(settings, db, catalog_id, folder, workers, counter, full=False)
     result["window_rescan"] = measure_window_scan(settings, db, catalog_id, folder, workers, counter, full=True)

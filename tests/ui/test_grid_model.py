@@ -595,3 +595,23 @@ def test_a_thumbnail_read_just_before_the_user_scrolled_on_is_not_composed(qtbot
     assert loader.pixmap(1, 256, fake_hash(1), 1) is None and not loader.is_coming(a.key)   # askable again
     pool.run_one()
     qtbot.waitUntil(lambda: composed == [2, 3], timeout=2000)
+
+
+def test_a_request_passed_by_and_asked_for_again_as_one_ahead_waits_behind_the_screen(qtbot, thumbs_dir) -> None:  # type: ignore[no-untyped-def]
+    pool = ManualExecutor()
+    loader = ThumbnailLoader(pool, PhotoImages(thumbs_dir), batch_size=2, max_batches_in_flight=1, flush_ms=1)
+    got: list[int] = []
+    loader.thumbnails_ready.connect(lambda ids: got.extend(ids))
+    a, b, c, d = (ThumbnailRequest(pid, 256, fake_hash(pid)) for pid in (1, 2, 3, 4))
+    loader.request([a, b], urgent=2)
+    loader.request([c], urgent=1)            # scrolled down: the batch of 1–2 will pass both by ...
+    fut, fn = pool.queue.popleft()
+    result = fn()
+    loader.request([c, d, a], urgent=2)      # ... and back before it returns: 3–4 on screen, 1 ahead
+    fut.set_result(result)                   # 1 goes back in the queue, behind the screen
+    qtbot.waitUntil(lambda: bool(pool.queue), timeout=2000)   # and the queue goes on (it stalled once)
+    while pool.queue or not loader.is_idle:
+        if pool.queue:
+            pool.run_one()
+        qtbot.waitUntil(lambda: bool(pool.queue) or loader.is_idle, timeout=2000)
+    assert got[:2] == [3, 4] and set(got) == {1, 3, 4}        # the screen first, then what is ahead
