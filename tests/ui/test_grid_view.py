@@ -45,6 +45,15 @@ class StallMeter:
         self._last = now
 
 
+def show_view(qtbot, view: PhotoGridView, model: PhotoGridModel) -> PhotoGridView:  # type: ignore[no-untyped-def]
+    """``view`` on ``model``, 1000×700, shown (closed with the test)."""
+    qtbot.addWidget(view)
+    view.setModel(model)
+    view.resize(1000, 700)
+    view.show()
+    return view
+
+
 @pytest.fixture
 def grid(qtbot, tmp_path: Path) -> Iterator[tuple[PhotoGridView, PhotoGridModel, ThumbnailLoader]]:  # type: ignore[no-untyped-def]
     write_thumbnails(tmp_path)
@@ -52,10 +61,7 @@ def grid(qtbot, tmp_path: Path) -> Iterator[tuple[PhotoGridView, PhotoGridModel,
     loader = ThumbnailLoader(pool, PhotoImages(tmp_path))
     model = PhotoGridModel(pool, loader)
     view = PhotoGridView()
-    qtbot.addWidget(view)
-    view.setModel(model)
-    view.resize(1000, 700)
-    view.show()
+    show_view(qtbot, view, model)
     yield view, model, loader
     pool.shutdown(wait=True, cancel_futures=True)
 
@@ -240,10 +246,7 @@ def test_a_change_over_a_million_rows_repaints_only_the_screen(qtbot, grid) -> N
             return super().visualRect(index)
 
     view = CountingView()
-    qtbot.addWidget(view)
-    view.setModel(model)
-    view.resize(1000, 700)
-    view.show()
+    show_view(qtbot, view, model)
     model.set_source(FakeSource(range(1, 1_000_001)))
     qtbot.waitUntil(lambda: model.rowCount() == 1_000_000 and not model.is_loading, timeout=20000)
     qtbot.wait(50)
@@ -388,10 +391,7 @@ def test_a_page_of_summaries_read_while_the_thumbnails_are_coming_does_not_repai
     loader = ThumbnailLoader(pool, PhotoImages(tmp_path), batch_size=4, max_batches_in_flight=2, flush_ms=1)
     model = PhotoGridModel(pool, loader, page_size=500)
     view = PhotoGridView()
-    qtbot.addWidget(view)
-    view.setModel(model)
-    view.resize(1000, 700)
-    view.show()
+    show_view(qtbot, view, model)
     model.set_source(FakeSource(range(1, 1001)))
     pool.run_one()                                            # the ids
     qtbot.waitUntil(lambda: model.rowCount() == 1000 and not model.is_loading, timeout=5000)
