@@ -250,6 +250,13 @@ class CellMemory:
         """The cell sizes holding memory (tests, stats)."""
         return tuple(self._pools)
 
+    def release(self) -> None:
+        """Set nothing more aside, for any size (the grid is gone: a chunk still being made is
+        dropped when it is done, and the chain stops).  Rows in use go with their cells."""
+        self._current = None
+        for pool in list(self._pools.values()):
+            self._drop(pool)
+
     @property
     def made_bytes(self) -> int:
         """Memory set aside, every size."""
@@ -306,6 +313,8 @@ class ThumbnailLoader(QObject):
         self._cell_size = cell_size
         self.memory = CellMemory(memory_executor or memory_lane(), cache_bytes) \
             if compose is not None and cell_size is not None else None
+        if self.memory is not None:
+            self.destroyed.connect(self.memory.release)   # (the memory lane may still be making a chunk)
         self._images = images
         self.cache_bytes = cache_bytes
         self._batch_size = batch_size

@@ -171,3 +171,24 @@ def test_memory_for_the_current_size_is_made_up_to_the_cache_bound_at_once_not_a
         lane.run_one()
         qapp.processEvents()
     assert memory.rows_of(50, 60) == (4, 4)         # … makes one chunk, not a second bound at once
+
+
+def test_memory_stops_being_set_aside_once_the_grid_is_gone(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtCore import QCoreApplication, QEvent, QObject
+
+    lane = ManualExecutor()
+    owner = QObject()
+    loader = ThumbnailLoader(ManualExecutor(), PhotoImages(tmp_path), compose=render_cell, cell_size=cell_size,
+                             memory_executor=lane, cache_bytes=64 * 200 * 250 * 4, parent=owner)
+    memory = loader.memory
+    assert memory is not None
+    memory.set_current(200, 250)
+    for _ in range(40):
+        memory.take(200, 250)
+    assert memory.sizes == ((200, 250),) and len(lane.queue) == 1    # the first chunk is on its way …
+    owner.deleteLater()                                              # … when the window closes
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    assert memory.sizes == ()
+    lane.run_one()                                                   # the chunk is done: dropped,
+    qtbot.wait(10)
+    assert not lane.queue and memory.made_bytes == 0                 # and no next one is made
