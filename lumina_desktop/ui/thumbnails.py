@@ -191,10 +191,10 @@ class CellMemory:
     not the current one's, has no memory yet, or its next chunk is still being made.  The current
     size (:meth:`set_current`: the zoom the grid asks for) gets memory once ``after`` cells of it
     were asked for — about a screen, so zooming through sizes sets little aside — in chunks of
-    ``chunk`` rows made one after another up to the cache's bound (while all sizes together hold
-    less), then whenever fewer than ``low`` are free (stand-ins past the bound).  Made as the
-    cache grew, the chunks' page faults and fills competed with the first ~20 screens scrolled
-    (each 4–7 ms slower at a million photos); now they are made while the first screen is looked at.  A size no longer current goes when its last cell is given
+    ``chunk`` rows, the next made when fewer than ``low`` are free, up to the cache's bound: memory
+    grows with the cache.  (Made up to the bound at once, the first ~20 screens scrolled at a
+    million photos were faster in a trace, but the bench's peak RSS rose from 516–607 to 659–663 MB:
+    not kept.)  A size no longer current goes when its last cell is given
     back; at most two sizes hold memory.  Chunks are made on ``executor`` (:func:`memory_lane`).
     """
 
@@ -252,7 +252,7 @@ class CellMemory:
 
     def release(self) -> None:
         """Set nothing more aside, for any size (the grid is gone: a chunk still being made is
-        dropped when it is done, and the chain stops).  Rows in use go with their cells."""
+        dropped when it is done).  Rows in use go with their cells."""
         self._current = None
         for pool in list(self._pools.values()):
             self._drop(pool)
@@ -284,8 +284,6 @@ class CellMemory:
                 pool.chunks.append(rows)
                 c = len(pool.chunks) - 1
                 pool.free.extend((c, r) for r in range(len(rows) - 1, -1, -1))
-                if pool.size == self._current and self.made_bytes < self._budget:
-                    self._grow(pool)    # the next at once, up to the cache's bound (see the class docstring)
 
         def failed(exc: BaseException) -> None:
             pool.growing = False

@@ -153,26 +153,6 @@ def test_the_memory_lane_runs_calls_in_order_on_one_daemon_thread() -> None:
         failing.result(timeout=5)
 
 
-def test_memory_for_the_current_size_is_made_up_to_the_cache_bound_at_once_not_as_the_cache_grows(qapp) -> None:  # type: ignore[no-untyped-def]
-    lane = ManualExecutor()
-    memory = CellMemory(lane, budget_bytes=10 * 100 * 120 * 4, after=1, chunk=4, low=2)
-    memory.set_current(100, 120)
-    assert memory.take(100, 120) is None and len(lane.queue) == 1
-    while lane.queue:                               # no cell taken meanwhile: chunk after chunk …
-        lane.run_one()
-        qapp.processEvents()
-    assert memory.rows_of(100, 120) == (12, 12)     # … until the bound (10 cells) is covered, no further
-    assert memory.made_bytes == 12 * 100 * 120 * 4
-    kept = [memory.take(100, 120) for _ in range(12)]
-    assert all(k is not None for k in kept)
-    memory.set_current(50, 60)                      # a zoom while the 100×120 cells are still in use …
-    assert memory.take(50, 60) is None
-    while lane.queue:
-        lane.run_one()
-        qapp.processEvents()
-    assert memory.rows_of(50, 60) == (4, 4)         # … makes one chunk, not a second bound at once
-
-
 def test_memory_stops_being_set_aside_once_the_grid_is_gone(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     from PySide6.QtCore import QCoreApplication, QEvent, QObject
 
