@@ -75,7 +75,6 @@ class IdleCollector(QObject):
         self._last_full = clock()
         self._thresholds: tuple[int, int, int] | None = None
         self.full_passes = 0
-        self.longest_ms = 0.0
         self._timer = QTimer(self)
         self._timer.setInterval(check_ms)
         self._timer.timeout.connect(self.check)
@@ -118,7 +117,6 @@ class IdleCollector(QObject):
         ms = (time.perf_counter() - t) * 1000
         self._last_full = self._clock()
         self.full_passes += 1
-        self.longest_ms = max(self.longest_ms, ms)
         log.debug("full garbage collection: %.1f ms", ms)
         return True
 

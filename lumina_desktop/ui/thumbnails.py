@@ -257,11 +257,6 @@ class CellMemory:
         for pool in list(self._pools.values()):
             self._drop(pool)
 
-    @property
-    def made_bytes(self) -> int:
-        """Memory set aside, every size."""
-        return sum(pool.rows * pool.size[0] * pool.size[1] * 4 for pool in self._pools.values())
-
     def rows_of(self, w: int, h: int) -> tuple[int, int]:
         """(rows made, rows free) for the size (tests, stats)."""
         pool = self._pools.get((w, h))

@@ -48,13 +48,13 @@ from lumina_desktop.services.describe import display_name, format_bytes
 from lumina_desktop.services.images import PhotoPictures
 from lumina_desktop.services.photos import PhotoQueries
 from lumina_desktop.services.trash import TRASH_KIND, Plan
+from lumina_desktop.ui.collector import note_activity
 from lumina_desktop.ui.culling_keys import STARS, apply_culling, culling_action
 from lumina_desktop.ui.delegates.thumbnail_delegate import DEFAULT_THUMB_PX, fit_rect, quality_colour
 from lumina_desktop.ui.tasks import report_error, run_op, run_query
 from lumina_desktop.ui.thumbnails import ThumbnailLoader, ThumbnailRequest
 from lumina_desktop.ui.widgets.empty_state import EmptyStateWidget
 from lumina_desktop.ui.windows.viewer_window import ViewerImage, load_full, load_preview
-from lumina_desktop.ui.collector import note_activity
 
 log = logging.getLogger(__name__)
 

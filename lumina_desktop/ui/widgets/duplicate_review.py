@@ -62,12 +62,12 @@ from lumina_desktop.services.duplicates import TierStats, tier_stats
 from lumina_desktop.services.images import PhotoPictures
 from lumina_desktop.services.photos import PhotoQueries
 from lumina_desktop.services.trash import TRASH_KIND, Plan
+from lumina_desktop.ui.collector import note_activity
 from lumina_desktop.ui.delegates.thumbnail_delegate import fit_rect
 from lumina_desktop.ui.tasks import report_error, run_query
 from lumina_desktop.ui.thumbnails import ThumbnailLoader, ThumbnailRequest, to_qimage
 from lumina_desktop.ui.widgets.compare_view import MAX_PANES, ComparePhoto, CompareView
 from lumina_desktop.ui.widgets.empty_state import EmptyStateWidget
-from lumina_desktop.ui.collector import note_activity
 
 log = logging.getLogger(__name__)
 
