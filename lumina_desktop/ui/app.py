@@ -158,11 +158,13 @@ def run(argv: Sequence[str]) -> int:
     """Open the main window; returns the exit code."""
     from lumina_desktop.log import setup_logging
     from lumina_desktop.ui.collector import install_idle_collector
+    from lumina_desktop.ui.gil import shorten_switch_interval
     from lumina_desktop.ui.theme import apply_theme
     from lumina_desktop.ui.windows.main_window import MainWindow
 
     args = _parse(argv)
     app = create_application()
+    shorten_switch_interval()   # (the workers' many short C calls get the GIL back sooner)
     try:
         settings = load_settings({"data_dir": args.data_dir, "database_url": args.database_url})
     except LuminaError as exc:

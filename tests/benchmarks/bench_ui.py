@@ -516,10 +516,19 @@ def open_window(settings: Settings, db: Database) -> Any:
 
 
 def install_collector() -> None:
-    """Python's full garbage collections as the app schedules them (while the user is idle); a
-    checkout before the idle collector keeps CPython's own.  Installed before the bench's first
-    window: the app freezes what exists once its one window is up, and the bench's windows come
-    and go (frozen, their cycles would never be collected)."""
+    """The GIL's switch interval as the app sets it, and Python's full garbage collections as the
+    app schedules them (while the user is idle); a checkout before either keeps CPython's own.
+    Installed before the bench's first window: the app freezes what exists once its one window is
+    up, and the bench's windows come and go (frozen, their cycles would never be collected)."""
+    try:
+        from lumina_desktop.ui.gil import shorten_switch_interval
+    except ImportError:
+        pass
+    else:
+        if os.environ.get("LUMINA_BENCH_CPYTHON_SWITCH") is None:   # (set: CPython's 5 ms, to compare)
+            shorten_switch_interval()   # as the app, at start
+    if os.environ.get("LUMINA_BENCH_CPYTHON_GC") is not None:   # (set: CPython's own full passes, to compare)
+        return
     try:
         from lumina_desktop.ui.collector import install_idle_collector
     except ImportError:
@@ -657,8 +666,7 @@ def main() -> None:
         from lumina_desktop.ui.widgets.photo_browser import PhotoBrowserWidget
 
         app = QApplication.instance() or QApplication([sys.argv[0]])
-        if os.environ.get("LUMINA_BENCH_CPYTHON_GC") is None:   # (set: CPython's own full passes, to compare)
-            install_collector()
+        install_collector()
         ctx = Ctx(settings, db, ThreadPoolExecutor(max_workers=settings.interactive_workers,
                                                    thread_name_prefix="lumina-ui-io"))
         slow_io = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lumina-ui-slow")   # as the app's
@@ -780,8 +788,7 @@ def window_phases(result: dict[str, Any], settings: Settings, db: Database, cata
     if make is not None:
         make_scan_folder(folder, make)
     app = QApplication.instance() or QApplication([sys.argv[0]])
-    if os.environ.get("LUMINA_BENCH_CPYTHON_GC") is None:
-        install_collector()      # (once: already done when the browser phases ran)
+    install_collector()      # (once: already done when the browser phases ran)
     counter = StatementCounter()
     result["window_scan"] = measure_window_scan(settings, db, catalog_id, folder, workers, counter, full=False)
     result["window_rescan"] = measure_window_scan(settings, db, catalog_id, folder, workers, counter, full=True)

@@ -82,26 +82,34 @@ def test_a_new_size_keeps_the_old_memory_until_its_last_cell_goes(qapp) -> None:
 
 def test_the_grid_caches_cells_composed_in_set_aside_memory_without_page_faults(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     write_thumbnails(tmp_path)
-    lane = ManualExecutor()
+    lane, memory_lane = ManualExecutor(), ManualExecutor()   # (the memory lane's faults are its own thread's)
     style = CellStyle.for_zoom(180)
     one_cell = style.cell_w * style.cell_h * 4
-    loader = ThumbnailLoader(lane, PhotoImages(tmp_path), compose=render_cell, cell_size=cell_size, memory_executor=lane,
-                             cache_bytes=one_cell * 300, batch_size=50, max_batches_in_flight=1)
+    loader = ThumbnailLoader(lane, PhotoImages(tmp_path), compose=render_cell, cell_size=cell_size,
+                             memory_executor=memory_lane, cache_bytes=one_cell * 300, batch_size=50,
+                             max_batches_in_flight=1)
     memory = loader.memory
     assert memory is not None
+    faults = 0
 
     def request(ids: range) -> None:
+        nonlocal faults
         loader.request([ThumbnailRequest(pid, 180, fake_hash(pid), 256, CellSpec(style, f"IMG_{pid}.JPG", 0, None))
                         for pid in ids])
-        while lane.queue:
-            lane.run_one()
-            qtbot.wait(1)
+        while lane.queue or memory_lane.queue:
+            while memory_lane.queue:
+                memory_lane.run_one()
+                qtbot.wait(1)
+            if lane.queue:
+                before = resource.getrusage(resource.RUSAGE_THREAD).ru_minflt
+                lane.run_one()
+                qtbot.wait(1)
+                faults += resource.getrusage(resource.RUSAGE_THREAD).ru_minflt - before
 
     request(range(1, 101))                            # the first screens: fresh memory, then set aside
     assert memory.rows_of(style.cell_w, style.cell_h)[1] > 0
-    before = resource.getrusage(resource.RUSAGE_THREAD).ru_minflt
+    faults = 0
     request(range(101, 301))                          # 200 more cells: the cache grows into the memory
-    faults = resource.getrusage(resource.RUSAGE_THREAD).ru_minflt - before
     assert faults < 2000, f"{faults} page faults for 200 cells (fresh memory takes ~40 a cell)"
     cell = loader.pixmap(200, 180, fake_hash(200), CellSpec(style, "IMG_200.JPG", 0, None))
     assert isinstance(cell, QImage)
@@ -135,6 +143,25 @@ def test_memory_for_a_size_left_before_its_turn_is_not_made(qapp) -> None:  # ty
     lane.run_one()
     qapp.processEvents()
     assert pool.chunks == [] and pool.rows == 0   # nothing allocated or written: nobody will use it
+
+
+@pytest.mark.skipif(not hasattr(__import__("mmap"), "MAP_POPULATE"), reason="MAP_POPULATE is Linux's")
+def test_a_chunk_is_blank_rows_mapped_by_the_kernel_in_one_call_that_write_without_a_fault() -> None:
+    import mmap
+
+    from lumina_desktop.ui.thumbnails import _Slots
+
+    rows = _Slots(180, 200, limit=64).make_chunk(16)
+    assert rows is not None and rows.shape == (16, 200, 180 * 4) and rows.flags.writeable
+    base = rows
+    while isinstance(base, (np.ndarray, memoryview)):
+        base = base.base if isinstance(base, np.ndarray) else base.obj
+    assert isinstance(base, mmap.mmap)     # one populated mapping, not numpy's huge-page-backed (compacted) memory
+    assert not rows.any()                  # blank: transparent cells
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    rows.fill(255)                         # what composing cells into it does: no page to fault in
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before < 16
+    assert rows.all()
 
 
 def test_the_memory_lane_runs_calls_in_order_on_one_daemon_thread() -> None:

@@ -93,3 +93,16 @@ def test_scrolling_the_grid_counts_as_activity(qtbot, quiet) -> None:  # type: i
     assert coll.last_activity() == 0.0
     view.verticalScrollBar().setValue(500)
     assert coll.last_activity() > 0.0
+
+
+def test_the_window_shortens_the_gil_switch_interval_and_says_what_it_was() -> None:
+    import sys
+
+    from lumina_desktop.ui.gil import SWITCH_INTERVAL_S, shorten_switch_interval
+
+    before = sys.getswitchinterval()
+    try:
+        assert shorten_switch_interval() == pytest.approx(before)
+        assert sys.getswitchinterval() == pytest.approx(SWITCH_INTERVAL_S) and SWITCH_INTERVAL_S < before
+    finally:
+        sys.setswitchinterval(before)
