@@ -416,7 +416,8 @@ def test_a_costly_list_is_not_read_in_the_middle_of_a_short_scan(qtbot, io_pool,
 
 def test_the_screen_is_announced_as_soon_as_its_last_thumbnail_is_ready(qtbot, thumbs_dir) -> None:  # type: ignore[no-untyped-def]
     pool = ManualExecutor()
-    loader = ThumbnailLoader(pool, PhotoImages(thumbs_dir), batch_size=2, max_batches_in_flight=2, flush_ms=60_000)
+    loader = ThumbnailLoader(pool, PhotoImages(thumbs_dir), batch_size=2, max_batches_in_flight=2, flush_ms=60_000,
+                             screen_flush_ms=60_000)
     got: list[tuple[int, ...]] = []
     loader.thumbnails_ready.connect(got.append)
     loader.request([ThumbnailRequest(pid, 256, fake_hash(pid)) for pid in range(1, 7)], urgent=4)
@@ -429,6 +430,28 @@ def test_the_screen_is_announced_as_soon_as_its_last_thumbnail_is_ready(qtbot, t
     qtbot.wait(50)
     assert got == [(1, 2, 3, 4)] and loader.is_coming(ThumbnailRequest(5, 256, fake_hash(5)).key) is False
     assert not loader.is_idle           # …waiting in the 60 s flush
+
+
+def test_part_of_a_screen_waits_for_the_rest_and_what_is_ahead_for_the_screen_s_repaint(qtbot, thumbs_dir) -> None:  # type: ignore[no-untyped-def]
+    pool = ManualExecutor()
+    loader = ThumbnailLoader(pool, PhotoImages(thumbs_dir), batch_size=2, max_batches_in_flight=1, flush_ms=1,
+                             screen_flush_ms=300, ahead_delay_ms=150)
+    got: list[tuple[int, ...]] = []
+    loader.thumbnails_ready.connect(got.append)
+    loader.request([ThumbnailRequest(pid, 256, fake_hash(pid)) for pid in range(1, 9)], urgent=6)
+    pool.run_one()                      # photos 1 and 2 of a screen of six: not repainted alone …
+    qtbot.wait(60)                      # (… as they were after the 1 ms that gathers what is ahead)
+    assert got == []
+    pool.run_one()                      # 3 and 4: still part of the screen
+    qtbot.waitUntil(lambda: got == [(1, 2, 3, 4)], timeout=2000)   # … but shown once it is late (300 ms)
+    pool.run_one()                      # 5 and 6 complete the screen: announced at once
+    qtbot.waitUntil(lambda: len(got) == 2, timeout=2000)
+    assert got[1] == (5, 6)
+    assert not pool.queue               # what is ahead (7, 8) waits while the screen is repainted …
+    qtbot.waitUntil(lambda: bool(pool.queue), timeout=2000)        # … then starts
+    pool.run_one()
+    qtbot.waitUntil(lambda: len(got) == 3, timeout=2000)
+    assert got[2] == (7, 8)
 
 
 def test_painting_cells_whose_thumbnails_are_coming_does_not_requeue_the_screen(qtbot, thumbs_dir) -> None:  # type: ignore[no-untyped-def]
