@@ -89,11 +89,19 @@ SELECT f.id, f.catalog_id, f.path, f.added_at, f.last_scan_at,
        (SELECT count(*) FROM photos p WHERE p.folder_id = f.id)::int AS photo_count
 FROM catalog_folders f
 """
+_FOLDER_SELECT_UNCOUNTED = """
+SELECT f.id, f.catalog_id, f.path, f.added_at, f.last_scan_at
+FROM catalog_folders f
+"""
 
 
-def list_folders(conn: psycopg.Connection, catalog_id: int) -> list[CatalogFolder]:
+def list_folders(conn: psycopg.Connection, catalog_id: int, *, counted: bool = True) -> list[CatalogFolder]:
+    """The catalog's folders by path.  ``counted=False`` leaves ``photo_count`` at 0, for callers
+    that need only the folders (a scan): counting them reads an index entry per photo, 40–100 ms
+    at a million photos each time."""
     with conn.cursor(row_factory=class_row(CatalogFolder)) as cur:
-        return cur.execute(_FOLDER_SELECT + " WHERE f.catalog_id = %s ORDER BY f.path", (catalog_id,)).fetchall()
+        select = _FOLDER_SELECT if counted else _FOLDER_SELECT_UNCOUNTED
+        return cur.execute(select + " WHERE f.catalog_id = %s ORDER BY f.path", (catalog_id,)).fetchall()
 
 
 def normalise_folder(path: str | bytes) -> str | bytes:
@@ -113,9 +121,9 @@ def add_folder(conn: psycopg.Connection, catalog_id: int, path: str | bytes) -> 
     """Add a folder (idempotent).  Folders inside an existing one are refused, clearly."""
     full = normalise_folder(path)
     text, raw = path_for_db(full)
-    for existing in list_folders(conn, catalog_id):
+    for existing in list_folders(conn, catalog_id, counted=False):
         if existing.path == text:
-            return existing
+            return next(f for f in list_folders(conn, catalog_id) if f.id == existing.id)   # (with its count)
         if text.startswith(existing.path.rstrip("/") + "/"):
             raise LuminaError(f"{text} is already inside the catalog's folder {existing.path}")
     with conn.transaction():

@@ -92,6 +92,11 @@ def _values(res: IngestResult, mtime_ns: int, thumb_sizes: Sequence[int]) -> dic
     }
 
 
+# a new file's content among the catalog's missing photos (a move): photos_missing_content_idx
+MISSING_BY_CONTENT_SQL = ("SELECT id, content_hash FROM photos WHERE catalog_id = %(catalog_id)s "
+                          "AND status = 'missing' AND content_hash = ANY(%(hashes)s) ORDER BY id")
+
+
 def store_ingest(conn: psycopg.Connection, catalog_id: int, folder_id: int, path: str, path_bytes: bytes | None,
                  file_name: str, res: IngestResult, mtime_ns: int, thumb_sizes: Sequence[int]) -> tuple[str, int]:
     """Upsert one analysed file; returns the outcome and the photo id.  Outcomes: 'new' (its
@@ -172,8 +177,7 @@ def store_ingest_many(conn: psycopg.Connection, catalog_id: int, entries: Sequen
                          if e[1] not in found or found[e[1]][1] == PhotoStatus.NEW})
     missing: dict[str, list[int]] = {}
     if new_hashes:
-        for pid, h in conn.execute("SELECT id, content_hash FROM photos WHERE catalog_id = %s AND status = 'missing' "
-                                   "AND content_hash = ANY(%s) ORDER BY id", (catalog_id, new_hashes)):
+        for pid, h in conn.execute(MISSING_BY_CONTENT_SQL, {"catalog_id": catalog_id, "hashes": new_hashes}):
             missing.setdefault(h, []).append(pid)
     plan: list[tuple[str, int | None, int | None]] = []   # outcome, target id, placeholder to delete
     for folder_id, path, _pb, _fn, res, _m, _s in entries:
@@ -291,7 +295,7 @@ class ScanRepository:
     def list_folders(self, tx: psycopg.Connection, catalog_id: int) -> list[Any]:
         from lumina_desktop.db.catalogs import list_folders
 
-        return list_folders(tx, catalog_id)
+        return list_folders(tx, catalog_id, counted=False)   # (ids and paths: counting reads every photo)
 
     def lock_folders(self, tx: psycopg.Connection, folder_ids: Sequence[int]) -> set[int]:
         return lock_folders(tx, folder_ids)

@@ -7,6 +7,7 @@ mistake (a folder that does not exist, a duplicate name) arrives as ``failed(mes
 from __future__ import annotations
 
 import logging
+import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Callable, Sequence
 
@@ -29,6 +30,7 @@ class LibraryController(QObject):
         self.io = io
         self.catalog_id: int | None = None
         self.loads = 0     # state reads started (tests, benchmarks)
+        self.last_load_s = 0.0   # how long the last state read took (set on the worker; a float)
 
     def _submit(self, op: Callable[[], Any], then: Callable[[Any], None] | None = None) -> Future[Any]:
         def run() -> Any:
@@ -55,7 +57,9 @@ class LibraryController(QObject):
 
     def _reload(self, catalog_id: int | None = None) -> None:
         self.loads += 1
+        t = time.perf_counter()
         state = self.library.state(catalog_id if catalog_id is not None else self.catalog_id)
+        self.last_load_s = time.perf_counter() - t
         self.catalog_id = state.current.id if state.current else None
         self.state_loaded.emit(state)
 

@@ -135,3 +135,29 @@ def test_a_search_finds_names_by_trigrams_and_tags_by_content(big) -> None:  # t
         "SELECT id FROM photos WHERE catalog_id = %s AND file_name LIKE '%%0012345%%' AND trashed_at IS NULL "
         "ORDER BY capture_time, id", (cat,)).fetchall())
     assert len(want) == 1 and library.list_photo_ids(conn, cat, PhotoFilter(text="0012345")) == want
+
+
+def test_a_scan_looks_new_files_up_among_the_missing_photos_by_index_and_lists_folders_uncounted(big) -> None:  # type: ignore[no-untyped-def]
+    from lumina_desktop.db.catalogs import list_folders
+    from lumina_desktop.db.photos import MISSING_BY_CONTENT_SQL, ScanRepository
+
+    conn, cat = big
+    hashes = [r[0] for r in conn.execute("SELECT md5(g::text) FROM generate_series(1, 300, 2) g")]
+    with conn.transaction():   # a drive gone: 2 % of the catalog missing, as autovacuum would see it
+        conn.execute("UPDATE photos SET status = 'missing' WHERE catalog_id = %s AND status = 'ok' AND id %% 50 = 1",
+                     (cat,))
+        conn.execute("ANALYZE photos")
+        nodes = plan_nodes(conn, MISSING_BY_CONTENT_SQL, {"catalog_id": cat, "hashes": hashes})
+        on_photos = [n for n in nodes if n.get("Relation Name") == "photos"]
+        assert [n.get("Index Name") for n in on_photos] == ["photos_missing_content_idx"], \
+            [(n["Node Type"], n.get("Index Name")) for n in on_photos]   # not every missing row, per batch
+        found = conn.execute(MISSING_BY_CONTENT_SQL, {"catalog_id": cat, "hashes": hashes}).fetchall()
+        want = conn.execute("SELECT id, content_hash FROM photos WHERE catalog_id = %s AND status = 'missing' "
+                            "AND content_hash = ANY(%s) ORDER BY id", (cat, hashes)).fetchall()
+        assert found == want and found
+        conn.execute("UPDATE photos SET status = 'ok' WHERE catalog_id = %s AND status = 'missing'", (cat,))
+    conn.execute("ANALYZE photos")
+    counted = list_folders(conn, cat)
+    listed = ScanRepository().list_folders(conn, cat)     # the scan needs ids and paths, not 200,000 counted
+    assert [(f.id, f.path) for f in listed] == [(f.id, f.path) for f in counted]
+    assert sum(f.photo_count for f in counted) == N and all(f.photo_count == 0 for f in listed)

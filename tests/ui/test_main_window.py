@@ -652,3 +652,21 @@ def test_tags_in_the_details_panel_and_the_search(window: MainWindow, qtbot, tmp
 
     editor.label.linkActivated.emit(quote("holiday 2024"))            # its ×
     qtbot.waitUntil(lambda: not any(t.tag == "holiday 2024" for t in editor.tags), timeout=10000)
+
+
+def test_costly_sidebar_counts_are_read_again_at_most_once_per_ten_times_their_cost(window: MainWindow) -> None:
+    import time
+
+    from lumina_desktop.ui.windows.main_window import STATE_MIN_INTERVAL_MS
+
+    lib = window.library
+    assert lib is not None
+    window._last_state_load = time.monotonic() - 60    # noqa: SLF001 — a quiet spell, then photos arrive
+    lib.last_load_s = 0.01                             # a small catalog: read at once
+    assert window._state_wait_ms() == 0                # noqa: SLF001
+    lib.last_load_s = 0.4                              # a million photos: after 10× the read, by when a short
+    assert 3900 <= window._state_wait_ms() <= 4000     # noqa: SLF001 — scan has ended (and read them itself)
+    window._last_state_load = time.monotonic() - 1.0   # noqa: SLF001 — and while changes keep coming
+    assert 2900 <= window._state_wait_ms() <= 3000     # noqa: SLF001
+    lib.last_load_s = 0.01
+    assert STATE_MIN_INTERVAL_MS - 1100 <= window._state_wait_ms() <= STATE_MIN_INTERVAL_MS - 1000   # noqa: SLF001
