@@ -10,8 +10,8 @@ for the GIL whenever a worker held it.  Measured here (2 cores):
 * a thumbnail decoded on a worker while the main thread runs Python: 27 ms at 5 ms, 7.5 ms at
   1 ms, 2.7 ms at 0.2 ms (0.45 ms alone);
 * the stepped scroll of a million photos, switch intervals interleaved step by step in one run
-  (three runs, 50–80 steps each): step mean 5–12 % lower at 0.2 ms than at 5 ms (1 ms and 0.1 ms
-  in between and alike).
+  (three runs, 40–80 steps each way): step mean 4–12 % lower at 0.2 ms than at 5 ms (1 ms and
+  0.1 ms alike or in between).
 
 The cost is more switches between threads that all run Python (a scan's workers): each a few
 microseconds.  The window sets it once, at start (:func:`shorten_switch_interval`); the command

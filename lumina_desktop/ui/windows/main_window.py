@@ -43,10 +43,10 @@ if TYPE_CHECKING:
 
 STATE_MIN_INTERVAL_MS = 3000   # sidebar counts are read again at most this often while photos arrive,
 STATE_COST_FACTOR = 10         # …and at most once per 10× the time the last read took: at a million
-FREE_STATE_READ_S = 0.05       # photos a read (counts per catalog, folder and status) took 0.3–0.5 s and
-                               # as much again of the server's CPU; one costlier than FREE_STATE_READ_S
-                               # waits that long after a quiet spell too (a short scan ends first: its
-                               # end reads the counts anyway), where it slowed a 300-file scan by ~20 %
+FREE_STATE_READ_S = 0.05       # photos a read (counts per catalog, folder and status) took 0.3–0.5 s, its
+                               # status count on three server processes; one costlier than
+                               # FREE_STATE_READ_S waits that long after a quiet spell too (a short scan
+                               # ends first, and its end reads the counts at once anyway)
 JOBS_DOCK_PX = 190
 SIDEBAR_PX = 210
 RESTART_KEY = "restart-database"   # the notice's key for the lost database's button
