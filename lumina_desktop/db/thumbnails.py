@@ -12,6 +12,7 @@ from typing import Any
 import psycopg
 
 from lumina_desktop.core.paths import path_from_db
+from lumina_desktop.db.rows import rows_of
 
 log = logging.getLogger(__name__)
 
@@ -109,12 +110,13 @@ class ThumbnailsRepository:
             where.append("NOT (thumb_sizes @> ARRAY[%(px)s]::smallint[])")
         if photo_ids is not None:
             where.append("id = ANY(%(ids)s)")
-        rows = tx.execute(
+        cur = tx.execute(
             "SELECT content_hash, (array_agg(path ORDER BY id))[1], (array_agg(path_bytes ORDER BY id))[1], "
             "       array_agg(id ORDER BY id) FROM photos WHERE " + " AND ".join(where) +
             " GROUP BY content_hash ORDER BY min(id)",
-            {"c": catalog_id, "px": px, "ids": list(photo_ids or ())}).fetchall()
-        return [(r[0], path_from_db(r[1], r[2]), list(r[3])) for r in rows]
+            {"c": catalog_id, "px": px, "ids": list(photo_ids or ())})
+        # (a row holds every photo of a content: a hundred rows a fetch keeps each under ~10 ms)
+        return [(r[0], path_from_db(r[1], r[2]), list(r[3])) for r in rows_of(cur, 100)]
 
     def add_sizes(self, tx: psycopg.Connection, content_hash: str, sizes: Sequence[int]) -> int:
         return add_sizes(tx, content_hash, sizes)
