@@ -73,7 +73,7 @@ Compose = Callable[..., QImage]   # compose(image | None, spec, out=None): the c
 CellSize = Callable[[Any], tuple[int, int]]   # the composed cell's size for a spec
 Picture = QPixmap | QImage
 CELL_MEMORY_AFTER = 32   # cells composed at one size before memory is set aside for it (a screen: 25–50)
-_MAP_POPULATE = getattr(mmap, "MAP_POPULATE", 0)   # Linux only
+_NO_HUGE_PAGES = getattr(mmap, "MADV_NOHUGEPAGE", None)   # Linux only
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,25 +181,30 @@ class _Slots:
         """Worker: ``n`` blank rows whose every page is already mapped, or None if the size was
         left meanwhile.
 
-        On Linux one ``mmap(MAP_POPULATE)`` of ordinary pages: the kernel maps them all in one call
-        (a 20 MB chunk, 128 cells of 180 px: 9 ms of CPU).  numpy's own ``empty`` + ``fill`` asks
-        for huge pages, and the kernel compacted memory to find them: 40–80 ms of CPU a chunk,
-        on one of the two cores the decoding and the GUI thread share while the first screens are
-        scrolled (traced at a million photos: up to 44 ms of one step's CPU).
+        On Linux an anonymous ``mmap`` of ordinary pages (``MADV_NOHUGEPAGE``), written once by
+        numpy, which lets go of the GIL: a 20 MB chunk (128 cells of 180 px) takes 12 ms of CPU.
+        numpy's own ``empty`` asks for huge pages, and the kernel compacted memory to find them:
+        40–80 ms of CPU a chunk, on one of the two cores the decoding and the GUI thread share
+        while the first screens are scrolled (traced at a million photos: up to 44 ms of one
+        step's CPU).  (``MAP_POPULATE`` maps the pages in one call, 9–11 ms, but Python's ``mmap``
+        keeps the GIL for all of it: every thread stopped.)
         """
         if self.dropped:
             return None
         w, h = self.size
         shape = (n, h, w * 4)
-        if _MAP_POPULATE:
+        rows = None
+        if _NO_HUGE_PAGES is not None:
             try:
-                mapped = mmap.mmap(-1, n * h * w * 4, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS | _MAP_POPULATE)
-            except OSError:   # (a kernel or sandbox that refuses it: numpy's way below)
+                mapped = mmap.mmap(-1, n * h * w * 4, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
+                mapped.madvise(_NO_HUGE_PAGES)
+            except (OSError, ValueError):   # (a kernel or sandbox that refuses it: numpy's way below)
                 pass
             else:
-                return np.frombuffer(mapped, np.uint8).reshape(shape)   # (unmapped with the last view)
-        rows = np.empty(shape, np.uint8)
-        rows.fill(0)
+                rows = np.frombuffer(mapped, np.uint8).reshape(shape)   # (unmapped with the last view)
+        if rows is None:
+            rows = np.empty(shape, np.uint8)
+        rows.fill(0)   # every page written once, here (numpy releases the GIL)
         return rows
 
 
