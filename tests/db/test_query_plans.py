@@ -161,3 +161,27 @@ def test_a_scan_looks_new_files_up_among_the_missing_photos_by_index_and_lists_f
     listed = ScanRepository().list_folders(conn, cat)     # the scan needs ids and paths, not 200,000 counted
     assert [(f.id, f.path) for f in listed] == [(f.id, f.path) for f in counted]
     assert sum(f.photo_count for f in counted) == N and all(f.photo_count == 0 for f in listed)
+
+
+def test_the_count_beside_the_first_rows_runs_on_one_server_process(big) -> None:  # type: ignore[no-untyped-def]
+    """The window opens a catalog with its first rows and their count; the count's parallel scan
+    took both cores while the first screen's thumbnails were decoding."""
+    import psycopg
+
+    conn, cat = big
+    with psycopg.connect(conn.info.dsn, autocommit=False) as tx:   # as the pool's connections
+        counts: list[Any] = []
+        real_execute = tx.execute
+
+        def execute(query: Any, params: Any = None, **kw: Any) -> Any:
+            text = query.as_string(tx) if hasattr(query, "as_string") else str(query)
+            if text.startswith("SELECT count(*)"):
+                counts.append(tx.execute("SHOW max_parallel_workers_per_gather").fetchone()[0])
+                nodes = plan_nodes(tx, query, params)
+                counts.append({n["Node Type"] for n in nodes})
+            return real_execute(query, params, **kw)
+
+        tx.execute = execute  # type: ignore[method-assign]
+        head, total = library.first_ids_and_count(tx, cat, PhotoFilter(), SortOrder(), HEAD_ROWS)
+        assert len(head) == HEAD_ROWS and total == N - N // 1000
+        assert counts and counts[0] == "0" and not counts[1] & {"Gather", "Gather Merge"}, counts
