@@ -213,6 +213,13 @@ def photo_id_array(conn: psycopg.Connection, catalog_id: int, flt: PhotoFilter =
     return _read_ids(conn, _id_queries(where, order, limit), params, limit)
 
 
+def on_one_server_process(conn: psycopg.Connection) -> None:
+    """The rest of this transaction's statements run without parallel workers: a pass over a
+    million photos on three server processes took both cores from the window's grid."""
+    if not conn.autocommit:
+        conn.execute("SET LOCAL max_parallel_workers_per_gather = 0")   # (this transaction only)
+
+
 def first_ids_and_count(conn: psycopg.Connection, catalog_id: int, flt: PhotoFilter, order: SortOrder,
                         limit: int) -> tuple[np.ndarray, int]:
     """The first ``limit`` ids in grid order and how many match in all (the count only when
@@ -221,8 +228,7 @@ def first_ids_and_count(conn: psycopg.Connection, catalog_id: int, flt: PhotoFil
     head = _read_ids(conn, _id_queries(where, order, limit), params, limit)
     if len(head) < limit:
         return head, len(head)
-    if not conn.autocommit:   # on one core: the window is decoding the first screen on the other
-        conn.execute("SET LOCAL max_parallel_workers_per_gather = 0")   # (this transaction only)
+    on_one_server_process(conn)   # the window is decoding the first screen on the other core
     # (a million photos: 0.10-0.12 s on one server process, where the parallel count took
     # 0.07-0.17 s on three, both cores, as the first screen's thumbnails were being decoded)
     row = conn.execute(sql.SQL("SELECT count(*) FROM photos WHERE {}").format(where), params).fetchone()
@@ -369,8 +375,7 @@ def filter_options(conn: psycopg.Connection, catalog_id: int) -> FilterOptions:
     On one core: the window reads this in the background, and Postgres's parallel scan (two
     workers and the leader) took both cores from the grid for half a second at a million photos.
     """
-    if not conn.autocommit:
-        conn.execute("SET LOCAL max_parallel_workers_per_gather = 0")   # (this transaction only)
+    on_one_server_process(conn)
     folders = conn.execute(
         "SELECT f.id, f.path, (SELECT count(*) FROM photos p WHERE p.folder_id = f.id)::int "
         "FROM catalog_folders f WHERE f.catalog_id = %s ORDER BY f.path", (catalog_id,)).fetchall()

@@ -36,9 +36,9 @@ for it, at most ``screen_flush_ms``: a repaint of part of a screen cost the GUI 
 twice a jump), the others gathered for ``flush_ms``.  Interleaved step by step in one trace at a
 million photos (two runs, 40–50 steps each way), the two together made the stepped scroll's mean
 step 10–14 % shorter.  Every batch carries the loader's ``generation``; :meth:`reset` bumps it
-and results of older generations are dropped unseen.  A batch also passes by, unread, each thumbnail the last request
-no longer wants (the user scrolled on while it waited or ran), and a result no longer wanted is
-not composed: after a jump the page read of the new screen waited for both threads to finish the
+and results of older generations are dropped unseen.  A batch also passes by, unread, each
+thumbnail the last request no longer wants (the user scrolled on while it waited or ran), and a
+result no longer wanted is not composed: after a jump the page read of the new screen waited for both threads to finish the
 old screen's batches (3–6 ms at a million photos), and the GUI thread composed cells no one
 would see.
 """
